@@ -1,0 +1,379 @@
+//! What a coupon takes off: 满X减Y, 折扣 on N units, or 多件多折.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Collector, ValidationErrors};
+use crate::money::{Money, Percent};
+
+/// A benefit as written by staff or the API, not yet checked as a whole.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BenefitSpec {
+    /// 满X减Y; threshold 0 is a no-threshold 立减.
+    AmountOff { threshold: Money, amount: Money },
+    /// Pay `percent` of the price (85 = 8.5折) when buying at least `min_quantity` units,
+    /// taking off at most `max_discount`.
+    PercentOff {
+        percent: Percent,
+        #[serde(default = "one")]
+        min_quantity: u32,
+        #[serde(default)]
+        max_discount: Option<Money>,
+    },
+    /// 多件多折: the deepest tier whose `min_quantity` is reached applies.
+    TieredPercent { tiers: Vec<Tier> },
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    pub min_quantity: u32,
+    pub percent: Percent,
+}
+
+pub const MAX_TIERS: usize = 10;
+
+/// A checked benefit: the only way to get one is [`Benefit::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "BenefitSpec", into = "BenefitSpec")]
+pub struct Benefit(BenefitSpec);
+
+impl Benefit {
+    /// Checks the benefit; errors name fields relative to the benefit (`amount`,
+    /// `tiers[1].percent`), to be prefixed by the caller.
+    pub fn new(spec: BenefitSpec) -> Result<Benefit, ValidationErrors> {
+        let mut errors = Collector::new();
+        match &spec {
+            BenefitSpec::AmountOff { threshold, amount } => {
+                if amount.is_zero() {
+                    errors.push("amount", "must be more than 0");
+                } else if !threshold.is_zero() && amount >= threshold {
+                    errors.push(
+                        "amount",
+                        format!(
+                            "must be less than the threshold {threshold} (满X减Y needs Y < X; use threshold 0 for 立减)"
+                        ),
+                    );
+                }
+            }
+            BenefitSpec::PercentOff {
+                min_quantity,
+                max_discount,
+                ..
+            } => {
+                if *min_quantity == 0 {
+                    errors.push("min_quantity", "must be at least 1");
+                }
+                if max_discount.is_some_and(Money::is_zero) {
+                    errors.push("max_discount", "must be more than 0, or empty for no cap");
+                }
+            }
+            BenefitSpec::TieredPercent { tiers } => {
+                if tiers.is_empty() {
+                    errors.push("tiers", "needs at least one tier");
+                } else if tiers.len() > MAX_TIERS {
+                    errors.push("tiers", format!("must have at most {MAX_TIERS} tiers"));
+                }
+                for (i, tier) in tiers.iter().enumerate() {
+                    if tier.min_quantity == 0 {
+                        errors.push(format!("tiers[{i}].min_quantity"), "must be at least 1");
+                    }
+                    if let Some(prev) = i.checked_sub(1).map(|p| tiers[p]) {
+                        if tier.min_quantity <= prev.min_quantity {
+                            errors.push(
+                                format!("tiers[{i}].min_quantity"),
+                                "must be more than the previous tier's",
+                            );
+                        }
+                        if tier.percent >= prev.percent {
+                            errors.push(
+                                format!("tiers[{i}].percent"),
+                                "must be lower than the previous tier's (more units, deeper discount)",
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        errors.finish(|| Benefit(spec))
+    }
+
+    pub fn amount_off(threshold: Money, amount: Money) -> Result<Benefit, ValidationErrors> {
+        Benefit::new(BenefitSpec::AmountOff { threshold, amount })
+    }
+
+    pub fn spec(&self) -> &BenefitSpec {
+        &self.0
+    }
+
+    /// The discount on goods worth `amount` in `quantity` units, never more than `amount`.
+    pub fn discount(&self, amount: Money, quantity: u32) -> Money {
+        let discount = match &self.0 {
+            BenefitSpec::AmountOff {
+                threshold,
+                amount: off,
+            } => {
+                if amount.is_zero() || amount < *threshold {
+                    Money::ZERO
+                } else {
+                    *off
+                }
+            }
+            BenefitSpec::PercentOff {
+                percent,
+                min_quantity,
+                max_discount,
+            } => {
+                if quantity < *min_quantity {
+                    Money::ZERO
+                } else {
+                    let off = percent.discount_on(amount);
+                    max_discount.map_or(off, |cap| off.min(cap))
+                }
+            }
+            BenefitSpec::TieredPercent { tiers } => tiers
+                .iter()
+                .rev()
+                .find(|tier| quantity >= tier.min_quantity)
+                .map_or(Money::ZERO, |tier| tier.percent.discount_on(amount)),
+        };
+        discount.min(amount)
+    }
+
+    /// Beyond this amount the discount grows no more (`None`: it keeps growing).
+    pub fn saturating_amount(&self) -> Option<Money> {
+        match &self.0 {
+            BenefitSpec::AmountOff { threshold, amount } => Some((*threshold).max(*amount)),
+            BenefitSpec::PercentOff {
+                percent,
+                max_discount: Some(cap),
+                ..
+            } => {
+                // The smallest amount whose discount reaches the cap: ceil(cap / off-share).
+                let off = rust_decimal::Decimal::ONE_HUNDRED - percent.value();
+                let fen = (rust_decimal::Decimal::from(cap.fen())
+                    * rust_decimal::Decimal::ONE_HUNDRED
+                    / off)
+                    .ceil();
+                Money::from_decimal(fen / rust_decimal::Decimal::ONE_HUNDRED).ok()
+            }
+            BenefitSpec::PercentOff { .. } | BenefitSpec::TieredPercent { .. } => None,
+        }
+    }
+
+    /// Beyond this quantity the discount depends on quantity no more.
+    pub fn saturating_quantity(&self) -> u32 {
+        match &self.0 {
+            BenefitSpec::AmountOff { .. } => 0,
+            BenefitSpec::PercentOff { min_quantity, .. } => *min_quantity,
+            BenefitSpec::TieredPercent { tiers } => tiers.last().map_or(0, |t| t.min_quantity),
+        }
+    }
+
+    /// The benefit as Chinese shop staff write it: 满99减10, 无门槛减5, 满2件8.5折, 2件9折/3件8折.
+    pub fn describe_zh(&self) -> String {
+        match &self.0 {
+            BenefitSpec::AmountOff { threshold, amount } if threshold.is_zero() => {
+                format!("无门槛减{}", short(*amount))
+            }
+            BenefitSpec::AmountOff { threshold, amount } => {
+                format!("满{}减{}", short(*threshold), short(*amount))
+            }
+            BenefitSpec::PercentOff {
+                percent,
+                min_quantity,
+                max_discount,
+            } => {
+                let mut text = if *min_quantity > 1 {
+                    format!("满{min_quantity}件{}折", percent.as_zhe())
+                } else {
+                    format!("{}折", percent.as_zhe())
+                };
+                if let Some(cap) = max_discount {
+                    text.push_str(&format!("(最多减{})", short(*cap)));
+                }
+                text
+            }
+            BenefitSpec::TieredPercent { tiers } => tiers
+                .iter()
+                .map(|t| format!("{}件{}折", t.min_quantity, t.percent.as_zhe()))
+                .collect::<Vec<_>>()
+                .join("/"),
+        }
+    }
+
+    /// The same in English: "10.00 off orders of 99.00", "15% off 2+ units".
+    pub fn describe_en(&self) -> String {
+        match &self.0 {
+            BenefitSpec::AmountOff { threshold, amount } if threshold.is_zero() => {
+                format!("{amount} off, no minimum")
+            }
+            BenefitSpec::AmountOff { threshold, amount } => {
+                format!("{amount} off orders of {threshold}")
+            }
+            BenefitSpec::PercentOff {
+                percent,
+                min_quantity,
+                max_discount,
+            } => {
+                let off = (rust_decimal::Decimal::ONE_HUNDRED - percent.value()).normalize();
+                let mut text = if *min_quantity > 1 {
+                    format!("{off}% off {min_quantity}+ units")
+                } else {
+                    format!("{off}% off")
+                };
+                if let Some(cap) = max_discount {
+                    text.push_str(&format!(" (up to {cap})"));
+                }
+                text
+            }
+            BenefitSpec::TieredPercent { tiers } => tiers
+                .iter()
+                .map(|t| {
+                    let off = (rust_decimal::Decimal::ONE_HUNDRED - t.percent.value()).normalize();
+                    format!("{off}% off {}+", t.min_quantity)
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// 99.00 → "99", 9.90 → "9.9": how amounts read inside a coupon's name.
+fn short(money: Money) -> String {
+    money.to_decimal().normalize().to_string()
+}
+
+impl TryFrom<BenefitSpec> for Benefit {
+    type Error = ValidationErrors;
+    fn try_from(spec: BenefitSpec) -> Result<Self, Self::Error> {
+        Benefit::new(spec)
+    }
+}
+
+impl From<Benefit> for BenefitSpec {
+    fn from(benefit: Benefit) -> Self {
+        benefit.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn money(text: &str) -> Money {
+        Money::parse(text).unwrap()
+    }
+
+    fn percent(text: &str) -> Percent {
+        Percent::parse(text).unwrap()
+    }
+
+    #[test]
+    fn amount_off_needs_threshold_met() {
+        let b = Benefit::amount_off(money("99"), money("10")).unwrap();
+        assert_eq!(b.discount(money("98.99"), 1), Money::ZERO);
+        assert_eq!(b.discount(money("99"), 1), money("10"));
+        assert_eq!(b.describe_zh(), "满99减10");
+        let instant = Benefit::amount_off(Money::ZERO, money("5")).unwrap();
+        assert_eq!(
+            instant.discount(money("3"), 1),
+            money("3"),
+            "never more than the goods"
+        );
+        assert_eq!(instant.describe_zh(), "无门槛减5");
+    }
+
+    #[test]
+    fn amount_off_refuses_amount_at_or_over_threshold() {
+        let error = Benefit::amount_off(money("99"), money("99")).unwrap_err();
+        assert_eq!(error.first().field, "amount");
+        assert!(Benefit::amount_off(money("99"), money("100")).is_err());
+        assert!(Benefit::amount_off(money("99"), Money::ZERO).is_err());
+    }
+
+    #[test]
+    fn percent_off_rounds_down_respects_min_quantity_and_cap() {
+        let b = Benefit::new(BenefitSpec::PercentOff {
+            percent: percent("85"),
+            min_quantity: 2,
+            max_discount: Some(money("20")),
+        })
+        .unwrap();
+        assert_eq!(b.discount(money("99.99"), 1), Money::ZERO);
+        assert_eq!(b.discount(money("99.99"), 2), money("14.99"));
+        assert_eq!(b.discount(money("1000"), 3), money("20"));
+        assert_eq!(b.saturating_amount(), Some(money("133.34")));
+        assert_eq!(b.discount(money("133.33"), 2), money("19.99"));
+        assert_eq!(b.discount(money("133.34"), 2), money("20"));
+        assert_eq!(b.describe_zh(), "满2件8.5折(最多减20)");
+    }
+
+    #[test]
+    fn tiered_takes_deepest_reached_tier() {
+        let b = Benefit::new(BenefitSpec::TieredPercent {
+            tiers: vec![
+                Tier {
+                    min_quantity: 2,
+                    percent: percent("90"),
+                },
+                Tier {
+                    min_quantity: 3,
+                    percent: percent("80"),
+                },
+            ],
+        })
+        .unwrap();
+        assert_eq!(b.discount(money("100"), 1), Money::ZERO);
+        assert_eq!(b.discount(money("100"), 2), money("10"));
+        assert_eq!(b.discount(money("100"), 5), money("20"));
+        assert_eq!(b.describe_zh(), "2件9折/3件8折");
+    }
+
+    #[test]
+    fn tiers_must_deepen() {
+        let error = Benefit::new(BenefitSpec::TieredPercent {
+            tiers: vec![
+                Tier {
+                    min_quantity: 2,
+                    percent: percent("80"),
+                },
+                Tier {
+                    min_quantity: 2,
+                    percent: percent("90"),
+                },
+            ],
+        })
+        .unwrap_err();
+        assert_eq!(error.iter().count(), 2);
+        assert!(error.for_field("tiers[1].percent").is_some());
+        assert!(
+            Benefit::new(BenefitSpec::TieredPercent { tiers: vec![] }).is_err(),
+            "no tiers"
+        );
+    }
+
+    #[test]
+    fn serde_validates() {
+        let ok: Benefit = serde_json::from_str(
+            r#"{"type": "amount_off", "threshold": "99.00", "amount": "10.00"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&ok).unwrap()["threshold"],
+            serde_json::json!("99.00")
+        );
+        let bad = serde_json::from_str::<Benefit>(
+            r#"{"type": "amount_off", "threshold": "9.00", "amount": "10.00"}"#,
+        );
+        assert!(bad.unwrap_err().to_string().contains("amount"));
+        let unknown = serde_json::from_str::<Benefit>(
+            r#"{"type": "amount_off", "threshold": "99.00", "amount": "1.00", "x": 1}"#,
+        );
+        assert!(unknown.is_err());
+    }
+}

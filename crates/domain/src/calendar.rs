@@ -1,0 +1,137 @@
+//! The shop's local calendar. Times are stored in UTC; "today" and "this month"
+//! are the shop's, computed from its IANA time zone (daylight saving included).
+
+use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::error::FieldError;
+
+/// The zone a new shop gets.
+pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
+
+pub fn parse_time_zone(text: &str) -> Result<Tz, FieldError> {
+    text.trim().parse::<Tz>().map_err(|_| {
+        FieldError::new(
+            "time_zone",
+            "unknown time zone; use an IANA name such as Asia/Shanghai",
+        )
+    })
+}
+
+/// A half-open span of time `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Window {
+    pub fn contains(&self, at: DateTime<Utc>) -> bool {
+        self.start <= at && at < self.end
+    }
+}
+
+/// The local calendar day that contains `now`.
+pub fn local_day(now: DateTime<Utc>, tz: Tz) -> Window {
+    let date = now.with_timezone(&tz).date_naive();
+    let next = date + Days::new(1);
+    Window {
+        start: start_of_day(date, tz),
+        end: start_of_day(next, tz),
+    }
+}
+
+/// The local calendar month that contains `now`.
+pub fn local_month(now: DateTime<Utc>, tz: Tz) -> Window {
+    let date = now.with_timezone(&tz).date_naive();
+    let first = date.with_day(1).expect("day 1 exists");
+    let next = first + Months::new(1);
+    Window {
+        start: start_of_day(first, tz),
+        end: start_of_day(next, tz),
+    }
+}
+
+/// The first instant whose local date is `date`. Midnight can be skipped by a
+/// daylight-saving jump (the day then starts at the end of the gap) or occur
+/// twice (the day starts at the first).
+pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    for minutes in 0..=24 * 60 {
+        let local = midnight + chrono::Duration::minutes(minutes);
+        match tz.from_local_datetime(&local) {
+            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
+                return at.with_timezone(&Utc);
+            }
+            LocalResult::None => continue,
+        }
+    }
+    // No zone skips a whole day's first 24 hours; fall back to UTC midnight.
+    Utc.from_utc_datetime(&midnight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn shanghai_day_starts_at_16_utc() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let just_before = utc("2026-11-23T15:59:59Z"); // 23:59:59 local
+        let at_midnight = utc("2026-11-23T16:00:00Z"); // 00:00 local, next day
+        let day = local_day(just_before, tz);
+        assert_eq!(day.start, utc("2026-11-22T16:00:00Z"));
+        assert_eq!(day.end, at_midnight);
+        assert!(!day.contains(at_midnight));
+        assert_eq!(local_day(at_midnight, tz).start, at_midnight);
+    }
+
+    #[test]
+    fn month_crosses_at_local_midnight() {
+        let tz = chrono_tz::Asia::Shanghai;
+        // 2026-11-30 23:30 local is still November; 00:00 on 12-01 is December.
+        let november = local_month(utc("2026-11-30T15:30:00Z"), tz);
+        assert_eq!(november.start, utc("2026-10-31T16:00:00Z"));
+        assert_eq!(november.end, utc("2026-11-30T16:00:00Z"));
+        let december = local_month(utc("2026-11-30T16:00:00Z"), tz);
+        assert_eq!(december.start, utc("2026-11-30T16:00:00Z"));
+        assert_eq!(december.end, utc("2026-12-31T16:00:00Z"));
+    }
+
+    #[test]
+    fn daylight_saving_days_are_23_and_25_hours() {
+        let tz = chrono_tz::America::New_York;
+        // 2026-03-08: clocks jump 02:00 → 03:00.
+        let spring = local_day(utc("2026-03-08T12:00:00Z"), tz);
+        assert_eq!(spring.start, utc("2026-03-08T05:00:00Z"));
+        assert_eq!(spring.end - spring.start, chrono::Duration::hours(23));
+        // 2026-11-01: clocks fall back 02:00 → 01:00.
+        let autumn = local_day(utc("2026-11-01T12:00:00Z"), tz);
+        assert_eq!(autumn.start, utc("2026-11-01T04:00:00Z"));
+        assert_eq!(autumn.end - autumn.start, chrono::Duration::hours(25));
+    }
+
+    #[test]
+    fn a_skipped_midnight_starts_the_day_after_the_gap() {
+        // Santiago moves its clocks forward at 00:00 (to 01:00) in September.
+        let tz = chrono_tz::America::Santiago;
+        let day = local_day(utc("2026-09-06T12:00:00Z"), tz);
+        assert_eq!(
+            day.start.with_timezone(&tz).format("%H:%M").to_string(),
+            "01:00"
+        );
+    }
+
+    #[test]
+    fn zones_parse_by_iana_name() {
+        assert_eq!(parse_time_zone("Asia/Shanghai").unwrap(), DEFAULT_TIME_ZONE);
+        assert_eq!(
+            parse_time_zone("Mars/Olympus").unwrap_err().field,
+            "time_zone"
+        );
+    }
+}

@@ -1,0 +1,629 @@
+//! A coupon as staff design it (SPEC §2): built from a [`CouponDraft`] by
+//! [`CouponDraft::validate`], which names every invalid field.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::benefit::{Benefit, BenefitSpec};
+use crate::error::{Collector, FieldError, ValidationErrors};
+use crate::vocab::{Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku};
+
+pub const MAX_NAME_CHARS: usize = 60;
+pub const MAX_VALID_DAYS: u32 = 3650;
+pub const MAX_REPURCHASE_DAYS: u32 = 365;
+pub const MAX_UNIQUE_CODES: u32 = 1_000_000;
+
+/// What a coupon discounts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Scope {
+    /// Every line of the shop's order.
+    Shop,
+    /// One order line whose product is listed.
+    Items { skus: Vec<Sku> },
+}
+
+impl Scope {
+    pub fn applies_to(&self, sku: &Sku) -> bool {
+        match self {
+            Scope::Shop => true,
+            Scope::Items { skus } => skus.contains(sku),
+        }
+    }
+
+    pub fn is_shop(&self) -> bool {
+        matches!(self, Scope::Shop)
+    }
+}
+
+/// When a claim may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Validity {
+    /// The same window for every claim.
+    Fixed {
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// `days` from the moment of the claim, never past the coupon's end.
+    Relative { days: u32 },
+}
+
+impl Validity {
+    /// The window of a claim made at `claimed_at` of a coupon that ends at `coupon_end`.
+    pub fn resolve(
+        &self,
+        claimed_at: DateTime<Utc>,
+        coupon_end: DateTime<Utc>,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        match *self {
+            Validity::Fixed { from, until } => (from, until),
+            Validity::Relative { days } => {
+                let until = claimed_at + Duration::days(i64::from(days));
+                (claimed_at, until.min(coupon_end))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowerRules {
+    /// Grant a claim automatically when a customer follows the shop (once per customer).
+    pub auto_grant: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepurchaseRules {
+    pub trigger: RepurchaseTrigger,
+    pub days_after: u32,
+    /// Only discount the products the earlier order bought.
+    #[serde(default)]
+    pub only_purchased_items: bool,
+}
+
+/// How a private coupon is claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PrivateCodes {
+    /// One code shared by everyone it is handed to.
+    Shared { code: PrivateCode },
+    /// A batch of this many one-time codes, each usable once.
+    Unique { unique_codes: u32 },
+}
+
+/// Kind-specific settings; exactly the block the kind needs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KindRules {
+    Shop,
+    NewCustomer,
+    Follower(FollowerRules),
+    Repurchase(RepurchaseRules),
+    Private(PrivateCodes),
+}
+
+impl KindRules {
+    pub fn kind(&self) -> CouponKind {
+        match self {
+            KindRules::Shop => CouponKind::Shop,
+            KindRules::NewCustomer => CouponKind::NewCustomer,
+            KindRules::Follower(_) => CouponKind::Follower,
+            KindRules::Repurchase(_) => CouponKind::Repurchase,
+            KindRules::Private(_) => CouponKind::Private,
+        }
+    }
+}
+
+/// A coupon as the API body and the admin form give it (SPEC §7), unchecked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CouponDraft {
+    pub name: String,
+    pub kind: CouponKind,
+    pub scope: Scope,
+    pub benefit: BenefitSpec,
+    pub validity: Validity,
+    pub claim_from: DateTime<Utc>,
+    pub claim_until: DateTime<Utc>,
+    /// Total claims allowed; `None` = unlimited.
+    #[serde(default)]
+    pub quantity: Option<u32>,
+    #[serde(default)]
+    pub per_customer_limit: Option<u32>,
+    #[serde(default)]
+    pub per_customer_daily_limit: Option<u32>,
+    #[serde(default)]
+    pub audience: Audience,
+    /// Empty = every channel.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// Empty = every region.
+    #[serde(default)]
+    pub regions: Vec<Region>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follower: Option<FollowerRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repurchase: Option<RepurchaseRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private: Option<PrivateCodes>,
+}
+
+/// Claim limits: `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Limits {
+    pub quantity: Option<u32>,
+    pub per_customer: Option<u32>,
+    pub per_customer_daily: Option<u32>,
+}
+
+/// A checked coupon design. Build it with [`CouponDraft::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CouponDraft", into = "CouponDraft")]
+pub struct Coupon {
+    name: String,
+    rules: KindRules,
+    scope: Scope,
+    benefit: Benefit,
+    validity: Validity,
+    claim_from: DateTime<Utc>,
+    claim_until: DateTime<Utc>,
+    limits: Limits,
+    audience: Audience,
+    channels: Vec<Channel>,
+    regions: Vec<Region>,
+}
+
+impl CouponDraft {
+    /// Checks every field and the rules between them; the errors name each field.
+    pub fn validate(self) -> Result<Coupon, ValidationErrors> {
+        let mut errors = Collector::new();
+
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            errors.push("name", "must not be empty");
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            errors.push(
+                "name",
+                format!("must be at most {MAX_NAME_CHARS} characters"),
+            );
+        }
+
+        let benefit = match Benefit::new(self.benefit) {
+            Ok(benefit) => Some(benefit),
+            Err(benefit_errors) => {
+                for e in benefit_errors.iter() {
+                    errors.push(format!("benefit.{}", e.field), &e.reason);
+                }
+                None
+            }
+        };
+
+        let scope = match self.scope {
+            Scope::Items { skus } if skus.is_empty() => {
+                errors.push("scope.skus", "an item coupon needs at least one product");
+                Scope::Items { skus }
+            }
+            Scope::Items { skus } => Scope::Items {
+                skus: sorted_unique(skus),
+            },
+            Scope::Shop => Scope::Shop,
+        };
+
+        match self.validity {
+            Validity::Fixed { from, until } => {
+                if until <= from {
+                    errors.push("validity.until", "must be after the start of validity");
+                }
+                if self.claim_until > until {
+                    errors.push(
+                        "claim_until",
+                        "must not be after validity ends (the claim could never be used)",
+                    );
+                }
+            }
+            Validity::Relative { days } => {
+                if days == 0 {
+                    errors.push("validity.days", "must be at least 1 day");
+                } else if days > MAX_VALID_DAYS {
+                    errors.push("validity.days", format!("must be at most {MAX_VALID_DAYS}"));
+                }
+            }
+        }
+        if self.claim_until <= self.claim_from {
+            errors.push("claim_until", "must be after claim_from");
+        }
+
+        let limits = Limits {
+            quantity: self.quantity,
+            per_customer: self.per_customer_limit,
+            per_customer_daily: self.per_customer_daily_limit,
+        };
+        for (field, value) in [
+            ("quantity", limits.quantity),
+            ("per_customer_limit", limits.per_customer),
+            ("per_customer_daily_limit", limits.per_customer_daily),
+        ] {
+            if value == Some(0) {
+                errors.push(field, "must be at least 1, or empty for unlimited");
+            }
+        }
+        if let (Some(daily), Some(total)) = (limits.per_customer_daily, limits.per_customer)
+            && daily > total
+        {
+            errors.push(
+                "per_customer_daily_limit",
+                "must not exceed the per-customer limit",
+            );
+        }
+
+        let rules = kind_rules(
+            self.kind,
+            self.follower,
+            self.repurchase,
+            self.private,
+            &mut errors,
+        );
+        let required_audience = match self.kind {
+            CouponKind::NewCustomer => Some(Audience::NewCustomers),
+            CouponKind::Follower => Some(Audience::Followers),
+            _ => None,
+        };
+        if let Some(required) = required_audience
+            && self.audience != required
+        {
+            errors.push(
+                "audience",
+                format!("a {} coupon is for {required} only", self.kind),
+            );
+        }
+
+        errors.finish(|| Coupon {
+            name,
+            rules: rules.expect("kind rules are present when there are no errors"),
+            scope,
+            benefit: benefit.expect("benefit is valid when there are no errors"),
+            validity: self.validity,
+            claim_from: self.claim_from,
+            claim_until: self.claim_until,
+            limits,
+            audience: self.audience,
+            channels: sorted_unique(self.channels),
+            regions: sorted_unique(self.regions),
+        })
+    }
+}
+
+fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
+    items.sort();
+    items.dedup();
+    items
+}
+
+fn kind_rules(
+    kind: CouponKind,
+    follower: Option<FollowerRules>,
+    repurchase: Option<RepurchaseRules>,
+    private: Option<PrivateCodes>,
+    errors: &mut Collector,
+) -> Option<KindRules> {
+    let mut misplaced = |field: &str, present: bool, own: CouponKind| {
+        if present && kind != own {
+            errors.push(field, format!("only a {own} coupon has this block"));
+        }
+    };
+    misplaced("follower", follower.is_some(), CouponKind::Follower);
+    misplaced("repurchase", repurchase.is_some(), CouponKind::Repurchase);
+    misplaced("private", private.is_some(), CouponKind::Private);
+
+    match kind {
+        CouponKind::Shop => Some(KindRules::Shop),
+        CouponKind::NewCustomer => Some(KindRules::NewCustomer),
+        CouponKind::Follower => match follower {
+            Some(rules) => Some(KindRules::Follower(rules)),
+            None => {
+                errors.push(
+                    "follower",
+                    "a follower coupon needs {\"auto_grant\": true|false}",
+                );
+                None
+            }
+        },
+        CouponKind::Repurchase => match repurchase {
+            Some(rules) if rules.days_after == 0 || rules.days_after > MAX_REPURCHASE_DAYS => {
+                errors.push(
+                    "repurchase.days_after",
+                    format!("must be between 1 and {MAX_REPURCHASE_DAYS} days"),
+                );
+                None
+            }
+            Some(rules) => Some(KindRules::Repurchase(rules)),
+            None => {
+                errors.push(
+                    "repurchase",
+                    "a repurchase coupon needs a trigger and days_after",
+                );
+                None
+            }
+        },
+        CouponKind::Private => match private {
+            Some(PrivateCodes::Unique { unique_codes })
+                if unique_codes == 0 || unique_codes > MAX_UNIQUE_CODES =>
+            {
+                errors.push(
+                    "private.unique_codes",
+                    format!("must be between 1 and {MAX_UNIQUE_CODES}"),
+                );
+                None
+            }
+            Some(codes) => Some(KindRules::Private(codes)),
+            None => {
+                errors.push(
+                    "private",
+                    "a private coupon needs a shared code or a number of unique codes",
+                );
+                None
+            }
+        },
+    }
+}
+
+impl Coupon {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn kind(&self) -> CouponKind {
+        self.rules.kind()
+    }
+    pub fn rules(&self) -> &KindRules {
+        &self.rules
+    }
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+    pub fn benefit(&self) -> &Benefit {
+        &self.benefit
+    }
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+    pub fn claim_from(&self) -> DateTime<Utc> {
+        self.claim_from
+    }
+    pub fn claim_until(&self) -> DateTime<Utc> {
+        self.claim_until
+    }
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+    pub fn audience(&self) -> &Audience {
+        &self.audience
+    }
+    /// Empty = every channel.
+    pub fn channels(&self) -> &[Channel] {
+        &self.channels
+    }
+    /// Empty = every region.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// The validity window of a claim made at `claimed_at`. A relative validity
+    /// never runs past the coupon's end, the close of its claim window.
+    pub fn claim_validity(&self, claimed_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        self.validity.resolve(claimed_at, self.claim_until)
+    }
+
+    pub fn to_draft(&self) -> CouponDraft {
+        CouponDraft::from(self.clone())
+    }
+
+    /// Checks an edit of a coupon customers may already hold (SPEC §2): once it has
+    /// claims, what they hold — kind, benefit, scope, audience, code, when it starts —
+    /// is frozen; the quantity may only rise and the ends may only move later.
+    pub fn check_edit(&self, edited: &Coupon, has_claims: bool) -> Result<(), ValidationErrors> {
+        if !has_claims {
+            return Ok(());
+        }
+        const FROZEN: &str = "cannot change once customers hold this coupon";
+        let mut errors = Collector::new();
+        if edited.kind() != self.kind() {
+            errors.push("kind", FROZEN);
+        }
+        if edited.benefit != self.benefit {
+            errors.push("benefit", FROZEN);
+        }
+        if edited.scope != self.scope {
+            errors.push("scope", FROZEN);
+        }
+        if edited.audience != self.audience {
+            errors.push("audience", FROZEN);
+        }
+        if let (KindRules::Private(old), KindRules::Private(new)) = (&self.rules, &edited.rules)
+            && old != new
+        {
+            errors.push("private", FROZEN);
+        }
+        if edited.claim_from != self.claim_from {
+            errors.push("claim_from", FROZEN);
+        }
+        match (self.validity, edited.validity) {
+            (Validity::Fixed { from, until }, Validity::Fixed { from: f, until: u }) => {
+                if f != from {
+                    errors.push("validity.from", FROZEN);
+                }
+                if u < until {
+                    errors.push("validity.until", "can only be extended once claimed");
+                }
+            }
+            (Validity::Relative { days }, Validity::Relative { days: d }) => {
+                if d < days {
+                    errors.push("validity.days", "can only be extended once claimed");
+                }
+            }
+            _ => errors.push("validity", FROZEN),
+        }
+        if edited.claim_until < self.claim_until {
+            errors.push("claim_until", "can only be extended once claimed");
+        }
+        let lowered = match (self.limits.quantity, edited.limits.quantity) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(old), Some(new)) => new < old,
+        };
+        if lowered {
+            errors.push("quantity", "can only be raised once claimed");
+        }
+        errors.finish(|| ())
+    }
+}
+
+impl TryFrom<CouponDraft> for Coupon {
+    type Error = ValidationErrors;
+    fn try_from(draft: CouponDraft) -> Result<Self, Self::Error> {
+        draft.validate()
+    }
+}
+
+impl From<Coupon> for CouponDraft {
+    fn from(coupon: Coupon) -> Self {
+        let (follower, repurchase, private) = match coupon.rules.clone() {
+            KindRules::Follower(rules) => (Some(rules), None, None),
+            KindRules::Repurchase(rules) => (None, Some(rules), None),
+            KindRules::Private(codes) => (None, None, Some(codes)),
+            KindRules::Shop | KindRules::NewCustomer => (None, None, None),
+        };
+        CouponDraft {
+            name: coupon.name,
+            kind: coupon.rules.kind(),
+            scope: coupon.scope,
+            benefit: coupon.benefit.into(),
+            validity: coupon.validity,
+            claim_from: coupon.claim_from,
+            claim_until: coupon.claim_until,
+            quantity: coupon.limits.quantity,
+            per_customer_limit: coupon.limits.per_customer,
+            per_customer_daily_limit: coupon.limits.per_customer_daily,
+            audience: coupon.audience,
+            channels: coupon.channels,
+            regions: coupon.regions,
+            follower,
+            repurchase,
+            private,
+        }
+    }
+}
+
+/// Where a coupon is in its life (SPEC §2): draft → active ⇄ paused → ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponStatus {
+    Draft,
+    Active,
+    Paused,
+    Ended,
+}
+
+/// What staff do to a coupon's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleAction {
+    Activate,
+    Pause,
+    Resume,
+    End,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} a coupon that is {from}")]
+pub struct TransitionError {
+    pub from: CouponStatus,
+    pub action: LifecycleAction,
+}
+
+impl CouponStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CouponStatus::Draft => "draft",
+            CouponStatus::Active => "active",
+            CouponStatus::Paused => "paused",
+            CouponStatus::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<CouponStatus, FieldError> {
+        match text {
+            "draft" => Ok(CouponStatus::Draft),
+            "active" => Ok(CouponStatus::Active),
+            "paused" => Ok(CouponStatus::Paused),
+            "ended" => Ok(CouponStatus::Ended),
+            _ => Err(FieldError::new(
+                "status",
+                "unknown status; expected draft, active, paused or ended",
+            )),
+        }
+    }
+
+    pub fn apply(self, action: LifecycleAction) -> Result<CouponStatus, TransitionError> {
+        use CouponStatus::*;
+        use LifecycleAction::*;
+        match (self, action) {
+            (Draft, Activate) => Ok(Active),
+            (Active, Pause) => Ok(Paused),
+            (Paused, Resume) => Ok(Active),
+            (Draft | Active | Paused, End) => Ok(Ended),
+            (from, action) => Err(TransitionError { from, action }),
+        }
+    }
+
+    /// The actions staff can take from here, for buttons.
+    pub fn actions(self) -> Vec<LifecycleAction> {
+        [
+            LifecycleAction::Activate,
+            LifecycleAction::Pause,
+            LifecycleAction::Resume,
+            LifecycleAction::End,
+        ]
+        .into_iter()
+        .filter(|action| self.apply(*action).is_ok())
+        .collect()
+    }
+}
+
+impl std::fmt::Display for CouponStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl LifecycleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifecycleAction::Activate => "activate",
+            LifecycleAction::Pause => "pause",
+            LifecycleAction::Resume => "resume",
+            LifecycleAction::End => "end",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LifecycleAction> {
+        [
+            LifecycleAction::Activate,
+            LifecycleAction::Pause,
+            LifecycleAction::Resume,
+            LifecycleAction::End,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for LifecycleAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+#[path = "coupon_tests.rs"]
+mod tests;
