@@ -1,1 +1,10 @@
+//! merchant-ops on the web: the admin UI, the JSON API, and the command line of
+//! the `merchant-ops` binary. Handlers are thin: they turn input into `domain`
+//! values, call `store`, and render the answer.
 
+pub mod app;
+pub mod cli;
+pub mod config;
+
+pub use app::{AppState, Application, routes};
+pub use config::Config;

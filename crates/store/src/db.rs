@@ -1,0 +1,170 @@
+//! Connecting to SQLite or PostgreSQL from one URL, migrating, and beginning write
+//! transactions the way each backend needs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+
+use crate::StoreError;
+
+/// The embedded default (SPEC §9).
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/merchant-ops.db?mode=rwc";
+
+/// How long a SQLite writer waits for another before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connection pool settings; the defaults suit one web or scheduler process.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_connections: 16,
+        }
+    }
+}
+
+/// Opens the database `url` names — `sqlite://PATH?mode=rwc` (the file and its
+/// folder are created) or `postgres://…` — and configures it: for SQLite, WAL,
+/// `synchronous = NORMAL`, foreign keys on and a busy timeout on every connection.
+pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, StoreError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(pool.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if url.starts_with("sqlite:") {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each connection would get its own empty database.
+            options.max_connections(1);
+        } else if let Some(folder) =
+            sqlite_path(url).and_then(|p| p.parent().map(Path::to_path_buf))
+            && !folder.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(&folder).map_err(|e| {
+                StoreError::Config(format!("cannot create {}: {e}", folder.display()))
+            })?;
+        }
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .create_if_missing(true)
+        });
+    } else if !url.starts_with("postgres:") && !url.starts_with("postgresql:") {
+        return Err(StoreError::Config(format!(
+            "unsupported database URL {}: use sqlite://PATH?mode=rwc or postgres://…",
+            redact(url)
+        )));
+    }
+    let db = Database::connect(options).await.map_err(|e| {
+        StoreError::Config(format!("cannot open the database {}: {e}", redact(url)))
+    })?;
+    Ok(db)
+}
+
+/// Brings the schema up to date; running it again changes nothing.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Connects and migrates: what every command that touches data does first.
+pub async fn open(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, StoreError> {
+    let db = connect(url, pool).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Answers when the database does.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), StoreError> {
+    db.ping().await?;
+    Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so it
+/// takes the write lock at once and waits its turn, instead of failing with
+/// SQLITE_BUSY when a read later upgrades to a write.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: (db.get_database_backend() == DbBackend::Sqlite)
+            .then_some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// Runs one SQL statement with no result: for the few things the query builder
+/// does not express (schema set-up in tests, benchmarks' baselines).
+pub async fn execute_raw(db: &impl ConnectionTrait, sql: &str) -> Result<u64, StoreError> {
+    let backend = db.get_database_backend();
+    let result = db
+        .execute_raw(Statement::from_string(backend, sql.to_owned()))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+fn sqlite_path(url: &str) -> Option<&Path> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty()).then(|| Path::new(path))
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        assert_eq!(
+            sqlite_path("sqlite://data/merchant-ops.db?mode=rwc"),
+            Some(Path::new("data/merchant-ops.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:x.db"), Some(Path::new("x.db")));
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(
+            redact("postgres://shop:secret@db:5432/ops"),
+            "postgres://shop:***@db:5432/ops"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! The `merchant-ops` command line (SPEC §9). Secrets and JSON go to stdout,
+//! messages to stderr, so scripts can capture what they need.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::app::Application;
+use crate::config::Config;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "merchant-ops",
+    version,
+    about = "The coupon back office for live-stream and short-video shops",
+    long_about = "The coupon back office for live-stream and short-video shops.\n\n\
+        Configuration comes from merchant-ops.toml (optional) and the environment: \
+        DATABASE_URL (default sqlite://data/merchant-ops.db?mode=rwc), \
+        MERCHANT_OPS_BIND (default 127.0.0.1:8080), MERCHANT_OPS_MAX_CONNECTIONS."
+)]
+pub struct Cli {
+    /// A configuration file to read instead of ./merchant-ops.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the admin UI and the API (the default command).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sea_orm=warn,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_environment(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            db.close().await?;
+            eprintln!("database is up to date");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let db = store::open(&config.database_url, &config.pool()).await?;
+    let app = Application::build(config, db).await?;
+    eprintln!(
+        "merchant-ops listening on http://{}:{} (health: /healthz)",
+        config.bind.ip(),
+        app.port()
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}

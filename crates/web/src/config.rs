@@ -1,0 +1,161 @@
+//! Configuration: defaults, then an optional `merchant-ops.toml`, then environment
+//! variables (`DATABASE_URL`, `MERCHANT_OPS_*`). Read and checked once at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG_FILE: &str = "merchant-ops.toml";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub max_connections: u32,
+}
+
+/// The file's shape: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    max_connections: Option<u32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads `file` (it must exist) or, without one, `merchant-ops.toml` if present,
+    /// then applies `env` (a lookup, so tests need not touch the process environment).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file_config = match file {
+            Some(path) => read_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).exists() => {
+                read_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => FileConfig::default(),
+        };
+        let database_url = env("DATABASE_URL")
+            .or_else(|| env("MERCHANT_OPS_DATABASE_URL"))
+            .or(file_config.database_url)
+            .unwrap_or_else(|| store::DEFAULT_DATABASE_URL.to_owned());
+        let bind_text = env("MERCHANT_OPS_BIND")
+            .or(file_config.bind)
+            .unwrap_or_else(|| DEFAULT_BIND.to_owned());
+        let bind = bind_text.parse().map_err(|_| ConfigError::Invalid {
+            key: "bind",
+            message: format!("{bind_text:?} is not an address such as 127.0.0.1:8080"),
+        })?;
+        let max_connections = match env("MERCHANT_OPS_MAX_CONNECTIONS") {
+            Some(text) => text.parse().map_err(|_| ConfigError::Invalid {
+                key: "max_connections",
+                message: format!("{text:?} is not a number"),
+            })?,
+            None => file_config.max_connections.unwrap_or(16),
+        };
+        if max_connections == 0 {
+            return Err(ConfigError::Invalid {
+                key: "max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(Config {
+            database_url,
+            bind,
+            max_connections,
+        })
+    }
+
+    /// From the real process environment.
+    pub fn from_environment(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load(file, |key| {
+            std::env::var(key).ok().filter(|v| !v.is_empty())
+        })
+    }
+
+    pub fn pool(&self) -> store::PoolSettings {
+        store::PoolSettings {
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |key| map.get(key).cloned()
+    }
+
+    #[test]
+    fn defaults_without_file_or_environment() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.database_url, store::DEFAULT_DATABASE_URL);
+        assert_eq!(config.bind.to_string(), DEFAULT_BIND);
+    }
+
+    #[test]
+    fn environment_wins_over_the_file() {
+        let dir = std::env::temp_dir().join(format!("mo-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("merchant-ops.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:9000\"\ndatabase_url = \"sqlite://a.db\"\n",
+        )
+        .unwrap();
+        let config = Config::load(Some(&file), env(&[("DATABASE_URL", "sqlite://b.db")])).unwrap();
+        assert_eq!(config.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(config.database_url, "sqlite://b.db");
+        let config =
+            Config::load(Some(&file), env(&[("MERCHANT_OPS_BIND", "0.0.0.0:80")])).unwrap();
+        assert_eq!(config.bind.to_string(), "0.0.0.0:80");
+
+        std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+        let error = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(error.to_string().contains("unknown field"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_fail_early_with_the_key() {
+        let error = Config::load(None, env(&[("MERCHANT_OPS_BIND", "localhost")])).unwrap_err();
+        assert!(error.to_string().starts_with("bind:"), "{error}");
+        let error = Config::load(None, env(&[("MERCHANT_OPS_MAX_CONNECTIONS", "0")])).unwrap_err();
+        assert!(error.to_string().starts_with("max_connections:"), "{error}");
+    }
+}
