@@ -68,7 +68,10 @@ impl TestDb {
             .expect("create schema");
         admin.close().await.ok();
         let separator = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{separator}options[search_path]={schema}");
+        // Tagged with the schema's name, so cleanup can end this test's sessions.
+        let url = format!(
+            "{admin_url}{separator}options[search_path]={schema}&application_name={schema}"
+        );
         let db = store::open(&url, &pool()).await.expect("postgres opens");
         Some(TestDb {
             db,
@@ -139,6 +142,16 @@ impl Drop for TestDb {
                         if let Ok(admin) =
                             store::connect(&admin_url, &PoolSettings { max_connections: 1 }).await
                         {
+                            // Sessions of this test still open (pools not closed yet,
+                            // rollbacks not yet flushed) would block the drop.
+                            let _ = store::db::execute_raw(
+                                &admin,
+                                &format!(
+                                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                                     WHERE application_name = '{schema}'"
+                                ),
+                            )
+                            .await;
                             let _ = store::db::execute_raw(
                                 &admin,
                                 &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),

@@ -1,5 +1,8 @@
-//! Shared helpers: a fresh database per test, on every backend configured.
+//! Shared helpers: a fresh database per test on every backend configured, and
+//! typed fixtures.
 
 pub mod db;
+pub mod fixtures;
 
 pub use db::databases;
+pub use fixtures::now;

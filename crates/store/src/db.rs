@@ -105,6 +105,28 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     Ok(db.begin_with_options(options).await?)
 }
 
+/// Runs `work` in a write transaction (see [`begin_write`]): commits when it
+/// returns `Ok`, rolls back at once when it returns `Err`, so no lock outlives
+/// a failed request waiting for a background rollback.
+pub async fn write<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = begin_write(db).await?;
+    match work(&tx).await {
+        Ok(value) => {
+            tx.commit().await?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(%rollback, "rollback after a failed write");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Runs one SQL statement with no result: for the few things the query builder
 /// does not express (schema set-up in tests, benchmarks' baselines).
 pub async fn execute_raw(db: &impl ConnectionTrait, sql: &str) -> Result<u64, StoreError> {

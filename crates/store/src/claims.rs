@@ -1,0 +1,296 @@
+//! Claiming (SPEC §3), atomically: the rules are checked inside the transaction
+//! that writes the claim, after locking the customer and then the coupon (on
+//! PostgreSQL; on SQLite the write transaction is `BEGIN IMMEDIATE`). Concurrent
+//! claims of one coupon therefore queue on its row for a few statements, and can
+//! never oversell or exceed a limit. The lock order — customer, then coupon — is
+//! the same everywhere, so claims and orders cannot deadlock.
+
+use chrono::{DateTime, Utc};
+use domain::{
+    Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, check_claim,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::codes;
+use crate::coupons::{self, CouponRecord};
+use crate::customers;
+use crate::db::write;
+use crate::entities::{claim, customer};
+use crate::error::{Result, StoreError};
+use crate::shops::{self, ShopRecord};
+
+/// What is claimed: a coupon by id, or whatever coupon a private code opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimTarget {
+    Coupon(i64),
+    Code(String),
+}
+
+/// How the claim came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimSource {
+    /// The customer claimed it (storefront, live room, code).
+    Claim,
+    /// Granted on following the shop.
+    Follow,
+    /// Granted days after an order was delivered or shipped.
+    Repurchase,
+    /// Granted by staff (customer service).
+    Manual,
+}
+
+impl ClaimSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimSource::Claim => "claim",
+            ClaimSource::Follow => "follow",
+            ClaimSource::Repurchase => "repurchase",
+            ClaimSource::Manual => "manual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimState {
+    Unused,
+    Used,
+    Expired,
+}
+
+impl ClaimState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimState::Unused => "unused",
+            ClaimState::Used => "used",
+            ClaimState::Expired => "expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<ClaimState> {
+        match text {
+            "unused" => Ok(ClaimState::Unused),
+            "used" => Ok(ClaimState::Used),
+            "expired" => Ok(ClaimState::Expired),
+            other => Err(StoreError::Corrupt(format!("claim state {other}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRecord {
+    pub id: i64,
+    pub shop_id: i64,
+    pub coupon_id: i64,
+    pub customer_id: i64,
+    pub channel: Channel,
+    pub state: ClaimState,
+    pub claimed_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub order_id: Option<i64>,
+}
+
+pub(crate) fn from_row(row: &claim::Model) -> Result<ClaimRecord> {
+    Ok(ClaimRecord {
+        id: row.id,
+        shop_id: row.shop_id,
+        coupon_id: row.coupon_id,
+        customer_id: row.customer_id,
+        channel: crate::convert::word(&row.channel, "claims.channel")?,
+        state: ClaimState::parse(&row.state)?,
+        claimed_at: row.claimed_at,
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+        order_id: row.order_id,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub shop_id: i64,
+    /// The storefront's id of the customer; unknown customers are created.
+    pub customer: String,
+    pub target: ClaimTarget,
+    pub channel: Channel,
+    pub source: ClaimSource,
+    pub now: DateTime<Utc>,
+}
+
+/// Claims a coupon for a customer, or refuses with exactly one reason
+/// (`StoreError::Refused`) and writes nothing.
+pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<ClaimRecord> {
+    let shop = shops::get_shop(db, request.shop_id).await?;
+    // A refusal rolls back too: not even a new customer row is kept.
+    let row = write(db, async |tx| {
+        let customer =
+            customers::find_or_create_locked(tx, shop.id, &request.customer, request.now).await?;
+        let claimed = claim_in(
+            tx,
+            &shop,
+            &customer,
+            &request.target,
+            request.channel,
+            request.source,
+            request.now,
+        )
+        .await?;
+        claimed.map_err(StoreError::Refused)
+    })
+    .await?;
+    from_row(&row)
+}
+
+/// The claim itself, inside the caller's write transaction with the customer
+/// already locked. A refusal is returned as a value, having written nothing,
+/// so that grants can record it and go on.
+pub(crate) async fn claim_in(
+    db: &impl ConnectionTrait,
+    shop: &ShopRecord,
+    customer: &customer::Model,
+    target: &ClaimTarget,
+    channel: Channel,
+    source: ClaimSource,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<claim::Model, Refusal>> {
+    let (coupon_id, code) = match target {
+        ClaimTarget::Coupon(id) => (*id, None),
+        ClaimTarget::Code(typed) => match codes::find_code(db, shop.id, typed).await? {
+            Some(code) => (code.coupon_id, Some(code)),
+            None => return Ok(Err(Refusal::InvalidCode)),
+        },
+    };
+    let row = coupons::lock_row(db, shop.id, coupon_id).await?;
+    let record = coupons::from_row(row)?;
+    let code_check = match &code {
+        None => CodeCheck::Missing,
+        Some(code) if code.one_time && code.used_at.is_some() => CodeCheck::Used,
+        Some(_) => CodeCheck::Valid,
+    };
+
+    let (day, month) = ClaimCounts::windows(now, shop.time_zone);
+    let mine = || {
+        claim::Entity::find()
+            .filter(claim::Column::CouponId.eq(coupon_id))
+            .filter(claim::Column::CustomerId.eq(customer.id))
+    };
+    let counts = ClaimCounts {
+        coupon_total: record.claimed,
+        by_customer: crate::convert::count(mine().count(db).await? as i64),
+        by_customer_today: crate::convert::count(
+            mine()
+                .filter(claim::Column::ClaimedAt.gte(day.start))
+                .filter(claim::Column::ClaimedAt.lt(day.end))
+                .count(db)
+                .await? as i64,
+        ),
+        shop_by_customer_this_month: crate::convert::count(
+            claim::Entity::find()
+                .filter(claim::Column::ShopId.eq(shop.id))
+                .filter(claim::Column::CustomerId.eq(customer.id))
+                .filter(claim::Column::ClaimedAt.gte(month.start))
+                .filter(claim::Column::ClaimedAt.lt(month.end))
+                .count(db)
+                .await? as i64,
+        ),
+    };
+    let facts = customers::facts(db, customer).await?;
+    let verdict = check_claim(&ClaimAttempt {
+        coupon: &record.coupon,
+        status: record.status,
+        customer: &facts,
+        counts,
+        channel,
+        code: code_check,
+        monthly_cap: shop.monthly_cap,
+        now,
+    });
+    if let Err(refusal) = verdict {
+        return Ok(Err(refusal));
+    }
+    if let Some(code) = &code
+        && code.one_time
+        && !codes::use_code(db, code.id, now).await?
+    {
+        return Ok(Err(Refusal::CodeUsed));
+    }
+    debug_assert!(code.is_none() || record.coupon.kind() == CouponKind::Private);
+
+    let (valid_from, valid_until) = record.coupon.claim_validity(now);
+    let saved = claim::ActiveModel {
+        shop_id: Set(shop.id),
+        coupon_id: Set(coupon_id),
+        customer_id: Set(customer.id),
+        channel: Set(channel.as_str().to_owned()),
+        source: Set(source.as_str().to_owned()),
+        state: Set(ClaimState::Unused.as_str().to_owned()),
+        claimed_at: Set(now),
+        valid_from: Set(valid_from),
+        valid_until: Set(valid_until),
+        code_id: Set(code.as_ref().map(|c| c.id)),
+        order_id: Set(None),
+        used_at: Set(None),
+        expired_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    coupons::count_claim(db, coupon_id).await?;
+    Ok(Ok(saved))
+}
+
+/// The customer's unused claims, with their coupons, soonest to expire first.
+pub async fn unused_claims(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    customer_id: i64,
+) -> Result<Vec<(ClaimRecord, CouponRecord)>> {
+    let rows = claim::Entity::find()
+        .filter(claim::Column::ShopId.eq(shop_id))
+        .filter(claim::Column::CustomerId.eq(customer_id))
+        .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+        .order_by_asc(claim::Column::ValidUntil)
+        .order_by_asc(claim::Column::Id)
+        .all(db)
+        .await?;
+    let mut held = Vec::with_capacity(rows.len());
+    let mut coupons_seen: Vec<CouponRecord> = Vec::new();
+    for row in rows {
+        let coupon = match coupons_seen.iter().find(|c| c.id == row.coupon_id) {
+            Some(coupon) => coupon.clone(),
+            None => {
+                let coupon = coupons::get_coupon(db, shop_id, row.coupon_id).await?;
+                coupons_seen.push(coupon.clone());
+                coupon
+            }
+        };
+        held.push((from_row(&row)?, coupon));
+    }
+    Ok(held)
+}
+
+/// What the quote engine needs of a held claim.
+pub fn as_held(claim: &ClaimRecord, coupon: &CouponRecord) -> HeldClaim {
+    HeldClaim {
+        id: claim.id,
+        scope: coupon.coupon.scope().clone(),
+        benefit: coupon.coupon.benefit().clone(),
+        valid_from: claim.valid_from,
+        valid_until: claim.valid_until,
+    }
+}
+
+pub async fn get_claim(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    claim_id: i64,
+) -> Result<ClaimRecord> {
+    let row = claim::Entity::find_by_id(claim_id)
+        .filter(claim::Column::ShopId.eq(shop_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("claim"))?;
+    from_row(&row)
+}

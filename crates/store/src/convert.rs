@@ -1,0 +1,69 @@
+//! Exact conversions between stored columns and domain values: money as integer
+//! fen, percents as basis points, lists as JSON text.
+
+use domain::{Money, Percent};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Result, StoreError};
+
+pub fn money(fen: i64, column: &str) -> Result<Money> {
+    Money::from_fen(fen).map_err(|e| StoreError::Corrupt(format!("{column} = {fen}: {e}")))
+}
+
+pub fn money_opt(fen: Option<i64>, column: &str) -> Result<Option<Money>> {
+    fen.map(|fen| money(fen, column)).transpose()
+}
+
+/// 85.00 % → 8500.
+pub fn basis_points(percent: Percent) -> i32 {
+    (percent.value() * Decimal::ONE_HUNDRED)
+        .to_i32()
+        .expect("a percent below 100 fits in basis points")
+}
+
+pub fn percent(bp: i32, column: &str) -> Result<Percent> {
+    Percent::new(Decimal::new(i64::from(bp), 2))
+        .map_err(|e| StoreError::Corrupt(format!("{column} = {bp}: {e}")))
+}
+
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("domain values serialise")
+}
+
+pub fn from_json<T: DeserializeOwned>(text: &str, column: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub fn word<T: std::str::FromStr>(text: &str, column: &str) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e| StoreError::Corrupt(format!("{column} = {text:?}: {e}")))
+}
+
+pub fn count(value: i64) -> u32 {
+    u32::try_from(value.max(0)).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fen_and_basis_points_round_trip_exactly() {
+        for fen in [0i64, 1, 99, 100, 9_999, 123_456_789, 100_000_000_000] {
+            assert_eq!(money(fen, "x").unwrap().fen(), fen);
+        }
+        assert!(money(-1, "x").is_err());
+        for text in ["0.01", "33.33", "85", "99.99"] {
+            let p = Percent::parse(text).unwrap();
+            assert_eq!(percent(basis_points(p), "x").unwrap(), p);
+        }
+        assert_eq!(basis_points(Percent::parse("8.5").unwrap()), 850);
+        assert!(percent(10_000, "x").is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! Customers of a shop, known by the storefront's external id and created on
+//! first reference.
+
+use chrono::{DateTime, Utc};
+use domain::{CustomerFacts, Region, Tag};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, Set,
+};
+
+use crate::convert::{from_json, to_json};
+use crate::entities::{customer, order};
+use crate::error::{Result, StoreError};
+
+pub fn check_external_id(external_id: &str) -> Result<()> {
+    let ok = !external_id.is_empty()
+        && external_id.chars().count() <= 64
+        && !external_id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace());
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "customer",
+            "must be 1 to 64 characters without spaces",
+        ))
+    }
+}
+
+/// What the storefront tells us about a customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerProfile {
+    pub region: Option<Region>,
+    pub tags: Vec<Tag>,
+    pub phone: Option<String>,
+}
+
+/// The customer, created if new, and locked for the rest of the transaction so
+/// that one customer's claims and orders happen one after another.
+pub(crate) async fn find_or_create_locked(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    external_id: &str,
+    now: DateTime<Utc>,
+) -> Result<customer::Model> {
+    check_external_id(external_id)?;
+    customer::Entity::insert(customer::ActiveModel {
+        shop_id: Set(shop_id),
+        external_id: Set(external_id.to_owned()),
+        region: Set(None),
+        tags: Set("[]".into()),
+        phone: Set(None),
+        is_follower: Set(false),
+        followed_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([customer::Column::ShopId, customer::Column::ExternalId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop_id))
+        .filter(customer::Column::ExternalId.eq(external_id))
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("customer"))
+}
+
+/// Creates or updates a customer's profile (SPEC §7 `PUT /customers/{id}`).
+pub async fn upsert_customer(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    external_id: &str,
+    profile: &CustomerProfile,
+    now: DateTime<Utc>,
+) -> Result<customer::Model> {
+    crate::db::write(db, async |tx| {
+        let row = find_or_create_locked(tx, shop_id, external_id, now).await?;
+        let mut active: customer::ActiveModel = row.into();
+        active.region = Set(profile.region.map(|r| r.to_string()));
+        active.tags = Set(to_json(&profile.tags));
+        active.phone = Set(profile.phone.clone());
+        active.updated_at = Set(now);
+        Ok(active.update(tx).await?)
+    })
+    .await
+}
+
+pub async fn find_customer(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    external_id: &str,
+) -> Result<Option<customer::Model>> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop_id))
+        .filter(customer::Column::ExternalId.eq(external_id))
+        .one(db)
+        .await?)
+}
+
+/// Paid orders that were not cancelled: a customer with none is a new customer.
+pub(crate) async fn paid_orders(db: &impl ConnectionTrait, customer_id: i64) -> Result<u32> {
+    let n = order::Entity::find()
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .filter(order::Column::PaidAt.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .count(db)
+        .await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+pub(crate) async fn facts(
+    db: &impl ConnectionTrait,
+    row: &customer::Model,
+) -> Result<CustomerFacts> {
+    Ok(CustomerFacts {
+        paid_orders: paid_orders(db, row.id).await?,
+        is_follower: row.is_follower,
+        region: row
+            .region
+            .as_deref()
+            .map(|r| {
+                r.parse()
+                    .map_err(|_| StoreError::Corrupt(format!("customer {} region", row.id)))
+            })
+            .transpose()?,
+        tags: from_json(&row.tags, "customers.tags")?,
+    })
+}

@@ -1,0 +1,403 @@
+//! Orders: recording one redeems its claims atomically; its events move it along
+//! and, when it is cancelled before payment, hand its claims back.
+
+use chrono::{DateTime, Utc};
+use domain::{HeldClaim, Money, Quote, QuoteLine, quote};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use crate::claims::{self, ClaimState};
+use crate::customers;
+use crate::entities::{claim, discount_allocation, order, order_event, order_line};
+use crate::error::{Result, StoreError};
+
+/// Which claims an order uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimChoice {
+    /// The best combination of everything the customer holds (SPEC §4).
+    Best,
+    /// Exactly these claims (an empty list: no coupon at all).
+    Exactly(Vec<i64>),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub shop_id: i64,
+    pub external_id: String,
+    pub customer: String,
+    pub lines: Vec<QuoteLine>,
+    pub claims: ClaimChoice,
+    pub platform_discount: Money,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacedOrder {
+    pub id: i64,
+    pub external_id: String,
+    pub quote: Quote,
+}
+
+/// Records an order, prices it and marks its claims used, all in one transaction:
+/// a claim is used by at most one order, and a failed order writes nothing.
+pub async fn place_order(db: &DatabaseConnection, new: &NewOrder) -> Result<PlacedOrder> {
+    customers::check_external_id(&new.external_id).map_err(|_| {
+        StoreError::invalid("external_id", "must be 1 to 64 characters without spaces")
+    })?;
+    crate::db::write(db, async |tx| place_in(tx, new).await).await
+}
+
+async fn place_in(tx: &impl ConnectionTrait, new: &NewOrder) -> Result<PlacedOrder> {
+    // The customer's lock makes this customer's orders and claims queue: a claim
+    // read as unused below stays unused until this transaction ends.
+    let customer =
+        customers::find_or_create_locked(tx, new.shop_id, &new.customer, new.now).await?;
+    let exists = order::Entity::find()
+        .filter(order::Column::ShopId.eq(new.shop_id))
+        .filter(order::Column::ExternalId.eq(&new.external_id))
+        .one(tx)
+        .await?;
+    if exists.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "order {} has already been recorded",
+            new.external_id
+        )));
+    }
+
+    let held = claims::unused_claims(tx, new.shop_id, customer.id).await?;
+    let candidates: Vec<HeldClaim> = match &new.claims {
+        ClaimChoice::Best => held
+            .iter()
+            .map(|(c, coupon)| claims::as_held(c, coupon))
+            .filter(|h| h.is_valid_at(new.now))
+            .collect(),
+        ClaimChoice::Exactly(ids) => {
+            let mut chosen = Vec::with_capacity(ids.len());
+            for id in ids {
+                let Some((c, coupon)) = held.iter().find(|(c, _)| c.id == *id) else {
+                    return Err(match claims::get_claim(tx, new.shop_id, *id).await {
+                        Ok(c) if c.customer_id == customer.id && c.state == ClaimState::Used => {
+                            StoreError::Conflict(format!("claim {id} has already been used"))
+                        }
+                        Ok(c) if c.customer_id == customer.id => {
+                            StoreError::Conflict(format!("claim {id} has expired"))
+                        }
+                        _ => StoreError::invalid(
+                            "claim_ids",
+                            format!("claim {id} is not held by this customer"),
+                        ),
+                    });
+                };
+                let held = claims::as_held(c, coupon);
+                if !held.is_valid_at(new.now) {
+                    return Err(StoreError::invalid(
+                        "claim_ids",
+                        format!("claim {id} is not valid now"),
+                    ));
+                }
+                if !chosen.iter().any(|h: &HeldClaim| h.id == *id) {
+                    chosen.push(held);
+                }
+            }
+            chosen
+        }
+    };
+    let priced = quote(&new.lines, &candidates, new.platform_discount, new.now)
+        .map_err(|e| StoreError::invalid(&e.field(), e.to_string()))?;
+    if let ClaimChoice::Exactly(ids) = &new.claims
+        && let Some(unused) = ids.iter().find(|id| !priced.claims_used.contains(id))
+    {
+        return Err(StoreError::invalid(
+            "claim_ids",
+            format!("claim {unused} does not apply to this order, or adds no discount"),
+        ));
+    }
+
+    let saved = order::ActiveModel {
+        shop_id: Set(new.shop_id),
+        external_id: Set(new.external_id.clone()),
+        customer_id: Set(customer.id),
+        status: Set(OrderStatus::Created.as_str().into()),
+        subtotal_fen: Set(priced.subtotal.fen()),
+        merchant_discount_fen: Set(priced.merchant_discount.fen()),
+        platform_discount_fen: Set(priced.platform_discount.fen()),
+        payable_fen: Set(priced.payable.fen()),
+        created_at: Set(new.now),
+        paid_at: Set(None),
+        shipped_at: Set(None),
+        delivered_at: Set(None),
+        cancelled_at: Set(None),
+        refunded_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+
+    let coupon_of = |claim_id: i64| {
+        held.iter()
+            .find(|(c, _)| c.id == claim_id)
+            .map(|(c, _)| c.coupon_id)
+            .expect("used claims come from the held ones")
+    };
+    for (i, (line, quoted)) in new.lines.iter().zip(&priced.lines).enumerate() {
+        let line_row = order_line::ActiveModel {
+            order_id: Set(saved.id),
+            line_no: Set(i as i32 + 1),
+            sku: Set(line.sku.to_string()),
+            unit_price_fen: Set(line.unit_price.fen()),
+            activity_price_fen: Set(line.activity_price.map(Money::fen)),
+            quantity: Set(line.quantity as i32),
+            amount_fen: Set(quoted.amount.fen()),
+            discount_fen: Set(quoted.discount.fen()),
+            claim_id: Set(quoted.claim_id),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        if let Some(claim_id) = quoted.claim_id {
+            discount_allocation::ActiveModel {
+                order_id: Set(saved.id),
+                order_line_id: Set(line_row.id),
+                claim_id: Set(claim_id),
+                coupon_id: Set(coupon_of(claim_id)),
+                amount_fen: Set(quoted.discount.fen()),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+        }
+    }
+
+    if !priced.claims_used.is_empty() {
+        let marked = claim::Entity::update_many()
+            .col_expr(claim::Column::State, Expr::value(ClaimState::Used.as_str()))
+            .col_expr(claim::Column::OrderId, Expr::value(Some(saved.id)))
+            .col_expr(claim::Column::UsedAt, Expr::value(Some(new.now)))
+            .filter(claim::Column::Id.is_in(priced.claims_used.clone()))
+            .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+            .exec(tx)
+            .await?;
+        if marked.rows_affected != priced.claims_used.len() as u64 {
+            // Only reachable if the customer lock were bypassed; nothing is kept.
+            return Err(StoreError::Conflict(
+                "a claim of this order was used by another order".into(),
+            ));
+        }
+    }
+    Ok(PlacedOrder {
+        id: saved.id,
+        external_id: saved.external_id,
+        quote: priced,
+    })
+}
+
+/// Where an order is: the last event it went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Created,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Created => "created",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Delivered => "delivered",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<OrderStatus> {
+        [
+            OrderStatus::Created,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Delivered,
+            OrderStatus::Cancelled,
+            OrderStatus::Refunded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| StoreError::Corrupt(format!("order status {text}")))
+    }
+}
+
+/// What the storefront reports of an order (SPEC §7 order events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEvent {
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderEvent {
+    pub fn as_str(self) -> &'static str {
+        self.status().as_str()
+    }
+
+    pub fn parse(text: &str) -> Option<OrderEvent> {
+        [
+            OrderEvent::Paid,
+            OrderEvent::Shipped,
+            OrderEvent::Delivered,
+            OrderEvent::Cancelled,
+            OrderEvent::Refunded,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == text)
+    }
+
+    fn status(self) -> OrderStatus {
+        match self {
+            OrderEvent::Paid => OrderStatus::Paid,
+            OrderEvent::Shipped => OrderStatus::Shipped,
+            OrderEvent::Delivered => OrderStatus::Delivered,
+            OrderEvent::Cancelled => OrderStatus::Cancelled,
+            OrderEvent::Refunded => OrderStatus::Refunded,
+        }
+    }
+
+    /// Whether the event can follow an order in `status`.
+    fn allowed_after(self, status: OrderStatus) -> bool {
+        use OrderStatus::*;
+        match self {
+            OrderEvent::Paid => status == Created,
+            OrderEvent::Shipped => status == Paid,
+            OrderEvent::Delivered => matches!(status, Paid | Shipped),
+            OrderEvent::Cancelled => matches!(status, Created | Paid),
+            OrderEvent::Refunded => matches!(status, Paid | Shipped | Delivered),
+        }
+    }
+}
+
+/// Records an order event at `at`. The same event again changes nothing (retries
+/// are harmless); an event that cannot follow the order's state is a conflict.
+/// Cancelling before payment returns the order's claims: unused while still
+/// valid, expired otherwise.
+pub async fn record_event(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    external_id: &str,
+    event: OrderEvent,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<order::Model> {
+    crate::db::write(db, async |tx| {
+        let row = order::Entity::find()
+            .filter(order::Column::ShopId.eq(shop_id))
+            .filter(order::Column::ExternalId.eq(external_id))
+            .lock_exclusive()
+            .one(tx)
+            .await?
+            .ok_or(StoreError::NotFound("order"))?;
+        let inserted = order_event::Entity::insert(order_event::ActiveModel {
+            order_id: Set(row.id),
+            event_type: Set(event.as_str().into()),
+            occurred_at: Set(at),
+            recorded_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([order_event::Column::OrderId, order_event::Column::EventType])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+        if inserted == 0 {
+            return Ok(row);
+        }
+        let status = OrderStatus::parse(&row.status)?;
+        if !event.allowed_after(status) {
+            return Err(StoreError::Conflict(format!(
+                "a {} order cannot be marked {}",
+                status.as_str(),
+                event.as_str()
+            )));
+        }
+        let was_paid = row.paid_at.is_some();
+        let order_id = row.id;
+        let mut active: order::ActiveModel = row.into();
+        active.status = Set(event.status().as_str().into());
+        match event {
+            OrderEvent::Paid => active.paid_at = Set(Some(at)),
+            OrderEvent::Shipped => active.shipped_at = Set(Some(at)),
+            OrderEvent::Delivered => active.delivered_at = Set(Some(at)),
+            OrderEvent::Cancelled => active.cancelled_at = Set(Some(at)),
+            OrderEvent::Refunded => active.refunded_at = Set(Some(at)),
+        }
+        let saved = active.update(tx).await?;
+        if event == OrderEvent::Cancelled && !was_paid {
+            return_claims(tx, order_id, now).await?;
+        }
+        Ok(saved)
+    })
+    .await
+}
+
+async fn return_claims(db: &impl ConnectionTrait, order_id: i64, now: DateTime<Utc>) -> Result<()> {
+    let base = || {
+        claim::Entity::update_many()
+            .col_expr(claim::Column::OrderId, Expr::value(Option::<i64>::None))
+            .col_expr(
+                claim::Column::UsedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(claim::Column::OrderId.eq(order_id))
+            .filter(claim::Column::State.eq(ClaimState::Used.as_str()))
+    };
+    base()
+        .col_expr(
+            claim::Column::State,
+            Expr::value(ClaimState::Unused.as_str()),
+        )
+        .filter(claim::Column::ValidUntil.gt(now))
+        .exec(db)
+        .await?;
+    base()
+        .col_expr(
+            claim::Column::State,
+            Expr::value(ClaimState::Expired.as_str()),
+        )
+        .col_expr(claim::Column::ExpiredAt, Expr::value(Some(now)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_order(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    external_id: &str,
+) -> Result<order::Model> {
+    order::Entity::find()
+        .filter(order::Column::ShopId.eq(shop_id))
+        .filter(order::Column::ExternalId.eq(external_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("order"))
+}
+
+pub async fn order_lines(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+) -> Result<Vec<order_line::Model>> {
+    Ok(order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(order_line::Column::LineNo)
+        .limit(1000)
+        .all(db)
+        .await?)
+}

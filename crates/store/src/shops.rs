@@ -1,0 +1,175 @@
+//! Shops and their settings.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+
+use crate::entities::shop;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopRecord {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub time_zone: Tz,
+    /// Hours before expiry at which holders are reminded, largest first.
+    pub reminder_lead_hours: Vec<u32>,
+    /// Quiet hours in local minutes of the day: [start, end), wrapping midnight.
+    pub quiet_start_minute: u32,
+    pub quiet_end_minute: u32,
+    /// Claims per customer per local month across the shop; `None` = no cap.
+    pub monthly_cap: Option<u32>,
+    /// Minimum margin after coupons, in percent.
+    pub profit_floor: Option<Decimal>,
+}
+
+/// A shop slug: 2–64 lower-case letters, digits and '-', as in URLs.
+pub fn check_slug(slug: &str) -> Result<()> {
+    let ok = (2..=64).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "slug",
+            "must be 2 to 64 lower-case letters, digits or '-'",
+        ))
+    }
+}
+
+pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
+    let mut hours = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let h: u32 = part
+            .parse()
+            .map_err(|_| format!("{part:?} is not a number of hours"))?;
+        if !(1..=24 * 30).contains(&h) {
+            return Err("each lead time must be between 1 and 720 hours".into());
+        }
+        hours.push(h);
+    }
+    hours.sort_unstable_by(|a, b| b.cmp(a));
+    hours.dedup();
+    Ok(hours)
+}
+
+fn from_row(row: shop::Model) -> Result<ShopRecord> {
+    Ok(ShopRecord {
+        id: row.id,
+        time_zone: row
+            .time_zone
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("shop {} time zone", row.id)))?,
+        reminder_lead_hours: parse_lead_hours(&row.reminder_lead_hours)
+            .map_err(StoreError::Corrupt)?,
+        quiet_start_minute: row.quiet_start_minute.max(0) as u32,
+        quiet_end_minute: row.quiet_end_minute.max(0) as u32,
+        monthly_cap: row.monthly_cap.map(|c| c.max(0) as u32),
+        profit_floor: row.profit_floor_bp.map(|bp| Decimal::new(i64::from(bp), 2)),
+        slug: row.slug,
+        name: row.name,
+    })
+}
+
+/// Creates a shop with the default settings (24 h reminders, quiet 22:00–08:00,
+/// monthly cap 5 as the seeds advise).
+pub async fn create_shop(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    name: &str,
+    time_zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<ShopRecord> {
+    check_slug(slug)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
+    }
+    let inserted = shop::Entity::insert(shop::ActiveModel {
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        time_zone: Set(time_zone.name().to_owned()),
+        reminder_lead_hours: Set("24".into()),
+        quiet_start_minute: Set(22 * 60),
+        quiet_end_minute: Set(8 * 60),
+        monthly_cap: Set(Some(5)),
+        profit_floor_bp: Set(None),
+        notification_channel: Set("log".into()),
+        webhook_url: Set(None),
+        webhook_secret: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(shop::Column::Slug)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("a shop named {slug} exists")));
+    }
+    shop_by_slug(db, slug).await
+}
+
+pub async fn shop_by_slug(db: &impl ConnectionTrait, slug: &str) -> Result<ShopRecord> {
+    let row = shop::Entity::find()
+        .filter(shop::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    from_row(row)
+}
+
+pub async fn get_shop(db: &impl ConnectionTrait, shop_id: i64) -> Result<ShopRecord> {
+    let row = shop::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    from_row(row)
+}
+
+/// Whether the database holds any shop yet (first run loads the demo when not).
+pub async fn has_shops(db: &impl ConnectionTrait) -> Result<bool> {
+    Ok(shop::Entity::find().count(db).await? > 0)
+}
+
+/// Sets the shop's monthly cap of claims per customer (`None` = no cap).
+pub async fn set_monthly_cap(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    cap: Option<u32>,
+) -> Result<()> {
+    shop::Entity::update_many()
+        .col_expr(
+            shop::Column::MonthlyCap,
+            sea_orm::sea_query::Expr::value(cap.map(|c| c as i32)),
+        )
+        .filter(shop::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_and_lead_times() {
+        assert!(check_slug("demo-shop").is_ok());
+        for bad in ["", "a", "Demo", "-x", "with space", "店铺"] {
+            assert!(check_slug(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_lead_hours("24, 72,24").unwrap(), vec![72, 24]);
+        assert!(parse_lead_hours("0").is_err());
+        assert!(parse_lead_hours("x").is_err());
+    }
+}

@@ -1,0 +1,366 @@
+//! Atomic claiming: the rules of SPEC §3 hold under concurrency, on every backend.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{Channel, Refusal};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+use store::StoreError;
+use store::claims::{ClaimRequest, ClaimSource, ClaimTarget, claim};
+use store::entities::claim as claim_row;
+
+use crate::support::{databases, fixtures, now};
+
+fn request(shop_id: i64, customer: &str, target: ClaimTarget) -> ClaimRequest {
+    ClaimRequest {
+        shop_id,
+        customer: customer.to_owned(),
+        target,
+        channel: Channel::LiveRoom,
+        source: ClaimSource::Claim,
+        now: now(),
+    }
+}
+
+/// Separate pools, as separate server processes would have.
+async fn pools(url: &str, count: usize) -> Vec<DatabaseConnection> {
+    let mut pools = Vec::new();
+    for _ in 0..count {
+        let settings = store::PoolSettings { max_connections: 5 };
+        pools.push(store::connect(url, &settings).await.unwrap());
+    }
+    pools
+}
+
+/// Fires every request at once, round-robin over the pools; tallies the outcomes.
+async fn fire(pools: &[DatabaseConnection], requests: Vec<ClaimRequest>) -> HashMap<String, usize> {
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(i, request)| {
+            let db = pools[i % pools.len()].clone();
+            tokio::spawn(async move { claim(&db, &request).await })
+        })
+        .collect();
+    let mut outcomes = HashMap::new();
+    for task in tasks {
+        let key = match task.await.unwrap() {
+            Ok(_) => "ok".to_owned(),
+            Err(StoreError::Refused(refusal)) => refusal.code().to_owned(),
+            Err(other) => panic!("unexpected error: {other}"),
+        };
+        *outcomes.entry(key).or_insert(0) += 1;
+    }
+    outcomes
+}
+
+async fn claims_of(db: &DatabaseConnection, coupon_id: i64) -> u64 {
+    claim_row::Entity::find()
+        .filter(claim_row::Column::CouponId.eq(coupon_id))
+        .count(db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_claimers_on_fifty_left_get_exactly_fifty() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(&database.db, &shop, json!({"quantity": 50})).await;
+        let pools = pools(&database.url, 4).await;
+        let requests = (0..200)
+            .map(|i| request(shop.id, &format!("c-{i}"), ClaimTarget::Coupon(coupon.id)))
+            .collect();
+        let outcomes = fire(&pools, requests).await;
+        assert_eq!(
+            outcomes.get("ok"),
+            Some(&50),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(
+            outcomes.get("sold_out"),
+            Some(&150),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(claims_of(&database.db, coupon.id).await, 50);
+        let stored = store::coupons::get_coupon(&database.db, shop.id, coupon.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.claimed, 50, "{}", database.backend);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_customer_firing_twenty_claims_gets_the_limit_of_two() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(&database.db, &shop, json!({"per_customer_limit": 2})).await;
+        let pools = pools(&database.url, 4).await;
+        let requests = (0..20)
+            .map(|_| request(shop.id, "c-1", ClaimTarget::Coupon(coupon.id)))
+            .collect();
+        let outcomes = fire(&pools, requests).await;
+        assert_eq!(
+            outcomes.get("ok"),
+            Some(&2),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(
+            outcomes.get("customer_limit"),
+            Some(&18),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(claims_of(&database.db, coupon.id).await, 2);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_monthly_cap_holds_across_coupons_claimed_at_once() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await; // cap 5
+        let mut requests = Vec::new();
+        for i in 0..8 {
+            let coupon =
+                fixtures::coupon(&database.db, &shop, json!({"name": format!("券{i}")})).await;
+            requests.push(request(shop.id, "c-1", ClaimTarget::Coupon(coupon.id)));
+        }
+        let pools = pools(&database.url, 4).await;
+        let outcomes = fire(&pools, requests).await;
+        assert_eq!(
+            outcomes.get("ok"),
+            Some(&5),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(
+            outcomes.get("monthly_cap"),
+            Some(&3),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_one_time_code_is_used_once() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"kind": "private", "private": {"unique_codes": 3}}),
+        )
+        .await;
+        let codes = store::codes::codes_page(&database.db, coupon.id, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(codes.len(), 3);
+        let code = codes[0].code.clone();
+        let pools = pools(&database.url, 4).await;
+        let requests = (0..10)
+            .map(|i| {
+                request(
+                    shop.id,
+                    &format!("c-{i}"),
+                    ClaimTarget::Code(code.to_lowercase()),
+                )
+            })
+            .collect();
+        let outcomes = fire(&pools, requests).await;
+        assert_eq!(
+            outcomes.get("ok"),
+            Some(&1),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+        assert_eq!(
+            outcomes.get("code_used"),
+            Some(&9),
+            "{}: {outcomes:?}",
+            database.backend
+        );
+
+        // The other codes still work; an unknown one does not.
+        let ok = claim(
+            &database.db,
+            &request(shop.id, "c-x", ClaimTarget::Code(codes[1].code.clone())),
+        )
+        .await;
+        assert!(ok.is_ok(), "{ok:?}");
+        let unknown = claim(
+            &database.db,
+            &request(shop.id, "c-y", ClaimTarget::Code("NOPE-0000".into())),
+        )
+        .await;
+        assert!(
+            matches!(unknown, Err(StoreError::Refused(Refusal::InvalidCode))),
+            "{unknown:?}"
+        );
+        // A private coupon cannot be claimed by id without its code.
+        let by_id = claim(
+            &database.db,
+            &request(shop.id, "c-z", ClaimTarget::Coupon(coupon.id)),
+        )
+        .await;
+        assert!(
+            matches!(by_id, Err(StoreError::Refused(Refusal::InvalidCode))),
+            "{by_id:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_shared_code_serves_many_customers() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"kind": "private", "private": {"code": "VIP2026"}}),
+        )
+        .await;
+        for customer in ["a", "b", "c"] {
+            claim(
+                &database.db,
+                &request(shop.id, customer, ClaimTarget::Code("vip2026".into())),
+            )
+            .await
+            .unwrap();
+        }
+        let again = claim(
+            &database.db,
+            &request(shop.id, "a", ClaimTarget::Code("VIP2026".into())),
+        )
+        .await;
+        assert!(
+            matches!(again, Err(StoreError::Refused(Refusal::CustomerLimit))),
+            "{again:?}"
+        );
+        // A second coupon may not reuse the code.
+        let taken = store::coupons::create_coupon(
+            &database.db,
+            shop.id,
+            &fixtures::coupon_design(json!({"kind": "private", "private": {"code": "VIP2026"}})),
+            domain::CouponStatus::Active,
+            now(),
+        )
+        .await;
+        assert!(matches!(taken, Err(StoreError::Invalid(_))), "{taken:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_claim_writes_nothing_not_even_the_customer() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(&database.db, &shop, json!({})).await;
+        store::coupons::apply_action(
+            &database.db,
+            shop.id,
+            coupon.id,
+            domain::LifecycleAction::Pause,
+            now(),
+        )
+        .await
+        .unwrap();
+        let refused = claim(
+            &database.db,
+            &request(shop.id, "newcomer", ClaimTarget::Coupon(coupon.id)),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(StoreError::Refused(Refusal::Paused))),
+            "{refused:?}"
+        );
+        assert!(
+            store::customers::find_customer(&database.db, shop.id, "newcomer")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(claims_of(&database.db, coupon.id).await, 0);
+
+        let missing = claim(
+            &database.db,
+            &request(shop.id, "newcomer", ClaimTarget::Coupon(999_999)),
+        )
+        .await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound("coupon"))),
+            "{missing:?}"
+        );
+        let bad_id = claim(
+            &database.db,
+            &request(shop.id, "has space", ClaimTarget::Coupon(coupon.id)),
+        )
+        .await;
+        assert!(matches!(bad_id, Err(StoreError::Invalid(_))), "{bad_id:?}");
+
+        // Another shop's coupon is not found, whatever its state.
+        let other = fixtures::shop(&database.db, "other").await;
+        let elsewhere = claim(
+            &database.db,
+            &request(other.id, "c-1", ClaimTarget::Coupon(coupon.id)),
+        )
+        .await;
+        assert!(
+            matches!(elsewhere, Err(StoreError::NotFound("coupon"))),
+            "{elsewhere:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_daily_limit_follows_the_shops_midnight() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await; // Asia/Shanghai
+        store::shops::set_monthly_cap(&database.db, shop.id, None)
+            .await
+            .unwrap();
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"per_customer_limit": 5, "per_customer_daily_limit": 1}),
+        )
+        .await;
+        let at = |text: &str| -> DateTime<Utc> { text.parse().unwrap() };
+        let mut req = request(shop.id, "c-1", ClaimTarget::Coupon(coupon.id));
+        req.now = at("2026-11-23T15:59:00Z"); // 23:59 local
+        claim(&database.db, &req).await.unwrap();
+        req.now = at("2026-11-23T15:59:59Z");
+        let same_day = claim(&database.db, &req).await;
+        assert!(
+            matches!(same_day, Err(StoreError::Refused(Refusal::DailyLimit))),
+            "{same_day:?}"
+        );
+        req.now = at("2026-11-23T16:00:00Z"); // 00:00 local, still the 23rd in UTC
+        claim(&database.db, &req).await.expect("a new local day");
+    }
+}
+
+#[tokio::test]
+async fn relative_validity_is_resolved_at_claim_time() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 3}}),
+        )
+        .await;
+        let record = claim(
+            &database.db,
+            &request(shop.id, "c-1", ClaimTarget::Coupon(coupon.id)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(record.valid_from, now());
+        assert_eq!(record.valid_until, now() + Duration::days(3));
+        assert_eq!(record.state, store::claims::ClaimState::Unused);
+    }
+}

@@ -1,0 +1,6 @@
+//! The store against real databases: schema, mapping, atomic claims, redeeming.
+
+mod claims;
+mod coupons;
+mod migrations;
+mod orders;
