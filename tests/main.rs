@@ -4,5 +4,6 @@
 
 mod support;
 
+mod bench;
 mod health;
 mod store;

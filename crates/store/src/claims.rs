@@ -10,15 +10,16 @@ use domain::{
     Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, check_claim,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
 };
 
 use crate::codes;
+use crate::convert::count;
 use crate::coupons::{self, CouponRecord};
 use crate::customers;
 use crate::db::write;
-use crate::entities::{claim, customer};
+use crate::entities::{claim, coupon, customer};
 use crate::error::{Result, StoreError};
 use crate::shops::{self, ShopRecord};
 
@@ -122,6 +123,8 @@ pub struct ClaimRequest {
 /// Claims a coupon for a customer, or refuses with exactly one reason
 /// (`StoreError::Refused`) and writes nothing.
 pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<ClaimRecord> {
+    // Read before the write transaction: settings change rarely, and under WAL
+    // this read does not wait for the writer's turn.
     let shop = shops::get_shop(db, request.shop_id).await?;
     // A refusal rolls back too: not even a new customer row is kept.
     let row = write(db, async |tx| {
@@ -162,7 +165,7 @@ pub(crate) async fn claim_in(
             None => return Ok(Err(Refusal::InvalidCode)),
         },
     };
-    let row = coupons::lock_row(db, shop.id, coupon_id).await?;
+    let (row, counts) = count_claim_locked(db, shop, coupon_id, customer.id, now).await?;
     let record = coupons::from_row(row)?;
     let code_check = match &code {
         None => CodeCheck::Missing,
@@ -170,33 +173,7 @@ pub(crate) async fn claim_in(
         Some(_) => CodeCheck::Valid,
     };
 
-    let (day, month) = ClaimCounts::windows(now, shop.time_zone);
-    let mine = || {
-        claim::Entity::find()
-            .filter(claim::Column::CouponId.eq(coupon_id))
-            .filter(claim::Column::CustomerId.eq(customer.id))
-    };
-    let counts = ClaimCounts {
-        coupon_total: record.claimed,
-        by_customer: crate::convert::count(mine().count(db).await? as i64),
-        by_customer_today: crate::convert::count(
-            mine()
-                .filter(claim::Column::ClaimedAt.gte(day.start))
-                .filter(claim::Column::ClaimedAt.lt(day.end))
-                .count(db)
-                .await? as i64,
-        ),
-        shop_by_customer_this_month: crate::convert::count(
-            claim::Entity::find()
-                .filter(claim::Column::ShopId.eq(shop.id))
-                .filter(claim::Column::CustomerId.eq(customer.id))
-                .filter(claim::Column::ClaimedAt.gte(month.start))
-                .filter(claim::Column::ClaimedAt.lt(month.end))
-                .count(db)
-                .await? as i64,
-        ),
-    };
-    let facts = customers::facts(db, customer).await?;
+    let facts = customers::facts(db, customer, record.coupon.audience()).await?;
     let verdict = check_claim(&ClaimAttempt {
         coupon: &record.coupon,
         status: record.status,
@@ -207,14 +184,20 @@ pub(crate) async fn claim_in(
         monthly_cap: shop.monthly_cap,
         now,
     });
+    let verdict = match verdict {
+        Ok(()) => match &code {
+            Some(code) if code.one_time && !codes::use_code(db, code.id, now).await? => {
+                Err(Refusal::CodeUsed)
+            }
+            _ => Ok(()),
+        },
+        refused => refused,
+    };
     if let Err(refusal) = verdict {
+        // Callers may go on in this transaction (grants record refusals): take
+        // back the count so that a refusal leaves nothing behind.
+        coupons::uncount_claim(db, coupon_id).await?;
         return Ok(Err(refusal));
-    }
-    if let Some(code) = &code
-        && code.one_time
-        && !codes::use_code(db, code.id, now).await?
-    {
-        return Ok(Err(Refusal::CodeUsed));
     }
     debug_assert!(code.is_none() || record.coupon.kind() == CouponKind::Private);
 
@@ -237,8 +220,67 @@ pub(crate) async fn claim_in(
     }
     .insert(db)
     .await?;
-    coupons::count_claim(db, coupon_id).await?;
     Ok(Ok(saved))
+}
+
+/// Counts one more claim of the coupon, locking its row, and reads in the same
+/// statement what the limits count: the coupon's claims before this one, and the
+/// customer's claims of it (ever, today) and of the shop this month. One round
+/// trip on the hot path. The customer's row is already locked, so no other claim
+/// of theirs is in flight and the counts are current on PostgreSQL too. A refused
+/// claim takes the count back ([`coupons::uncount_claim`]).
+async fn count_claim_locked(
+    db: &impl ConnectionTrait,
+    shop: &ShopRecord,
+    coupon_id: i64,
+    customer_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(coupon::Model, ClaimCounts)> {
+    let (day, month) = ClaimCounts::windows(now, shop.time_zone);
+    let backend = db.get_database_backend();
+    let p = |n: u8| match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    };
+    let mine = format!("claims.customer_id = {}", p(3));
+    let sql = format!(
+        "UPDATE coupons SET claimed_count = claimed_count + 1 WHERE id = {id} AND shop_id = {shop} \
+         RETURNING *, \
+         (SELECT COUNT(*) FROM claims WHERE claims.coupon_id = {id} AND {mine}) AS mine_ever, \
+         (SELECT COUNT(*) FROM claims WHERE claims.coupon_id = {id} AND {mine} \
+            AND claims.claimed_at >= {d0} AND claims.claimed_at < {d1}) AS mine_today, \
+         (SELECT COUNT(*) FROM claims WHERE claims.shop_id = {shop} AND {mine} \
+            AND claims.claimed_at >= {m0} AND claims.claimed_at < {m1}) AS mine_month",
+        id = p(1),
+        shop = p(2),
+        d0 = p(4),
+        d1 = p(5),
+        m0 = p(6),
+        m1 = p(7),
+    );
+    let values: Vec<sea_orm::Value> = vec![
+        coupon_id.into(),
+        shop.id.into(),
+        customer_id.into(),
+        day.start.into(),
+        day.end.into(),
+        month.start.into(),
+        month.end.into(),
+    ];
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .ok_or(StoreError::NotFound("coupon"))?;
+    let mut coupon = coupon::Model::from_query_result(&row, "")?;
+    coupon.claimed_count -= 1;
+    let tally = |column: &str| -> Result<u32> { Ok(count(row.try_get::<i64>("", column)?)) };
+    let counts = ClaimCounts {
+        coupon_total: u64::try_from(coupon.claimed_count).unwrap_or(0),
+        by_customer: tally("mine_ever")?,
+        by_customer_today: tally("mine_today")?,
+        shop_by_customer_this_month: tally("mine_month")?,
+    };
+    Ok((coupon, counts))
 }
 
 /// The customer's unused claims, with their coupons, soonest to expire first.

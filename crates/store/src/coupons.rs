@@ -421,12 +421,12 @@ pub(crate) async fn lock_row(
         .ok_or(StoreError::NotFound("coupon"))
 }
 
-/// Counts one more claim of the coupon.
-pub(crate) async fn count_claim(db: &impl ConnectionTrait, coupon_id: i64) -> Result<()> {
+/// Takes back the count of a claim that was refused after all.
+pub(crate) async fn uncount_claim(db: &impl ConnectionTrait, coupon_id: i64) -> Result<()> {
     coupon::Entity::update_many()
         .col_expr(
             coupon::Column::ClaimedCount,
-            Expr::col(coupon::Column::ClaimedCount).add(1),
+            Expr::col(coupon::Column::ClaimedCount).sub(1),
         )
         .filter(coupon::Column::Id.eq(coupon_id))
         .exec(db)

@@ -2,7 +2,7 @@
 //! first reference.
 
 use chrono::{DateTime, Utc};
-use domain::{CustomerFacts, Region, Tag};
+use domain::{Audience, CustomerFacts, Region, Tag};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -46,6 +46,15 @@ pub(crate) async fn find_or_create_locked(
     now: DateTime<Utc>,
 ) -> Result<customer::Model> {
     check_external_id(external_id)?;
+    let locked = || {
+        customer::Entity::find()
+            .filter(customer::Column::ShopId.eq(shop_id))
+            .filter(customer::Column::ExternalId.eq(external_id))
+            .lock_exclusive()
+    };
+    if let Some(known) = locked().one(db).await? {
+        return Ok(known);
+    }
     customer::Entity::insert(customer::ActiveModel {
         shop_id: Set(shop_id),
         external_id: Set(external_id.to_owned()),
@@ -65,10 +74,7 @@ pub(crate) async fn find_or_create_locked(
     )
     .exec_without_returning(db)
     .await?;
-    customer::Entity::find()
-        .filter(customer::Column::ShopId.eq(shop_id))
-        .filter(customer::Column::ExternalId.eq(external_id))
-        .lock_exclusive()
+    locked()
         .one(db)
         .await?
         .ok_or(StoreError::NotFound("customer"))
@@ -117,12 +123,19 @@ pub(crate) async fn paid_orders(db: &impl ConnectionTrait, customer_id: i64) -> 
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// What the rules need to know of the customer for `audience`: paid orders are
+/// only counted when the audience depends on them.
 pub(crate) async fn facts(
     db: &impl ConnectionTrait,
     row: &customer::Model,
+    audience: &Audience,
 ) -> Result<CustomerFacts> {
+    let paid_orders = match audience {
+        Audience::NewCustomers | Audience::ReturningCustomers => paid_orders(db, row.id).await?,
+        _ => 0,
+    };
     Ok(CustomerFacts {
-        paid_orders: paid_orders(db, row.id).await?,
+        paid_orders,
         is_follower: row.is_follower,
         region: row
             .region

@@ -1,7 +1,9 @@
 //! Connecting to SQLite or PostgreSQL from one URL, migrating, and beginning write
 //! transactions the way each backend needs.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -112,6 +114,11 @@ pub async fn write<T>(
     db: &DatabaseConnection,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
+    let gate = sqlite_writer_gate(db);
+    let _turn = match &gate {
+        Some(gate) => Some(gate.lock().await),
+        None => None,
+    };
     let tx = begin_write(db).await?;
     match work(&tx).await {
         Ok(value) => {
@@ -125,6 +132,27 @@ pub async fn write<T>(
             Err(error)
         }
     }
+}
+
+/// SQLite has one writer at a time. Writers of this process queue here, in
+/// order, instead of polling the file lock with sleeps (the busy timeout still
+/// covers other processes). One gate per database file.
+fn sqlite_writer_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    static GATES: OnceLock<std::sync::Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        OnceLock::new();
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_path_buf();
+    let mut gates = GATES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Some(gates.entry(file).or_default().clone())
 }
 
 /// Runs one SQL statement with no result: for the few things the query builder

@@ -5,6 +5,7 @@
 //! Repository functions take `&impl ConnectionTrait` where they may run inside a
 //! caller's transaction, and `&DatabaseConnection` where they own one.
 
+pub mod bench;
 pub mod claims;
 pub mod codes;
 mod convert;

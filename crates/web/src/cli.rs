@@ -35,6 +35,25 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Measure performance against a scratch database (writes a shop of its own).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Debug, Subcommand)]
+enum Bench {
+    /// Claims per second through the full claiming rules, next to plain SQL inserts.
+    Claims {
+        /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
+        #[arg(long, value_name = "URL")]
+        database: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Claims per run.
+        #[arg(long, default_value_t = 2000)]
+        claims: u32,
+    },
 }
 
 pub async fn main() -> ExitCode {
@@ -66,6 +85,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = store::open(&config.database_url, &config.pool()).await?;
             db.close().await?;
             eprintln!("database is up to date");
+            Ok(())
+        }
+        Command::Bench(Bench::Claims {
+            database,
+            clients,
+            claims,
+        }) => {
+            let pool = store::PoolSettings {
+                max_connections: clients as u32 + 2,
+            };
+            let db = store::open(&database, &pool).await?;
+            let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+            let (rules, baseline) = crate::bench::claims(&db, clients, claims).await?;
+            println!("claims benchmark: {backend}, {clients} clients, {claims} claims per run");
+            println!("{}", rules.line("rules (store::claims::claim)"));
+            println!("{}", baseline.line("baseline (plain SQL, no rules)"));
+            println!(
+                "ratio rules / baseline: {:.2} (target >= 0.50)",
+                rules.per_second() / baseline.per_second()
+            );
             Ok(())
         }
     }

@@ -3,6 +3,7 @@
 //! values, call `store`, and render the answer.
 
 pub mod app;
+pub mod bench;
 pub mod cli;
 pub mod config;
 

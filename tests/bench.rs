@@ -1,0 +1,56 @@
+//! The benchmark commands run end to end (with small numbers) and write what
+//! they say they write.
+
+use store::coupons::get_coupon;
+
+use crate::support::databases;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_claims_benchmark_claims_through_both_paths() {
+    for database in databases().await {
+        let (rules, baseline) = web::bench::claims(&database.db, 3, 30).await.unwrap();
+        assert_eq!(
+            (rules.claims, baseline.claims),
+            (30, 30),
+            "{}",
+            database.backend
+        );
+        assert_eq!(rules.latencies.len(), 30);
+        assert!(rules.per_second() > 0.0 && baseline.per_second() > 0.0);
+        // Both coupons were claimed to the last one, through their own path.
+        let shop = store::shops::shop_by_slug(&database.db, &bench_slug(&database.db).await)
+            .await
+            .unwrap();
+        let coupons = store::coupons::list_coupons(
+            &database.db,
+            shop.id,
+            &store::coupons::CouponFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        for coupon in coupons {
+            let stored = get_coupon(&database.db, shop.id, coupon.id).await.unwrap();
+            assert_eq!(
+                stored.claimed,
+                30,
+                "{}: {}",
+                database.backend,
+                stored.coupon.name()
+            );
+        }
+    }
+}
+
+async fn bench_slug(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    store::entities::shop::Entity::find()
+        .filter(store::entities::shop::Column::Slug.starts_with("bench-"))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the benchmark made its shop")
+        .slug
+}
