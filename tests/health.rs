@@ -1,16 +1,13 @@
 //! `GET /healthz` through the real application factory.
 
-use actix_web::{App, test};
+use actix_web::test;
 
 use crate::support::databases;
 
 #[tokio::test]
 async fn healthz_answers_when_the_database_does() {
     for database in databases().await {
-        let state = web::AppState {
-            db: database.db.clone(),
-        };
-        let app = test::init_service(App::new().configure(|cfg| web::routes(cfg, state))).await;
+        let app = test::init_service(web::build_app(web::AppState::new(database.db.clone()))).await;
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
         assert_eq!(response.status(), 200, "{}", database.backend);
@@ -26,10 +23,7 @@ async fn healthz_answers_when_the_database_does() {
 
         // With the pool closed, the database no longer answers: 503.
         database.db.clone().close().await.unwrap();
-        let state = web::AppState {
-            db: database.db.clone(),
-        };
-        let app = test::init_service(App::new().configure(|cfg| web::routes(cfg, state))).await;
+        let app = test::init_service(web::build_app(web::AppState::new(database.db.clone()))).await;
         let response =
             test::call_service(&app, test::TestRequest::get().uri("/healthz").to_request()).await;
         assert_eq!(response.status(), 503, "{}", database.backend);

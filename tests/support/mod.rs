@@ -1,6 +1,7 @@
 //! Shared helpers: a fresh database per test on every backend configured, and
 //! typed fixtures.
 
+pub mod api;
 pub mod db;
 pub mod fixtures;
 

@@ -6,8 +6,9 @@ use crate::error::{Collector, ValidationErrors};
 use crate::money::{Money, Percent};
 
 /// A benefit as written by staff or the API, not yet checked as a whole.
+/// Read through [`BenefitWire`] so that an error names its field (`amount`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "type", rename_all = "snake_case", try_from = "BenefitWire")]
 pub enum BenefitSpec {
     /// 满X减Y; threshold 0 is a no-threshold 立减.
     AmountOff { threshold: Money, amount: Money },
@@ -15,17 +16,88 @@ pub enum BenefitSpec {
     /// taking off at most `max_discount`.
     PercentOff {
         percent: Percent,
-        #[serde(default = "one")]
         min_quantity: u32,
-        #[serde(default)]
         max_discount: Option<Money>,
     },
     /// 多件多折: the deepest tier whose `min_quantity` is reached applies.
     TieredPercent { tiers: Vec<Tier> },
 }
 
-fn one() -> u32 {
-    1
+/// The JSON shape of every benefit type at once, so that serde reports the path
+/// of a bad field; [`BenefitSpec::try_from`] then keeps the fields of the type.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BenefitWire {
+    #[serde(rename = "type")]
+    kind: BenefitType,
+    threshold: Option<Money>,
+    amount: Option<Money>,
+    percent: Option<Percent>,
+    min_quantity: Option<u32>,
+    #[serde(default, deserialize_with = "deserialize_some")]
+    max_discount: Option<Option<Money>>,
+    tiers: Option<Vec<Tier>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+enum BenefitType {
+    AmountOff,
+    PercentOff,
+    TieredPercent,
+}
+
+/// Tells an explicit `null` (Some(None)) from a missing field (None).
+fn deserialize_some<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+impl TryFrom<BenefitWire> for BenefitSpec {
+    type Error = String;
+    fn try_from(wire: BenefitWire) -> Result<Self, Self::Error> {
+        let present = |name: &str, here: bool| -> Result<(), String> {
+            if here {
+                Err(format!("{name}: not a field of this benefit type"))
+            } else {
+                Ok(())
+            }
+        };
+        let needed = |name: &str| format!("{name}: required for this benefit type");
+        match wire.kind {
+            BenefitType::AmountOff => {
+                present("percent", wire.percent.is_some())?;
+                present("min_quantity", wire.min_quantity.is_some())?;
+                present("max_discount", wire.max_discount.is_some())?;
+                present("tiers", wire.tiers.is_some())?;
+                Ok(BenefitSpec::AmountOff {
+                    threshold: wire.threshold.ok_or_else(|| needed("threshold"))?,
+                    amount: wire.amount.ok_or_else(|| needed("amount"))?,
+                })
+            }
+            BenefitType::PercentOff => {
+                present("threshold", wire.threshold.is_some())?;
+                present("amount", wire.amount.is_some())?;
+                present("tiers", wire.tiers.is_some())?;
+                Ok(BenefitSpec::PercentOff {
+                    percent: wire.percent.ok_or_else(|| needed("percent"))?,
+                    min_quantity: wire.min_quantity.unwrap_or(1),
+                    max_discount: wire.max_discount.flatten(),
+                })
+            }
+            BenefitType::TieredPercent => {
+                present("threshold", wire.threshold.is_some())?;
+                present("amount", wire.amount.is_some())?;
+                present("percent", wire.percent.is_some())?;
+                present("min_quantity", wire.min_quantity.is_some())?;
+                present("max_discount", wire.max_discount.is_some())?;
+                Ok(BenefitSpec::TieredPercent {
+                    tiers: wire.tiers.ok_or_else(|| needed("tiers"))?,
+                })
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -375,5 +447,24 @@ mod tests {
             r#"{"type": "amount_off", "threshold": "99.00", "amount": "1.00", "x": 1}"#,
         );
         assert!(unknown.is_err());
+        let foreign = serde_json::from_str::<Benefit>(
+            r#"{"type": "amount_off", "threshold": "99.00", "amount": "1.00", "percent": "90"}"#,
+        );
+        assert!(
+            foreign
+                .unwrap_err()
+                .to_string()
+                .contains("percent: not a field")
+        );
+        let defaults: BenefitSpec =
+            serde_json::from_str(r#"{"type": "percent_off", "percent": "85"}"#).unwrap();
+        assert_eq!(
+            defaults,
+            BenefitSpec::PercentOff {
+                percent: Percent::parse("85").unwrap(),
+                min_quantity: 1,
+                max_discount: None
+            }
+        );
     }
 }

@@ -13,17 +13,24 @@ pub const TARGET_CLAIM_TO_USE_PERCENT: Decimal = Decimal::from_parts(65, 0, 0, f
 /// Coupon orders' average value should be at least 1.8 × that of other orders.
 pub const TARGET_AOV_RATIO: Decimal = Decimal::from_parts(18, 0, 0, false, 1);
 
+/// Rounded to, and always shown with, two decimals ("75.00", "8.90").
+fn two_decimals(value: Decimal) -> Decimal {
+    let mut value = value.round_dp(2);
+    value.rescale(2);
+    value
+}
+
 /// `numerator / denominator` as a percent with two decimals; `None` when the denominator is 0.
 pub fn percent_of(numerator: u64, denominator: u64) -> Option<Decimal> {
     (denominator > 0).then(|| {
-        (Decimal::from(numerator) * Decimal::ONE_HUNDRED / Decimal::from(denominator)).round_dp(2)
+        two_decimals(Decimal::from(numerator) * Decimal::ONE_HUNDRED / Decimal::from(denominator))
     })
 }
 
 /// `numerator / denominator` with two decimals; `None` when the denominator is 0.
 pub fn money_ratio(numerator: Money, denominator: Money) -> Option<Decimal> {
     (!denominator.is_zero())
-        .then(|| (numerator.to_decimal() / denominator.to_decimal()).round_dp(2))
+        .then(|| two_decimals(numerator.to_decimal() / denominator.to_decimal()))
 }
 
 /// Average order value, rounded to the fen; `None` without orders.
@@ -193,8 +200,9 @@ pub fn estimate(
     let expected_gmv = money(input.average_order_value.to_decimal() * expected_uses);
     let margin_after = (!expected_gmv.is_zero()).then(|| {
         let gross = expected_gmv.to_decimal() * input.gross_margin / Decimal::ONE_HUNDRED;
-        ((gross - expected_cost.to_decimal()) * Decimal::ONE_HUNDRED / expected_gmv.to_decimal())
-            .round_dp(2)
+        two_decimals(
+            (gross - expected_cost.to_decimal()) * Decimal::ONE_HUNDRED / expected_gmv.to_decimal(),
+        )
     });
     Ok(Estimate {
         issuance_cost: money(face * Decimal::from(input.quantity)),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use domain::{
     Audience, BenefitSpec, CouponDraft, CouponKind, CouponStatus, Money, Scope, Validity,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
 
 use crate::entities::customer;
 use crate::error::Result;
@@ -123,10 +123,7 @@ pub async fn baseline_claim(
 ) -> Result<()> {
     crate::db::write(db, async |tx| {
         let backend = tx.get_database_backend();
-        let p = |n: usize| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        };
+        let p = |n: u8| crate::db::placeholder(backend, n);
         let insert = format!(
             "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
              claimed_at, valid_from, valid_until) VALUES ({}, {}, {}, 'live_room', 'claim', \

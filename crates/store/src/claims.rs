@@ -10,7 +10,7 @@ use domain::{
     Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, check_claim,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
 };
 
@@ -238,10 +238,7 @@ async fn count_claim_locked(
 ) -> Result<(coupon::Model, ClaimCounts)> {
     let (day, month) = ClaimCounts::windows(now, shop.time_zone);
     let backend = db.get_database_backend();
-    let p = |n: u8| match backend {
-        DbBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    };
+    let p = |n: u8| crate::db::placeholder(backend, n);
     let mine = format!("claims.customer_id = {}", p(3));
     let sql = format!(
         "UPDATE coupons SET claimed_count = claimed_count + 1 WHERE id = {id} AND shop_id = {shop} \
@@ -335,4 +332,72 @@ pub async fn get_claim(
         .await?
         .ok_or(StoreError::NotFound("claim"))?;
     from_row(&row)
+}
+
+/// Coupons the customer could claim now in `channel` (any channel when `None`):
+/// active shop, new-customer and follower coupons whose every rule passes.
+/// Private coupons need a code and repurchase coupons are granted, so neither is
+/// listed. An unknown customer is not created: they are a new customer.
+pub async fn claimable_coupons(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    external_id: &str,
+    channel: Option<Channel>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CouponRecord>> {
+    let shop = shops::get_shop(db, shop_id).await?;
+    let known = customers::find_customer(db, shop_id, external_id).await?;
+    let history: Vec<claim::Model> = match &known {
+        Some(c) => {
+            claim::Entity::find()
+                .filter(claim::Column::ShopId.eq(shop_id))
+                .filter(claim::Column::CustomerId.eq(c.id))
+                .all(db)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    let shop_claims: Vec<DateTime<Utc>> = history.iter().map(|c| c.claimed_at).collect();
+    let candidates = coupon::Entity::find()
+        .filter(coupon::Column::ShopId.eq(shop_id))
+        .filter(coupon::Column::Status.eq("active"))
+        .filter(coupon::Column::Kind.is_in(["shop", "new_customer", "follower"]))
+        .filter(coupon::Column::ClaimFrom.lte(now))
+        .filter(coupon::Column::ClaimUntil.gte(now))
+        .order_by_asc(coupon::Column::ClaimUntil)
+        .all(db)
+        .await?;
+    let mut claimable = Vec::new();
+    for row in candidates {
+        let record = coupons::from_row(row)?;
+        let facts = match &known {
+            Some(c) => customers::facts(db, c, record.coupon.audience()).await?,
+            None => domain::CustomerFacts::default(),
+        };
+        let mine: Vec<DateTime<Utc>> = history
+            .iter()
+            .filter(|c| c.coupon_id == record.id)
+            .map(|c| c.claimed_at)
+            .collect();
+        let counts =
+            ClaimCounts::from_history(record.claimed, &mine, &shop_claims, now, shop.time_zone);
+        // Without a channel, a coupon limited to channels is offered where it is allowed.
+        let channel = channel
+            .or_else(|| record.coupon.channels().first().copied())
+            .unwrap_or(Channel::ShopPage);
+        let verdict = check_claim(&ClaimAttempt {
+            coupon: &record.coupon,
+            status: record.status,
+            customer: &facts,
+            counts,
+            channel,
+            code: CodeCheck::Missing,
+            monthly_cap: shop.monthly_cap,
+            now,
+        });
+        if verdict.is_ok() {
+            claimable.push(record);
+        }
+    }
+    Ok(claimable)
 }

@@ -155,6 +155,14 @@ fn sqlite_writer_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<
     Some(gates.entry(file).or_default().clone())
 }
 
+/// The n-th bind parameter in the backend's spelling: `$n` or `?n`.
+pub(crate) fn placeholder(backend: DbBackend, n: u8) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${n}"),
+        _ => format!("?{n}"),
+    }
+}
+
 /// Runs one SQL statement with no result: for the few things the query builder
 /// does not express (schema set-up in tests, benchmarks' baselines).
 pub async fn execute_raw(db: &impl ConnectionTrait, sql: &str) -> Result<u64, StoreError> {

@@ -5,6 +5,7 @@
 //! Repository functions take `&impl ConnectionTrait` where they may run inside a
 //! caller's transaction, and `&DatabaseConnection` where they own one.
 
+pub mod api_keys;
 pub mod bench;
 pub mod claims;
 pub mod codes;
@@ -14,7 +15,11 @@ pub mod customers;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod follows;
+pub mod idempotency;
+pub mod metrics;
 pub mod orders;
+pub mod products;
 pub mod shops;
 
 pub use db::{DEFAULT_DATABASE_URL, PoolSettings, begin_write, connect, migrate, open, ping};

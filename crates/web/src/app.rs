@@ -2,23 +2,73 @@
 //! binary and by the tests alike.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
 
+use crate::api;
 use crate::config::Config;
+
+/// The time, as the application sees it: the system clock, or a fixed one in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    pub clock: Clock,
 }
 
-/// Registers every route; `App::new().configure(|c| routes(c, state))`.
-pub fn routes(cfg: &mut web::ServiceConfig, state: AppState) {
-    cfg.app_data(web::Data::new(state))
-        .route("/healthz", web::get().to(healthz));
+impl AppState {
+    pub fn new(db: DatabaseConnection) -> AppState {
+        AppState {
+            db,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// With time standing still at `at` (tests).
+    pub fn at(db: DatabaseConnection, at: DateTime<Utc>) -> AppState {
+        AppState {
+            db,
+            clock: Arc::new(move || at),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// The whole application: API, health check, OpenAPI document.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, openapi) = App::new()
+        .into_utoipa_app()
+        .openapi(api::ApiDoc::openapi())
+        .app_data(web::Data::new(state))
+        .service(api::scope())
+        .split_for_parts();
+    let document = web::Data::new(openapi);
+    app.app_data(document)
+        .route("/healthz", web::get().to(healthz))
+        .default_service(web::to(api::not_found))
+        .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
 /// 200 when the database answers, 503 otherwise.
@@ -39,17 +89,12 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: &Config, db: DatabaseConnection) -> std::io::Result<Application> {
+    pub async fn build(config: &Config, state: AppState) -> std::io::Result<Application> {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
-        let state = AppState { db };
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(tracing_actix())
-                .configure(|cfg| routes(cfg, state.clone()))
-        })
-        .listen(listener)?
-        .run();
+        let server = HttpServer::new(move || build_app(state.clone()))
+            .listen(listener)?
+            .run();
         Ok(Application { port, server })
     }
 
@@ -57,12 +102,11 @@ impl Application {
         self.port
     }
 
+    pub fn server(self) -> Server {
+        self.server
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Request logging in the access-log format operators expect.
-fn tracing_actix() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms")
 }

@@ -35,9 +35,42 @@ enum Command {
     Serve,
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Shops: `shop create --slug S --name N [--tz Z]`.
+    #[command(subcommand)]
+    Shop(ShopCommand),
+    /// API keys: `api-key create --shop S` prints a new key, once, alone on stdout.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
     /// Measure performance against a scratch database (writes a shop of its own).
     #[command(subcommand)]
     Bench(Bench),
+}
+
+#[derive(Debug, Subcommand)]
+enum ShopCommand {
+    /// Create a shop (time zone default Asia/Shanghai); prints its slug.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. Asia/Shanghai.
+        #[arg(long, default_value = "Asia/Shanghai")]
+        tz: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key for the shop; the key is printed once and stored hashed.
+    Create {
+        /// The shop's slug.
+        #[arg(long)]
+        shop: String,
+        /// What the key is for (shown to staff).
+        #[arg(long, default_value = "storefront")]
+        label: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +120,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+        Command::Shop(ShopCommand::Create { slug, name, tz }) => {
+            let tz = domain::calendar::parse_time_zone(&tz).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let shop = store::shops::create_shop(&db, &slug, &name, tz, chrono::Utc::now()).await?;
+            eprintln!(
+                "shop {} created ({}, {})",
+                shop.slug, shop.name, shop.time_zone
+            );
+            println!("{}", shop.slug);
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create { shop, label }) => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let shop = store::shops::shop_by_slug(&db, &shop).await?;
+            let (_, key) =
+                store::api_keys::create_api_key(&db, shop.id, &label, chrono::Utc::now()).await?;
+            eprintln!("API key for shop {} — shown once; store it now:", shop.slug);
+            println!("{key}");
+            Ok(())
+        }
         Command::Bench(Bench::Claims {
             database,
             clients,
@@ -112,7 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let db = store::open(&config.database_url, &config.pool()).await?;
-    let app = Application::build(config, db).await?;
+    let app = Application::build(config, crate::app::AppState::new(db)).await?;
     eprintln!(
         "merchant-ops listening on http://{}:{} (health: /healthz)",
         config.bind.ip(),

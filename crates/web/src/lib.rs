@@ -2,10 +2,11 @@
 //! the `merchant-ops` binary. Handlers are thin: they turn input into `domain`
 //! values, call `store`, and render the answer.
 
+pub mod api;
 pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
 
-pub use app::{AppState, Application, routes};
+pub use app::{AppState, Application, build_app};
 pub use config::Config;

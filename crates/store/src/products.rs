@@ -1,0 +1,111 @@
+//! The shop's catalog, synced from the storefront by SKU.
+
+use chrono::{DateTime, Utc};
+use domain::{Money, Sku};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use crate::convert::money;
+use crate::entities::product;
+use crate::error::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRecord {
+    pub id: i64,
+    pub sku: Sku,
+    pub name: String,
+    pub price: Money,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn from_row(row: product::Model) -> Result<ProductRecord> {
+    Ok(ProductRecord {
+        id: row.id,
+        sku: Sku::parse(&row.sku).map_err(|e| StoreError::Corrupt(format!("products.sku: {e}")))?,
+        price: money(row.price_fen, "products.price_fen")?,
+        name: row.name,
+        updated_at: row.updated_at,
+    })
+}
+
+pub fn check_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(StoreError::invalid("name", "must be 1 to 200 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates the product or updates its name and price; `true` when it was new.
+pub async fn upsert_product(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    sku: &Sku,
+    name: &str,
+    price: Money,
+    now: DateTime<Utc>,
+) -> Result<(ProductRecord, bool)> {
+    let name = check_name(name)?;
+    let existed = find_product(db, shop_id, sku).await?.is_some();
+    product::Entity::insert(product::ActiveModel {
+        shop_id: Set(shop_id),
+        sku: Set(sku.to_string()),
+        name: Set(name),
+        price_fen: Set(price.fen()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([product::Column::ShopId, product::Column::Sku])
+            .update_columns([
+                product::Column::Name,
+                product::Column::PriceFen,
+                product::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    let saved = find_product(db, shop_id, sku)
+        .await?
+        .ok_or(StoreError::NotFound("product"))?;
+    Ok((saved, !existed))
+}
+
+pub async fn find_product(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    sku: &Sku,
+) -> Result<Option<ProductRecord>> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop_id))
+        .filter(product::Column::Sku.eq(sku.as_str()))
+        .one(db)
+        .await?
+        .map(from_row)
+        .transpose()
+}
+
+/// Products in SKU order after `after` (a keyset cursor), at most `limit`.
+pub async fn list_products(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<ProductRecord>> {
+    let mut query = product::Entity::find().filter(product::Column::ShopId.eq(shop_id));
+    if let Some(after) = after {
+        query = query.filter(product::Column::Sku.gt(after));
+    }
+    query
+        .order_by_asc(product::Column::Sku)
+        .limit(limit.clamp(1, 500))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}

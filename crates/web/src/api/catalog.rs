@@ -1,0 +1,281 @@
+//! Catalog sync and customers: products by SKU, customer profiles, following.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse, delete, get, put};
+use domain::{Channel, Money, Region, Sku, Tag};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::claims::ClaimRecord;
+use store::products::ProductRecord;
+use utoipa::{IntoParams, ToSchema};
+
+use super::auth::ApiShop;
+use super::error::ApiError;
+use super::idempotency::write;
+use super::input::parse;
+use crate::app::AppState;
+
+fn product_json(product: &ProductRecord) -> Value {
+    json!({"sku": product.sku, "name": product.name, "price": product.price,
+           "updated_at": product.updated_at})
+}
+
+pub fn claim_json(claim: &ClaimRecord, customer: &str) -> Value {
+    json!({"id": claim.id, "coupon_id": claim.coupon_id, "customer": customer,
+           "channel": claim.channel, "state": claim.state.as_str(),
+           "claimed_at": claim.claimed_at,
+           "valid_from": claim.valid_from, "valid_until": claim.valid_until})
+}
+
+fn sku_in_path(text: &str) -> Result<Sku, ApiError> {
+    Sku::parse(text).map_err(|e| ApiError::invalid("sku", e.to_string()))
+}
+
+fn customer_in_path(text: &str) -> Result<String, ApiError> {
+    store::customers::check_external_id(text)?;
+    Ok(text.to_owned())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ProductBody {
+    name: String,
+    /// Decimal string, e.g. "99.00".
+    #[schema(value_type = String, example = "99.00")]
+    price: Money,
+}
+
+#[utoipa::path(
+    tag = "catalog",
+    params(("sku" = String, Path, description = "The product's SKU")),
+    request_body = ProductBody,
+    responses((status = 200, description = "Updated", body = Object), (status = 201, description = "Created", body = Object)),
+    security(("api_key" = []))
+)]
+#[put("/products/{sku}")]
+pub(super) async fn put_product(
+    state: Data<AppState>,
+    shop: ApiShop,
+    sku: Path<String>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let sku = sku_in_path(&sku)?;
+    write(&state, shop.shop_id, &req, body, async |body| {
+        let input: ProductBody = parse(body)?;
+        let (product, created) = store::products::upsert_product(
+            &state.db,
+            shop.shop_id,
+            &sku,
+            &input.name,
+            input.price,
+            state.now(),
+        )
+        .await?;
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((status, product_json(&product)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ProductsQuery {
+    /// Keyset cursor: only SKUs after this one.
+    after: Option<String>,
+    /// At most 500 (default 100).
+    limit: Option<u64>,
+}
+
+#[utoipa::path(
+    tag = "catalog",
+    params(ProductsQuery),
+    responses((status = 200, description = "Products in SKU order", body = Object)),
+    security(("api_key" = []))
+)]
+#[get("/products")]
+pub(super) async fn list_products(
+    state: Data<AppState>,
+    shop: ApiShop,
+    query: Query<ProductsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let products =
+        store::products::list_products(&state.db, shop.shop_id, query.after.as_deref(), limit)
+            .await?;
+    let next = (products.len() as u64 == limit)
+        .then(|| products.last().map(|p| p.sku.to_string()))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({
+        "products": products.iter().map(product_json).collect::<Vec<_>>(),
+        "next_after": next,
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CustomerBody {
+    /// GB/T 2260 province code, e.g. "44".
+    #[schema(value_type = Option<String>, example = "44")]
+    #[serde(default)]
+    region: Option<Region>,
+    #[schema(value_type = Option<Vec<String>>)]
+    #[serde(default)]
+    tags: Option<Vec<Tag>>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path, description = "The storefront's customer id")),
+    request_body = CustomerBody,
+    responses((status = 200, body = Object)),
+    security(("api_key" = []))
+)]
+#[put("/customers/{external_id}")]
+pub(super) async fn put_customer(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    write(&state, shop.shop_id, &req, body, async |body| {
+        let input: CustomerBody = parse(body)?;
+        if input.phone.as_ref().is_some_and(|p| p.chars().count() > 32) {
+            return Err(ApiError::invalid("phone", "must be at most 32 characters"));
+        }
+        let profile = store::customers::CustomerProfile {
+            region: input.region,
+            tags: input.tags.unwrap_or_default(),
+            phone: input.phone,
+        };
+        let row = store::customers::upsert_customer(
+            &state.db,
+            shop.shop_id,
+            &external_id,
+            &profile,
+            state.now(),
+        )
+        .await?;
+        Ok((
+            StatusCode::OK,
+            json!({"external_id": row.external_id, "region": profile.region, "tags": profile.tags,
+                   "phone": row.phone, "is_follower": row.is_follower}),
+        ))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ChannelQuery {
+    /// Where the customer is: live_room, short_video, shop_page, …
+    channel: Option<String>,
+}
+
+fn channel_of(query: &ChannelQuery) -> Result<Option<Channel>, ApiError> {
+    query
+        .channel
+        .as_deref()
+        .map(|c| {
+            c.parse().map_err(|e: domain::vocab::UnknownWord| {
+                ApiError::bad_request(Some("channel".into()), e.to_string())
+            })
+        })
+        .transpose()
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path), ChannelQuery),
+    responses((status = 200, description = "The follower coupons granted now: {\"granted\": [claim]}", body = Object)),
+    security(("api_key" = []))
+)]
+#[put("/customers/{external_id}/follow")]
+pub(super) async fn follow(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    query: Query<ChannelQuery>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    let channel = channel_of(&query)?.unwrap_or(Channel::ShopPage);
+    write(&state, shop.shop_id, &req, body, async |_| {
+        let granted =
+            store::follows::follow(&state.db, shop.shop_id, &external_id, channel, state.now())
+                .await?;
+        let claims: Vec<Value> = granted
+            .iter()
+            .map(|c| claim_json(c, &external_id))
+            .collect();
+        Ok((
+            StatusCode::OK,
+            json!({"following": true, "granted": claims}),
+        ))
+    })
+    .await
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path)),
+    responses((status = 200, body = Object)),
+    security(("api_key" = []))
+)]
+#[delete("/customers/{external_id}/follow")]
+pub(super) async fn unfollow(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    write(&state, shop.shop_id, &req, body, async |_| {
+        store::follows::unfollow(&state.db, shop.shop_id, &external_id, state.now()).await?;
+        Ok((StatusCode::OK, json!({"following": false})))
+    })
+    .await
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path), ChannelQuery),
+    responses((status = 200, description = "{\"claimable\": [coupon], \"held\": [claim]}", body = Object)),
+    security(("api_key" = []))
+)]
+#[get("/customers/{external_id}/coupons")]
+pub(super) async fn customer_coupons(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    query: Query<ChannelQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    let channel = channel_of(&query)?;
+    let now = state.now();
+    let claimable =
+        store::claims::claimable_coupons(&state.db, shop.shop_id, &external_id, channel, now)
+            .await?;
+    let held = match store::customers::find_customer(&state.db, shop.shop_id, &external_id).await? {
+        Some(customer) => {
+            store::claims::unused_claims(&state.db, shop.shop_id, customer.id).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "claimable": claimable.iter().map(|c| super::coupons::coupon_json(c, 0)).collect::<Vec<_>>(),
+        "held": held.iter().filter(|(c, _)| c.valid_until >= now)
+            .map(|(c, _)| claim_json(c, &external_id)).collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,285 @@
+//! Coupon management: the same rules as the admin forms (SPEC §2, §7).
+
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use domain::{CouponDraft, CouponKind, CouponStatus, LifecycleAction};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use store::coupons::{CouponFilter, CouponRecord};
+use utoipa::IntoParams;
+
+use super::auth::ApiShop;
+use super::error::ApiError;
+use super::idempotency::write;
+use super::input::{from_object, parse_object};
+use crate::app::AppState;
+
+/// A coupon as the API answers it: the body's fields plus id, status, claimed, used.
+pub fn coupon_json(record: &CouponRecord, used: u64) -> Value {
+    let mut value = serde_json::to_value(record.coupon.to_draft()).expect("a coupon serialises");
+    let object = value.as_object_mut().expect("a coupon is an object");
+    object.insert("id".into(), json!(record.id));
+    object.insert("status".into(), json!(record.status));
+    object.insert("claimed".into(), json!(record.claimed));
+    object.insert("used".into(), json!(used));
+    value
+}
+
+async fn with_used(state: &AppState, record: &CouponRecord) -> Result<Value, ApiError> {
+    let (_, used, _) = store::coupons::claim_states(&state.db, record.id).await?;
+    Ok(coupon_json(record, used))
+}
+
+/// Splits `status` off a coupon body: the rest must be a coupon design.
+fn take_status(object: &mut Map<String, Value>) -> Result<Option<CouponStatus>, ApiError> {
+    match object.remove("status") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => CouponStatus::parse(&text)
+            .map(Some)
+            .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason)),
+        Some(_) => Err(ApiError::bad_request(
+            Some("status".into()),
+            "must be a string",
+        )),
+    }
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    request_body(content = Object, description = "A coupon body (SPEC §7), with `status` draft or active"),
+    responses((status = 201, description = "The coupon", body = Object), (status = 400), (status = 422)),
+    security(("api_key" = []))
+)]
+#[post("/coupons")]
+pub(super) async fn create_coupon(
+    state: Data<AppState>,
+    shop: ApiShop,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    write(&state, shop.shop_id, &req, body, async |body| {
+        let mut object = parse_object(body)?;
+        let status = take_status(&mut object)?.unwrap_or(CouponStatus::Draft);
+        let coupon = from_object::<CouponDraft>(object)?.validate()?;
+        let record =
+            store::coupons::create_coupon(&state.db, shop.shop_id, &coupon, status, state.now())
+                .await?;
+        Ok((StatusCode::CREATED, coupon_json(&record, 0)))
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// shop, new_customer, follower, repurchase or private
+    kind: Option<String>,
+    /// draft, active, paused or ended
+    status: Option<String>,
+    /// Part of the name.
+    q: Option<String>,
+    /// Keyset cursor: only coupons with a smaller id (the last id of the previous page).
+    before: Option<i64>,
+    /// At most 100 (default 20).
+    limit: Option<u64>,
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    params(ListQuery),
+    responses((status = 200, description = "Coupons, newest first", body = Object)),
+    security(("api_key" = []))
+)]
+#[get("/coupons")]
+pub(super) async fn list_coupons(
+    state: Data<AppState>,
+    shop: ApiShop,
+    query: Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = query
+        .kind
+        .as_deref()
+        .map(|k| {
+            k.parse::<CouponKind>()
+                .map_err(|e| ApiError::bad_request(Some("kind".into()), e.to_string()))
+        })
+        .transpose()?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            CouponStatus::parse(s)
+                .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason))
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    let filter = CouponFilter {
+        kind,
+        status,
+        name: query.q.clone(),
+        before: query.before,
+        limit,
+    };
+    let records = store::coupons::list_coupons(&state.db, shop.shop_id, &filter).await?;
+    let mut coupons = Vec::with_capacity(records.len());
+    for record in &records {
+        coupons.push(with_used(&state, record).await?);
+    }
+    let next = (records.len() as u64 == limit)
+        .then(|| records.last().map(|r| r.id))
+        .flatten();
+    Ok(HttpResponse::Ok().json(json!({"coupons": coupons, "next_before": next})))
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    params(("id" = i64, Path, description = "Coupon id")),
+    responses((status = 200, body = Object), (status = 404)),
+    security(("api_key" = []))
+)]
+#[get("/coupons/{id}")]
+pub(super) async fn get_coupon(
+    state: Data<AppState>,
+    shop: ApiShop,
+    id: Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let record = store::coupons::get_coupon(&state.db, shop.shop_id, *id).await?;
+    Ok(HttpResponse::Ok().json(with_used(&state, &record).await?))
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    params(("id" = i64, Path, description = "Coupon id")),
+    request_body(content = Object, description = "Any fields of the coupon body that SPEC §2 still allows"),
+    responses((status = 200, body = Object), (status = 404), (status = 422)),
+    security(("api_key" = []))
+)]
+#[patch("/coupons/{id}")]
+pub(super) async fn patch_coupon(
+    state: Data<AppState>,
+    shop: ApiShop,
+    id: Path<i64>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    write(&state, shop.shop_id, &req, body, async |body| {
+        let patch = parse_object(body)?;
+        if patch.contains_key("status") {
+            return Err(ApiError::invalid(
+                "status",
+                "use the lifecycle actions: activate, pause, resume, end",
+            ));
+        }
+        let current = store::coupons::get_coupon(&state.db, shop.shop_id, id).await?;
+        let mut merged = match serde_json::to_value(current.coupon.to_draft()) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("a coupon serialises to an object"),
+        };
+        for (key, value) in patch {
+            merged.insert(key, value);
+        }
+        let edited = from_object::<CouponDraft>(merged)?.validate()?;
+        let record =
+            store::coupons::update_coupon(&state.db, shop.shop_id, id, &edited, state.now())
+                .await?;
+        Ok((StatusCode::OK, with_used(&state, &record).await?))
+    })
+    .await
+}
+
+async fn lifecycle(
+    state: Data<AppState>,
+    shop: ApiShop,
+    id: i64,
+    action: LifecycleAction,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    write(&state, shop.shop_id, &req, body, async |_| {
+        let record =
+            store::coupons::apply_action(&state.db, shop.shop_id, id, action, state.now()).await?;
+        Ok((StatusCode::OK, with_used(&state, &record).await?))
+    })
+    .await
+}
+
+macro_rules! lifecycle_route {
+    ($name:ident, $path:literal, $action:expr, $what:literal) => {
+        #[doc = $what]
+        #[utoipa::path(
+                    tag = "coupons",
+                    params(("id" = i64, Path, description = "Coupon id")),
+                    responses((status = 200, body = Object), (status = 404), (status = 409)),
+                    security(("api_key" = []))
+                )]
+        #[post($path)]
+        pub(super) async fn $name(
+            state: Data<AppState>,
+            shop: ApiShop,
+            id: Path<i64>,
+            req: HttpRequest,
+            body: Payload,
+        ) -> Result<HttpResponse, ApiError> {
+            lifecycle(state, shop, *id, $action, req, body).await
+        }
+    };
+}
+
+lifecycle_route!(
+    activate_coupon,
+    "/coupons/{id}/activate",
+    LifecycleAction::Activate,
+    "Activate a draft coupon."
+);
+lifecycle_route!(
+    pause_coupon,
+    "/coupons/{id}/pause",
+    LifecycleAction::Pause,
+    "Pause an active coupon."
+);
+lifecycle_route!(
+    resume_coupon,
+    "/coupons/{id}/resume",
+    LifecycleAction::Resume,
+    "Resume a paused coupon."
+);
+lifecycle_route!(
+    end_coupon,
+    "/coupons/{id}/end",
+    LifecycleAction::End,
+    "End a coupon for good."
+);
+
+#[utoipa::path(
+    tag = "coupons",
+    params(("id" = i64, Path, description = "Coupon id")),
+    responses((status = 200, description = "SPEC §8 metrics, in all and by channel", body = Object), (status = 404)),
+    security(("api_key" = []))
+)]
+#[get("/coupons/{id}/metrics")]
+pub(super) async fn coupon_metrics(
+    state: Data<AppState>,
+    shop: ApiShop,
+    id: Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let record = store::coupons::get_coupon(&state.db, shop.shop_id, *id).await?;
+    let issued = record.coupon.limits().quantity.map(u64::from);
+    let (total, by_channel) = store::metrics::coupon_tally(&state.db, record.id, issued).await?;
+    let channels: Map<String, Value> = by_channel
+        .into_iter()
+        .map(|(channel, tally)| {
+            let metrics = domain::Metrics::from_tally(domain::Tally {
+                issued: None,
+                ..tally
+            });
+            (channel.to_string(), json!(metrics))
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "coupon_id": record.id,
+        "metrics": domain::Metrics::from_tally(total),
+        "by_channel": channels,
+    })))
+}

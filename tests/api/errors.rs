@@ -1,0 +1,154 @@
+//! Bad input gets a clear error naming the field, and changes nothing.
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::support::api::{self, Call, get, post};
+use crate::support::{databases, fixtures};
+
+#[tokio::test]
+async fn bad_coupon_bodies_name_the_field_and_write_nothing() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let with = |patch: Value| fixtures::coupon_body(patch).to_string();
+        let cases: Vec<(String, u16, Option<&str>)> = vec![
+            ("{\"name\": ".into(), 400, Some("name")),
+            ("[1, 2]".into(), 400, None),
+            (with(json!({"quantity": "many"})), 400, Some("quantity")),
+            (with(json!({"discount": 5})), 400, Some("discount")),
+            (
+                with(
+                    json!({"benefit": {"type": "amount_off", "threshold": "99.00", "amount": "-1.00"}}),
+                ),
+                400,
+                Some("benefit.amount"),
+            ),
+            (
+                with(
+                    json!({"benefit": {"type": "amount_off", "threshold": "99.001", "amount": "1.00"}}),
+                ),
+                400,
+                Some("benefit.threshold"),
+            ),
+            (
+                with(json!({"benefit": {"type": "amount_off", "threshold": 99, "amount": "1.00"}})),
+                400,
+                Some("benefit.threshold"),
+            ),
+            (with(json!({"kind": "lottery"})), 400, Some("kind")),
+            (with(json!({"channels": ["tv"]})), 400, Some("channels[0]")),
+            (with(json!({"status": "archived"})), 400, Some("status")),
+            (
+                with(
+                    json!({"benefit": {"type": "amount_off", "threshold": "10.00", "amount": "10.00"}}),
+                ),
+                422,
+                Some("benefit.amount"),
+            ),
+            (
+                with(json!({"claim_until": "2026-10-01T00:00:00Z"})),
+                422,
+                Some("claim_until"),
+            ),
+            (
+                with(json!({"scope": {"type": "items", "skus": []}})),
+                422,
+                Some("scope.skus"),
+            ),
+        ];
+        for (body, expected, field) in cases {
+            let (status, answer) = Call::new(Method::POST, "/api/v1/coupons", key)
+                .raw(&body)
+                .send(&app)
+                .await;
+            assert_eq!(
+                status.as_u16(),
+                expected,
+                "{}: {body}: {answer}",
+                database.backend
+            );
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+            assert_eq!(answer["error"]["field"].as_str(), field, "{body}: {answer}");
+        }
+        let (_, list) = get("/api/v1/coupons", key).send(&app).await;
+        assert_eq!(list["coupons"], json!([]), "nothing was written");
+    }
+}
+
+#[tokio::test]
+async fn other_bad_requests() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let huge = format!(
+            "{{\"name\": \"{}\", \"price\": \"1.00\"}}",
+            "x".repeat(300 * 1024)
+        );
+        let (status, answer) = Call::new(Method::PUT, "/api/v1/products/A1", key)
+            .raw(&huge)
+            .send(&app)
+            .await;
+        assert_eq!(
+            (status.as_u16(), answer["error"]["code"].as_str()),
+            (413, Some("payload_too_large"))
+        );
+        let (status, answer) = post(
+            "/api/v1/quotes",
+            key,
+            &json!({"customer": "c", "lines": [
+            {"sku": "A1", "unit_price": "1.00", "quantity": 0}]}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(
+            (status.as_u16(), answer["error"]["field"].as_str()),
+            (422, Some("lines[0].quantity"))
+        );
+        let (status, answer) = post(
+            "/api/v1/claims",
+            key,
+            &json!({"customer": "c", "coupon_id": 1, "channel": "tv"}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(
+            (status.as_u16(), answer["error"]["field"].as_str()),
+            (400, Some("channel"))
+        );
+        let (status, answer) = post(
+            "/api/v1/claims",
+            key,
+            &json!({"customer": "c", "channel": "sms"}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(
+            (status.as_u16(), answer["error"]["field"].as_str()),
+            (422, Some("coupon_id"))
+        );
+        let (status, _) = post(
+            "/api/v1/claims",
+            key,
+            &json!({"customer": "c", "coupon_id": 424242, "channel": "sms"}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 404);
+        let (status, _) = get("/api/v1/nothing-here", key).send(&app).await;
+        assert_eq!(status, 404);
+        assert!(
+            store::customers::find_customer(&database.db, shop.shop.id, "c")
+                .await
+                .unwrap()
+                .is_none(),
+            "no customer was created"
+        );
+    }
+}

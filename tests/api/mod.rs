@@ -1,0 +1,7 @@
+//! The JSON API through the real application factory (SPEC §7).
+
+mod claims;
+mod coupons;
+mod errors;
+mod openapi;
+mod orders;

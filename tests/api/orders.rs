@@ -1,0 +1,182 @@
+//! Quotes and orders over HTTP: SPEC §4's worked examples, best quotes applied.
+
+use serde_json::{Value, json};
+
+use crate::support::api::{self, get, post};
+use crate::support::{databases, fixtures};
+
+async fn active_coupon<S, B>(app: &S, key: &str, patch: Value) -> i64
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut body = fixtures::coupon_body(patch);
+    body["status"] = json!("active");
+    let (status, answer) = post("/api/v1/coupons", key, &body).send(app).await;
+    assert_eq!(status, 201, "{answer}");
+    answer["id"].as_i64().unwrap()
+}
+
+fn amount_off(threshold: &str, amount: &str) -> Value {
+    json!({"type": "amount_off", "threshold": threshold, "amount": amount})
+}
+
+fn item_scope() -> Value {
+    json!({"type": "items", "skus": ["A1"]})
+}
+
+fn line(unit: &str, activity: Option<&str>) -> Value {
+    json!([{"sku": "A1", "unit_price": unit, "activity_price": activity, "quantity": 1}])
+}
+
+/// The four worked examples of SPEC §4, each for a customer of its own.
+#[tokio::test]
+async fn the_worked_examples_of_spec_section_4() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let shop_99_10 =
+            active_coupon(&app, key, json!({"benefit": amount_off("99.00", "10.00")})).await;
+        let shop_50_5 =
+            active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
+        let shop_300_20 =
+            active_coupon(&app, key, json!({"benefit": amount_off("300.00", "20.00")})).await;
+        let item_5 = active_coupon(
+            &app,
+            key,
+            json!({"scope": item_scope(), "benefit": amount_off("0.00", "5.00")}),
+        )
+        .await;
+        let item_10 = active_coupon(
+            &app,
+            key,
+            json!({"scope": item_scope(), "benefit": amount_off("0.00", "10.00")}),
+        )
+        .await;
+        let hold = async |customer: &str, coupons: &[i64]| {
+            for id in coupons {
+                let (status, answer) = post(
+                    "/api/v1/claims",
+                    key,
+                    &json!({"customer": customer, "coupon_id": id, "channel": "live_room"}),
+                )
+                .send(&app)
+                .await;
+                assert_eq!(status, 201, "{answer}");
+            }
+        };
+        let quote = async |customer: &str, lines: Value, platform: &str| {
+            let (status, answer) = post(
+                "/api/v1/quotes",
+                key,
+                &json!({"customer": customer, "lines": lines, "platform_discount": platform}),
+            )
+            .send(&app)
+            .await;
+            assert_eq!(status, 200, "{answer}");
+            answer
+        };
+
+        // 1. activity price 99, platform coupon 10 → 89
+        let q = quote("e1", line("129.00", Some("99.00")), "10.00").await;
+        assert_eq!(q["payable"], "89.00", "{}", database.backend);
+        // 2. activity price 99, shop 满99减10 and item coupon 5 → 89, the shop coupon wins
+        hold("e2", &[shop_99_10, item_5]).await;
+        let q = quote("e2", line("129.00", Some("99.00")), "0.00").await;
+        assert_eq!(q["payable"], "89.00");
+        assert_eq!(q["lines"][0]["discount"], "10.00");
+        // 3. price 99, shop 满50减5 and item coupon 10 → 89, the item coupon wins
+        hold("e3", &[shop_50_5, item_10]).await;
+        let q = quote("e3", line("99.00", None), "0.00").await;
+        assert_eq!(q["payable"], "89.00");
+        assert_eq!(q["merchant_discount"], "10.00");
+        // 4. price 400, shop coupon 20 (the best merchant coupon), platform 30 → 350
+        hold("e4", &[shop_300_20, shop_50_5]).await;
+        let q = quote("e4", line("400.00", None), "30.00").await;
+        assert_eq!(q["payable"], "350.00");
+        assert_eq!(q["platform_discount"], "30.00");
+        assert_eq!(q["claims_used"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_order_without_claim_ids_applies_the_best_quote() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let shop_50_5 =
+            active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
+        let item_10 = active_coupon(
+            &app,
+            key,
+            json!({"scope": item_scope(), "benefit": amount_off("0.00", "10.00")}),
+        )
+        .await;
+        for id in [shop_50_5, item_10] {
+            post(
+                "/api/v1/claims",
+                key,
+                &json!({"customer": "c-1", "coupon_id": id, "channel": "shop_page"}),
+            )
+            .send(&app)
+            .await;
+        }
+        let (_, quote) = post(
+            "/api/v1/quotes",
+            key,
+            &json!({"customer": "c-1", "lines": line("99.00", None)}),
+        )
+        .send(&app)
+        .await;
+        let (status, order) = post(
+            "/api/v1/orders",
+            key,
+            &json!({"external_id": "o-1", "customer": "c-1", "lines": line("99.00", None)}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 201, "{}: {order}", database.backend);
+        assert_eq!(order["payable"], quote["payable"]);
+        assert_eq!(order["claims_used"], quote["claims_used"]);
+        assert!(order["order_id"].as_i64().is_some());
+        // The item claim is used now; what is left is the shop claim.
+        let (_, held) = get("/api/v1/customers/c-1/coupons", key).send(&app).await;
+        assert_eq!(held["held"].as_array().unwrap().len(), 1);
+        assert_eq!(held["held"][0]["coupon_id"], shop_50_5);
+
+        let (status, paid) = post("/api/v1/orders/o-1/events", key, &json!({"type": "paid"}))
+            .send(&app)
+            .await;
+        assert_eq!(
+            (status.as_u16(), paid["status"].as_str()),
+            (200, Some("paid")),
+            "{paid}"
+        );
+        let (_, metrics) = get(&format!("/api/v1/coupons/{item_10}/metrics"), key)
+            .send(&app)
+            .await;
+        assert_eq!(metrics["metrics"]["used"], 1, "{metrics}");
+        assert_eq!(metrics["metrics"]["actual_cost"], "10.00");
+        assert_eq!(metrics["metrics"]["coupon_gmv"], "89.00");
+        assert_eq!(metrics["metrics"]["roi"], "8.90");
+        assert_eq!(metrics["metrics"]["use_rate"], "100.00");
+        assert_eq!(metrics["by_channel"]["shop_page"]["used"], 1);
+        let (status, wrong) = post(
+            "/api/v1/orders/o-1/events",
+            key,
+            &json!({"type": "teleported"}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(
+            (status.as_u16(), wrong["error"]["field"].as_str()),
+            (400, Some("type"))
+        );
+    }
+}
