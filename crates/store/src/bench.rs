@@ -17,6 +17,8 @@ pub struct ClaimsBench {
     pub rules_coupon: i64,
     /// Claimed by the baseline's plain inserts.
     pub baseline_coupon: i64,
+    /// Claimed over HTTP (`bench http-claims`).
+    pub http_coupon: i64,
     /// (id, external id) of customers who have claimed nothing yet.
     pub customers: Vec<(i64, String)>,
 }
@@ -47,8 +49,8 @@ fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> domain::Coupon
     .expect("the benchmark coupon is valid")
 }
 
-/// A fresh shop (no monthly cap) with two coupons of `claims` each and `claims`
-/// customers, so both runs write the same rows into the same tables.
+/// A fresh shop (no monthly cap) with three coupons of `claims` each and `claims`
+/// customers, so every run writes the same rows into the same tables.
 pub async fn prepare_claims_bench(
     db: &DatabaseConnection,
     claims: u32,
@@ -69,6 +71,14 @@ pub async fn prepare_claims_bench(
         db,
         shop.id,
         &bench_coupon("baseline", claims, now),
+        CouponStatus::Active,
+        now,
+    )
+    .await?;
+    let http = coupons::create_coupon(
+        db,
+        shop.id,
+        &bench_coupon("http", claims, now),
         CouponStatus::Active,
         now,
     )
@@ -108,6 +118,7 @@ pub async fn prepare_claims_bench(
         shop_id: shop.id,
         rules_coupon: rules.id,
         baseline_coupon: baseline.id,
+        http_coupon: http.id,
         customers,
     })
 }

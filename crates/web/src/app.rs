@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
@@ -29,7 +29,8 @@ impl AppState {
     pub fn new(db: DatabaseConnection) -> AppState {
         AppState {
             db,
-            clock: Arc::new(Utc::now),
+            // Microseconds: what PostgreSQL keeps, so an answer matches a later read.
+            clock: Arc::new(|| Utc::now().trunc_subsecs(6)),
         }
     }
 

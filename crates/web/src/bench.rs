@@ -93,8 +93,18 @@ pub async fn claims(
 ) -> anyhow::Result<(RunStats, RunStats)> {
     let now = Utc::now();
     let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
-    let shop_id = setup.shop_id;
+    let baseline = baseline_run(db, &setup, clients, now).await?;
+    let rules = store_run(db, &setup, clients, now).await?;
+    Ok((rules, baseline))
+}
 
+async fn baseline_run(
+    db: &DatabaseConnection,
+    setup: &store::bench::ClaimsBench,
+    clients: usize,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<RunStats> {
+    let shop_id = setup.shop_id;
     let baseline_coupon = setup.baseline_coupon;
     let db_baseline = db.clone();
     let baseline = run_clients(setup.customers.clone(), clients, move |(customer_id, _)| {
@@ -105,10 +115,19 @@ pub async fn claims(
         }
     })
     .await?;
+    Ok(baseline)
+}
 
+async fn store_run(
+    db: &DatabaseConnection,
+    setup: &store::bench::ClaimsBench,
+    clients: usize,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<RunStats> {
+    let shop_id = setup.shop_id;
     let rules_coupon = setup.rules_coupon;
     let db_rules = db.clone();
-    let rules = run_clients(setup.customers, clients, move |(_, external_id)| {
+    run_clients(setup.customers.clone(), clients, move |(_, external_id)| {
         let db = db_rules.clone();
         async move {
             store::claims::claim(
@@ -126,6 +145,59 @@ pub async fn claims(
             Ok(())
         }
     })
-    .await?;
-    Ok((rules, baseline))
+    .await
+}
+
+/// Claims per second through the real HTTP server on loopback (`POST
+/// /api/v1/claims` with an API key, JSON in and out), next to the store-level
+/// figure measured in the same run: `(http, store)`.
+pub async fn http_claims(
+    db: &DatabaseConnection,
+    clients: usize,
+    claims: u32,
+) -> anyhow::Result<(RunStats, RunStats)> {
+    let now = Utc::now();
+    let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
+    let (_, key) = store::api_keys::create_api_key(db, setup.shop_id, "bench", now).await?;
+    let config = crate::config::Config {
+        database_url: String::new(),
+        bind: "127.0.0.1:0".parse().expect("a loopback address"),
+        max_connections: 0,
+    };
+    let app =
+        crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;
+    let url = format!("http://127.0.0.1:{}/api/v1/claims", app.port());
+    let server = app.server();
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let store = store_run(db, &setup, clients, now).await?;
+    crate::install_crypto();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let coupon_id = setup.http_coupon;
+    let http = run_clients(setup.customers.clone(), clients, move |(_, external_id)| {
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        async move {
+            let response = client
+                .post(&url)
+                .bearer_auth(&key)
+                .json(&serde_json::json!({
+                    "customer": external_id, "coupon_id": coupon_id, "channel": "live_room"
+                }))
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status() == reqwest::StatusCode::CREATED,
+                "claim answered {}: {}",
+                response.status(),
+                response.text().await.unwrap_or_default()
+            );
+            Ok(())
+        }
+    })
+    .await;
+    handle.stop(true).await;
+    Ok((http?, store))
 }

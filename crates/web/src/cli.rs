@@ -87,11 +87,24 @@ enum Bench {
         #[arg(long, default_value_t = 2000)]
         claims: u32,
     },
+    /// Claims per second through the HTTP server on loopback, next to the store-level figure.
+    HttpClaims {
+        /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
+        #[arg(long, value_name = "URL")]
+        database: String,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Claims per run.
+        #[arg(long, default_value_t = 2000)]
+        claims: u32,
+    },
 }
 
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    crate::install_crypto();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -157,6 +170,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "ratio rules / baseline: {:.2} (target >= 0.50)",
                 rules.per_second() / baseline.per_second()
+            );
+            Ok(())
+        }
+        Command::Bench(Bench::HttpClaims {
+            database,
+            clients,
+            claims,
+        }) => {
+            let pool = store::PoolSettings {
+                max_connections: clients as u32 + 2,
+            };
+            let db = store::open(&database, &pool).await?;
+            let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+            let (http, store_level) = crate::bench::http_claims(&db, clients, claims).await?;
+            println!(
+                "http-claims benchmark: {backend}, {clients} clients, {claims} claims per run"
+            );
+            println!("{}", http.line("http (POST /api/v1/claims)"));
+            println!("{}", store_level.line("store (store::claims::claim)"));
+            println!(
+                "ratio http / store: {:.2} (target >= 0.50)",
+                http.per_second() / store_level.per_second()
             );
             Ok(())
         }

@@ -9,4 +9,10 @@ pub mod cli;
 pub mod config;
 
 pub use app::{AppState, Application, build_app};
+
+/// Outgoing TLS (webhooks) uses rustls with ring; call before making HTTP clients.
+/// Installing again is harmless.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 pub use config::Config;
