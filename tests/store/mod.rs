@@ -2,5 +2,6 @@
 
 mod claims;
 mod coupons;
+mod idempotency;
 mod migrations;
 mod orders;

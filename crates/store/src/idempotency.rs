@@ -11,6 +11,8 @@ use crate::error::Result;
 
 /// How long a key is remembered.
 pub const KEEP_FOR: Duration = Duration::hours(24);
+/// A first request still unanswered after this long is taken to have died.
+pub const ABANDONED_AFTER: Duration = Duration::seconds(60);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
@@ -69,9 +71,23 @@ pub async fn begin(
         // Forgotten between the two statements: the caller may retry.
         return Ok(Attempt::InProgress);
     };
-    Ok(if row.request_hash != request_hash {
-        Attempt::Mismatch
-    } else if row.status_code == 0 {
+    if row.request_hash != request_hash {
+        return Ok(Attempt::Mismatch);
+    }
+    if row.status_code == 0 && row.created_at < now - ABANDONED_AFTER {
+        // The first request died with its process: one retry takes the key over.
+        let taken = idempotency_key::Entity::update_many()
+            .col_expr(idempotency_key::Column::CreatedAt, Expr::value(now))
+            .filter(idempotency_key::Column::Id.eq(row.id))
+            .filter(idempotency_key::Column::StatusCode.eq(0))
+            .filter(idempotency_key::Column::CreatedAt.eq(row.created_at))
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 1 {
+            return Ok(Attempt::Fresh);
+        }
+    }
+    Ok(if row.status_code == 0 {
         Attempt::InProgress
     } else {
         Attempt::Replay {
