@@ -7,4 +7,5 @@ mod support;
 mod api;
 mod bench;
 mod health;
+mod jobs;
 mod store;

@@ -1,7 +1,9 @@
 //! The shop's local calendar. Times are stored in UTC; "today" and "this month"
 //! are the shop's, computed from its IANA time zone (daylight saving included).
 
-use chrono::{DateTime, Datelike, Days, LocalResult, Months, NaiveDate, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 use crate::error::FieldError;
@@ -56,18 +58,23 @@ pub fn local_month(now: DateTime<Utc>, tz: Tz) -> Window {
 /// daylight-saving jump (the day then starts at the end of the gap) or occur
 /// twice (the day starts at the first).
 pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists");
+    local_to_utc(date.and_hms_opt(0, 0, 0).expect("midnight exists"), tz)
+}
+
+/// The instant a local wall-clock time names: the earlier one when the clock
+/// shows it twice, the end of the gap when a jump skips it.
+pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     for minutes in 0..=24 * 60 {
-        let local = midnight + chrono::Duration::minutes(minutes);
-        match tz.from_local_datetime(&local) {
+        let candidate = local + chrono::Duration::minutes(minutes);
+        match tz.from_local_datetime(&candidate) {
             LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
                 return at.with_timezone(&Utc);
             }
             LocalResult::None => continue,
         }
     }
-    // No zone skips a whole day's first 24 hours; fall back to UTC midnight.
-    Utc.from_utc_datetime(&midnight)
+    // No zone skips a whole day; fall back to reading the time as UTC.
+    Utc.from_utc_datetime(&local)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod metrics;
 pub mod money;
 pub mod quote;
+pub mod reminders;
 pub mod vocab;
 
 pub use benefit::{Benefit, BenefitSpec, Tier};

@@ -17,6 +17,7 @@ pub mod entities;
 mod error;
 pub mod follows;
 pub mod idempotency;
+pub mod jobs;
 pub mod metrics;
 pub mod orders;
 pub mod products;

@@ -160,9 +160,8 @@ pub async fn http_claims(
     let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
     let (_, key) = store::api_keys::create_api_key(db, setup.shop_id, "bench", now).await?;
     let config = crate::config::Config {
-        database_url: String::new(),
         bind: "127.0.0.1:0".parse().expect("a loopback address"),
-        max_connections: 0,
+        ..crate::config::Config::load(None, |_| None)?
     };
     let app =
         crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;

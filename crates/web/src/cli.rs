@@ -31,8 +31,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the admin UI and the API (the default command).
-    Serve,
+    /// Serve the admin UI and the API (the default command), with the scheduler.
+    Serve {
+        /// Run no scheduled jobs here (for extra web instances).
+        #[arg(long)]
+        no_scheduler: bool,
+    },
+    /// Run the scheduled jobs alone, until SIGINT or SIGTERM.
+    Scheduler,
+    /// One pass of a job, now or as of --now, printing what it did as JSON.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Create or update the database schema, then exit.
     Migrate,
     /// Shops: `shop create --slug S --name N [--tz Z]`.
@@ -44,6 +53,31 @@ enum Command {
     /// Measure performance against a scratch database (writes a shop of its own).
     #[command(subcommand)]
     Bench(Bench),
+}
+
+#[derive(Debug, Subcommand)]
+enum JobsCommand {
+    /// Run one pass: expire-claims, expiry-reminders, repurchase-grants or deliver-notifications.
+    Run {
+        #[arg(value_parser = parse_job)]
+        job: scheduler::JobName,
+        /// The moment the pass runs as of (RFC 3339), for system cron and tests.
+        #[arg(long, value_parser = parse_now)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+}
+
+fn parse_job(text: &str) -> Result<scheduler::JobName, String> {
+    scheduler::JobName::parse(text).ok_or_else(|| {
+        "expected expire-claims, expiry-reminders, repurchase-grants or deliver-notifications"
+            .to_owned()
+    })
+}
+
+fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time: {e}"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,8 +149,9 @@ pub async fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sea_orm=warn,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,sea_orm=warn,sqlx=warn,tokio_cron_scheduler=warn")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -125,8 +160,30 @@ fn init_logging() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_environment(cli.config.as_deref())?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&config).await,
+    match cli.command.unwrap_or(Command::Serve {
+        no_scheduler: false,
+    }) {
+        Command::Serve { no_scheduler } => serve(&config, !no_scheduler).await,
+        Command::Scheduler => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let (ctx, stop) = scheduler::Context::new(db, config.jobs.clone());
+            let running = scheduler::start(ctx, stop, &config.schedules)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("scheduler running; stop with Ctrl-C or SIGTERM");
+            shutdown_signal().await;
+            eprintln!("stopping: passes finish their current batch");
+            running.shutdown().await;
+            Ok(())
+        }
+        Command::Jobs(JobsCommand::Run { job, now }) => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let (ctx, _stop) = scheduler::Context::new(db, config.jobs.clone());
+            let report =
+                scheduler::run_pass(&ctx, job, now.unwrap_or_else(chrono::Utc::now)).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
         Command::Migrate => {
             let db = store::open(&config.database_url, &config.pool()).await?;
             db.close().await?;
@@ -198,14 +255,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: &Config) -> anyhow::Result<()> {
+async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     let db = store::open(&config.database_url, &config.pool()).await?;
+    let running = if with_scheduler {
+        let (ctx, stop) = scheduler::Context::new(db.clone(), config.jobs.clone());
+        Some(
+            scheduler::start(ctx, stop, &config.schedules)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?,
+        )
+    } else {
+        None
+    };
     let app = Application::build(config, crate::app::AppState::new(db)).await?;
     eprintln!(
-        "merchant-ops listening on http://{}:{} (health: /healthz)",
+        "merchant-ops listening on http://{}:{} (health: /healthz){}",
         config.bind.ip(),
-        app.port()
+        app.port(),
+        if with_scheduler {
+            ", with the scheduler"
+        } else {
+            ""
+        }
     );
-    app.run_until_stopped().await?;
+    // actix stops on SIGINT/SIGTERM; then the scheduler's passes finish their batch.
+    let served = app.run_until_stopped().await;
+    if let Some(running) = running {
+        running.shutdown().await;
+    }
+    served?;
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("SIGTERM can be watched");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
 }

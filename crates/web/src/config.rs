@@ -9,11 +9,14 @@ use serde::Deserialize;
 pub const DEFAULT_CONFIG_FILE: &str = "merchant-ops.toml";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
     pub bind: SocketAddr,
     pub max_connections: u32,
+    /// Cron expressions (UTC, with seconds) of the scheduled jobs.
+    pub schedules: scheduler::Schedules,
+    pub jobs: scheduler::JobSettings,
 }
 
 /// The file's shape: every key optional, unknown keys refused.
@@ -23,6 +26,12 @@ struct FileConfig {
     database_url: Option<String>,
     bind: Option<String>,
     max_connections: Option<u32>,
+    schedule_expire_claims: Option<String>,
+    schedule_expiry_reminders: Option<String>,
+    schedule_repurchase_grants: Option<String>,
+    schedule_deliver_notifications: Option<String>,
+    job_batch_size: Option<u64>,
+    notification_max_attempts: Option<i32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,10 +85,68 @@ impl Config {
                 message: "must be at least 1".into(),
             });
         }
+        let defaults = scheduler::Schedules::default();
+        let schedule =
+            |key: &str, file: Option<String>, default: String| env(key).or(file).unwrap_or(default);
+        let schedules = scheduler::Schedules {
+            expire_claims: schedule(
+                "MERCHANT_OPS_SCHEDULE_EXPIRE_CLAIMS",
+                file_config.schedule_expire_claims,
+                defaults.expire_claims,
+            ),
+            expiry_reminders: schedule(
+                "MERCHANT_OPS_SCHEDULE_EXPIRY_REMINDERS",
+                file_config.schedule_expiry_reminders,
+                defaults.expiry_reminders,
+            ),
+            repurchase_grants: schedule(
+                "MERCHANT_OPS_SCHEDULE_REPURCHASE_GRANTS",
+                file_config.schedule_repurchase_grants,
+                defaults.repurchase_grants,
+            ),
+            deliver_notifications: schedule(
+                "MERCHANT_OPS_SCHEDULE_DELIVER_NOTIFICATIONS",
+                file_config.schedule_deliver_notifications,
+                defaults.deliver_notifications,
+            ),
+        };
+        schedules.check().map_err(|message| ConfigError::Invalid {
+            key: "schedule",
+            message,
+        })?;
+        let mut jobs = scheduler::JobSettings::default();
+        if let Some(size) = number(&env, "MERCHANT_OPS_JOB_BATCH_SIZE", "job_batch_size")?
+            .or(file_config.job_batch_size)
+        {
+            if size == 0 {
+                return Err(ConfigError::Invalid {
+                    key: "job_batch_size",
+                    message: "must be at least 1".into(),
+                });
+            }
+            jobs.batch_size = size;
+        }
+        if let Some(attempts) = number(
+            &env,
+            "MERCHANT_OPS_NOTIFICATION_MAX_ATTEMPTS",
+            "notification_max_attempts",
+        )?
+        .or(file_config.notification_max_attempts)
+        {
+            if attempts < 1 {
+                return Err(ConfigError::Invalid {
+                    key: "notification_max_attempts",
+                    message: "must be at least 1".into(),
+                });
+            }
+            jobs.max_attempts = attempts;
+        }
         Ok(Config {
             database_url,
             bind,
             max_connections,
+            schedules,
+            jobs,
         })
     }
 
@@ -95,6 +162,21 @@ impl Config {
             max_connections: self.max_connections,
         }
     }
+}
+
+fn number<T: std::str::FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    variable: &str,
+    key: &'static str,
+) -> Result<Option<T>, ConfigError> {
+    env(variable)
+        .map(|text| {
+            text.parse().map_err(|_| ConfigError::Invalid {
+                key,
+                message: format!("{text:?} is not a number"),
+            })
+        })
+        .transpose()
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -149,6 +231,28 @@ mod tests {
         let error = Config::load(Some(&file), env(&[])).unwrap_err();
         assert!(error.to_string().contains("unknown field"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn schedules_come_from_the_environment_and_are_checked() {
+        let config = Config::load(
+            None,
+            env(&[("MERCHANT_OPS_SCHEDULE_EXPIRE_CLAIMS", "0 0 * * * *")]),
+        )
+        .unwrap();
+        assert_eq!(config.schedules.expire_claims, "0 0 * * * *");
+        assert_eq!(config.schedules.deliver_notifications, "0 * * * * *");
+        let error = Config::load(
+            None,
+            env(&[(
+                "MERCHANT_OPS_SCHEDULE_EXPIRY_REMINDERS",
+                "every now and then",
+            )]),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("expiry-reminders"), "{error}");
+        let error = Config::load(None, env(&[("MERCHANT_OPS_JOB_BATCH_SIZE", "0")])).unwrap_err();
+        assert!(error.to_string().starts_with("job_batch_size"), "{error}");
     }
 
     #[test]

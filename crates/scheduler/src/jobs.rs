@@ -1,0 +1,295 @@
+//! The four jobs of SPEC §5, each one idempotent pass over database state at a
+//! given `now`, in bounded batches, stopping between batches when asked to.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use chrono::{DateTime, Duration, Utc};
+use domain::reminders::QuietHours;
+use serde::Serialize;
+use store::StoreError;
+use store::jobs::{self, Delivery, GrantOutcome};
+
+use crate::Context;
+use crate::delivery;
+
+/// The jobs by the names the command line and the configuration use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobName {
+    ExpireClaims,
+    ExpiryReminders,
+    RepurchaseGrants,
+    DeliverNotifications,
+}
+
+impl JobName {
+    pub const ALL: [JobName; 4] = [
+        JobName::ExpireClaims,
+        JobName::ExpiryReminders,
+        JobName::RepurchaseGrants,
+        JobName::DeliverNotifications,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobName::ExpireClaims => "expire-claims",
+            JobName::ExpiryReminders => "expiry-reminders",
+            JobName::RepurchaseGrants => "repurchase-grants",
+            JobName::DeliverNotifications => "deliver-notifications",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobName> {
+        JobName::ALL.into_iter().find(|j| j.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for JobName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one pass did; printed as JSON by `merchant-ops jobs run`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PassReport {
+    pub job: &'static str,
+    /// Rows created or changed: claims expired, reminders queued, claims
+    /// granted, notifications sent, retried, dropped or failed.
+    pub created: u64,
+    /// Repurchase grants the rules refused (recorded, not retried).
+    pub refused: u64,
+    pub sent: u64,
+    pub retried: u64,
+    pub dropped: u64,
+    pub failed: u64,
+    pub batches: u32,
+    /// The pass stopped before it was done (shutdown, or its batch budget).
+    pub stopped_early: bool,
+}
+
+/// Runs one pass of `job` as of `now`.
+pub async fn run_pass(
+    ctx: &Context,
+    job: JobName,
+    now: DateTime<Utc>,
+) -> Result<PassReport, StoreError> {
+    let mut report = PassReport {
+        job: job.as_str(),
+        ..PassReport::default()
+    };
+    match job {
+        JobName::ExpireClaims => expire_claims(ctx, now, &mut report).await?,
+        JobName::ExpiryReminders => expiry_reminders(ctx, now, &mut report).await?,
+        JobName::RepurchaseGrants => repurchase_grants(ctx, now, &mut report).await?,
+        JobName::DeliverNotifications => deliver_notifications(ctx, now, &mut report).await?,
+    }
+    Ok(report)
+}
+
+/// Counts a batch; false when the pass must stop before the next one.
+fn next_batch(ctx: &Context, report: &mut PassReport) -> bool {
+    if ctx.stopping()
+        || ctx
+            .settings
+            .max_batches_per_pass
+            .is_some_and(|max| report.batches >= max)
+    {
+        report.stopped_early = true;
+        return false;
+    }
+    report.batches += 1;
+    true
+}
+
+async fn expire_claims(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    while next_batch(ctx, report) {
+        let expired = jobs::expire_batch(&ctx.db, now, ctx.settings.batch_size).await?;
+        report.created += expired;
+        if expired < ctx.settings.batch_size {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn expiry_reminders(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    for shop in jobs::all_shops(&ctx.db).await? {
+        let quiet = QuietHours {
+            start_minute: shop.quiet_start_minute,
+            end_minute: shop.quiet_end_minute,
+        };
+        let channel = jobs::notification_settings(&ctx.db, shop.id).await?.channel;
+        let mut leads = shop.reminder_lead_hours.clone();
+        leads.sort_unstable();
+        // Each claim gets the reminder of the shortest lead time it is within:
+        // lead L covers claims expiring in (now + the next shorter lead, now + L].
+        let mut shorter = 0u32;
+        for lead in leads {
+            let from = now + Duration::hours(i64::from(shorter));
+            let until = now + Duration::hours(i64::from(lead));
+            let mut after = None;
+            loop {
+                if !next_batch(ctx, report) {
+                    return Ok(());
+                }
+                let due = jobs::due_reminders(
+                    &ctx.db,
+                    shop.id,
+                    lead,
+                    from,
+                    until,
+                    after,
+                    ctx.settings.batch_size,
+                )
+                .await?;
+                let Some(last) = due.last() else { break };
+                after = Some((last.valid_until, last.claim_id));
+                let full = due.len() as u64 == ctx.settings.batch_size;
+                let timed: Vec<_> = due
+                    .into_iter()
+                    .map(|claim| {
+                        let send_at = quiet.send_at(now, claim.valid_until, shop.time_zone);
+                        (claim, send_at)
+                    })
+                    .collect();
+                report.created +=
+                    jobs::queue_reminders(&ctx.db, &shop, &channel, lead, &timed, now).await?;
+                if !full {
+                    break;
+                }
+            }
+            shorter = lead;
+        }
+    }
+    Ok(())
+}
+
+async fn repurchase_grants(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    let mut shops = HashMap::new();
+    for coupon in jobs::active_repurchase_coupons(&ctx.db).await? {
+        if let Entry::Vacant(slot) = shops.entry(coupon.shop_id) {
+            slot.insert(store::shops::get_shop(&ctx.db, coupon.shop_id).await?);
+        }
+        let shop = &shops[&coupon.shop_id];
+        let mut after = 0;
+        loop {
+            if !next_batch(ctx, report) {
+                return Ok(());
+            }
+            let orders =
+                jobs::repurchase_candidates(&ctx.db, &coupon, now, after, ctx.settings.batch_size)
+                    .await?;
+            let Some(last) = orders.last() else { break };
+            after = last.id;
+            let full = orders.len() as u64 == ctx.settings.batch_size;
+            for order in &orders {
+                match jobs::grant_repurchase(&ctx.db, shop, &coupon, order, now).await? {
+                    GrantOutcome::Granted(_) => report.created += 1,
+                    GrantOutcome::Refused(_) => report.refused += 1,
+                    GrantOutcome::AlreadyDecided => {}
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Wait before attempt `n + 1` after `n` failed attempts: base × 2^(n−1), at most an hour.
+pub fn backoff(base: Duration, failed_attempts: i32) -> Duration {
+    let exponent = (failed_attempts.max(1) - 1).min(16) as u32;
+    (base * 2i32.pow(exponent)).min(Duration::hours(1))
+}
+
+async fn deliver_notifications(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    let mut settings = HashMap::new();
+    while next_batch(ctx, report) {
+        let due = jobs::due_notifications(&ctx.db, now, ctx.settings.batch_size).await?;
+        if due.is_empty() {
+            break;
+        }
+        let full = due.len() as u64 == ctx.settings.batch_size;
+        for notification in due {
+            if !jobs::lease(&ctx.db, &notification, now + ctx.settings.lease).await? {
+                continue; // another sender has it
+            }
+            let attempts = notification.attempts + 1;
+            let open = match notification.claim_id {
+                Some(claim_id) => jobs::claim_still_open(&ctx.db, claim_id, now).await?,
+                None => true,
+            };
+            let outcome = if !open {
+                Delivery::Dropped
+            } else {
+                if let Entry::Vacant(slot) = settings.entry(notification.shop_id) {
+                    slot.insert(jobs::notification_settings(&ctx.db, notification.shop_id).await?);
+                }
+                match delivery::send(ctx, &settings[&notification.shop_id], &notification, now)
+                    .await
+                {
+                    Ok(()) => Delivery::Sent,
+                    Err(error) if attempts >= ctx.settings.max_attempts => {
+                        Delivery::Failed { error }
+                    }
+                    Err(error) => Delivery::Retry {
+                        at: now + backoff(ctx.settings.backoff_base, attempts),
+                        error,
+                    },
+                }
+            };
+            match &outcome {
+                Delivery::Sent => report.sent += 1,
+                Delivery::Dropped => report.dropped += 1,
+                Delivery::Retry { .. } => report.retried += 1,
+                Delivery::Failed { .. } => report.failed += 1,
+            }
+            report.created += 1;
+            jobs::record_delivery(&ctx.db, notification.id, attempts, &outcome, now).await?;
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let base = Duration::seconds(30);
+        assert_eq!(backoff(base, 1), Duration::seconds(30));
+        assert_eq!(backoff(base, 2), Duration::seconds(60));
+        assert_eq!(backoff(base, 3), Duration::seconds(120));
+        assert_eq!(backoff(base, 20), Duration::hours(1));
+    }
+
+    #[test]
+    fn job_names_round_trip() {
+        for job in JobName::ALL {
+            assert_eq!(JobName::parse(job.as_str()), Some(job));
+        }
+        assert_eq!(JobName::parse("send-spam"), None);
+    }
+}

@@ -1,0 +1,556 @@
+//! What the scheduled jobs read and write, in bounded batches. Every write is
+//! idempotent by construction — conditional updates, unique keys with
+//! `ON CONFLICT DO NOTHING`, leases taken by compare-and-set — so passes may be
+//! repeated, aborted or run side by side without losing or doubling anything.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::Channel;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
+};
+use serde_json::json;
+
+use crate::claims::{self, ClaimSource, ClaimState, ClaimTarget};
+use crate::coupons::CouponRecord;
+use crate::db::placeholder;
+use crate::entities::{
+    claim, coupon, customer, notification, order, order_line, repurchase_grant, shop,
+};
+use crate::error::{Result, StoreError};
+use crate::shops::ShopRecord;
+
+pub const REMINDER: &str = "expiry_reminder";
+
+/// Marks up to `limit` unused claims past their validity as expired; returns
+/// how many. Run until it returns 0.
+pub async fn expire_batch(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64> {
+    let backend = db.get_database_backend();
+    let (p1, p2) = (placeholder(backend, 1), placeholder(backend, 2));
+    let sql = format!(
+        "UPDATE claims SET state = 'expired', expired_at = {p1} \
+         WHERE state = 'unused' AND valid_until < {p1} AND id IN \
+         (SELECT id FROM claims WHERE state = 'unused' AND valid_until < {p1} \
+          ORDER BY valid_until LIMIT {p2})"
+    );
+    let result = db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into(), (limit as i64).into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+pub async fn all_shops(db: &impl ConnectionTrait) -> Result<Vec<ShopRecord>> {
+    let ids: Vec<i64> = shop::Entity::find()
+        .select_only()
+        .column(shop::Column::Id)
+        .order_by_asc(shop::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut shops = Vec::with_capacity(ids.len());
+    for id in ids {
+        shops.push(crate::shops::get_shop(db, id).await?);
+    }
+    Ok(shops)
+}
+
+/// An unused claim a reminder is due for.
+#[derive(Debug, Clone)]
+pub struct DueClaim {
+    pub claim_id: i64,
+    pub customer_id: i64,
+    pub customer: String,
+    pub coupon_id: i64,
+    pub coupon_name: String,
+    pub valid_until: DateTime<Utc>,
+}
+
+/// Unused claims of the shop expiring in `(from, until]` with no reminder for
+/// `lead_hours` yet, in expiry order after the keyset cursor `after`.
+pub async fn due_reminders(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    lead_hours: u32,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: u64,
+) -> Result<Vec<DueClaim>> {
+    let backend = db.get_database_backend();
+    let p = |n| placeholder(backend, n);
+    let (after_until, after_id) = after.unwrap_or((from, 0));
+    let sql = format!(
+        "SELECT c.id AS claim_id, c.customer_id, cu.external_id AS customer, c.coupon_id, \
+         co.name AS coupon_name, c.valid_until \
+         FROM claims c JOIN customers cu ON cu.id = c.customer_id \
+         JOIN coupons co ON co.id = c.coupon_id \
+         WHERE c.shop_id = {shop} AND c.state = 'unused' \
+         AND c.valid_until > {from} AND c.valid_until <= {until} \
+         AND (c.valid_until > {au} OR (c.valid_until = {au} AND c.id > {ai})) \
+         AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.claim_id = c.id \
+             AND n.kind = '{REMINDER}' AND n.lead_hours = {lead}) \
+         ORDER BY c.valid_until, c.id LIMIT {limit}",
+        shop = p(1),
+        from = p(2),
+        until = p(3),
+        au = p(4),
+        ai = p(5),
+        lead = p(6),
+        limit = p(7),
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [
+                shop_id.into(),
+                from.into(),
+                until.into(),
+                after_until.into(),
+                after_id.into(),
+                (lead_hours as i32).into(),
+                (limit as i64).into(),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(DueClaim {
+                claim_id: row.try_get("", "claim_id")?,
+                customer_id: row.try_get("", "customer_id")?,
+                customer: row.try_get("", "customer")?,
+                coupon_id: row.try_get("", "coupon_id")?,
+                coupon_name: row.try_get("", "coupon_name")?,
+                valid_until: row.try_get("", "valid_until")?,
+            })
+        })
+        .collect()
+}
+
+/// Queues one reminder per (claim, lead time); a reminder already queued — by
+/// an earlier or a concurrent pass — is left as it is. Returns how many were new.
+pub async fn queue_reminders(
+    db: &impl ConnectionTrait,
+    shop: &ShopRecord,
+    channel: &str,
+    lead_hours: u32,
+    due: &[(DueClaim, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let rows = due
+        .iter()
+        .map(|(claim, send_at)| notification::ActiveModel {
+            shop_id: Set(shop.id),
+            customer_id: Set(claim.customer_id),
+            claim_id: Set(Some(claim.claim_id)),
+            kind: Set(REMINDER.into()),
+            lead_hours: Set(lead_hours as i32),
+            channel: Set(channel.to_owned()),
+            payload: Set(json!({
+                "kind": REMINDER, "shop": shop.slug, "customer": claim.customer,
+                "claim_id": claim.claim_id, "coupon_id": claim.coupon_id,
+                "coupon_name": claim.coupon_name, "valid_until": claim.valid_until,
+                "lead_hours": lead_hours,
+            })
+            .to_string()),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(*send_at),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        });
+    Ok(notification::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                notification::Column::ClaimId,
+                notification::Column::Kind,
+                notification::Column::LeadHours,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?)
+}
+
+/// Notifications whose time has come: queued ones, and ones whose sender's
+/// lease ran out (it died while sending).
+pub async fn due_notifications(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<notification::Model>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::Status.is_in(["queued", "sending"]))
+        .filter(notification::Column::NextAttemptAt.lte(now))
+        .order_by_asc(notification::Column::NextAttemptAt)
+        .order_by_asc(notification::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Takes the notification for sending until `until`; false if another sender
+/// took it first.
+pub async fn lease(
+    db: &impl ConnectionTrait,
+    seen: &notification::Model,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("sending"))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(until))
+        .filter(notification::Column::Id.eq(seen.id))
+        .filter(notification::Column::Status.eq(seen.status.clone()))
+        .filter(notification::Column::NextAttemptAt.eq(seen.next_attempt_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Whether the claim a reminder is about is still unused and unexpired.
+pub async fn claim_still_open(
+    db: &impl ConnectionTrait,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(claim::Entity::find_by_id(claim_id)
+        .one(db)
+        .await?
+        .is_some_and(|c| c.state == ClaimState::Unused.as_str() && c.valid_until > now))
+}
+
+/// The outcome of one attempt to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// The claim was used or expired first: not sent, never will be.
+    Dropped,
+    /// Failed; try again at the given time.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Failed for the last time.
+    Failed {
+        error: String,
+    },
+}
+
+pub async fn record_delivery(
+    db: &impl ConnectionTrait,
+    id: i64,
+    attempts: i32,
+    outcome: &Delivery,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let update = notification::Entity::update_many()
+        .filter(notification::Column::Id.eq(id))
+        .col_expr(notification::Column::Attempts, Expr::value(attempts));
+    let update = match outcome {
+        Delivery::Sent => update
+            .col_expr(notification::Column::Status, Expr::value("sent"))
+            .col_expr(notification::Column::SentAt, Expr::value(Some(now))),
+        Delivery::Dropped => update.col_expr(notification::Column::Status, Expr::value("dropped")),
+        Delivery::Retry { at, error } => update
+            .col_expr(notification::Column::Status, Expr::value("queued"))
+            .col_expr(notification::Column::NextAttemptAt, Expr::value(*at))
+            .col_expr(
+                notification::Column::LastError,
+                Expr::value(Some(error.clone())),
+            ),
+        Delivery::Failed { error } => update
+            .col_expr(notification::Column::Status, Expr::value("failed"))
+            .col_expr(
+                notification::Column::LastError,
+                Expr::value(Some(error.clone())),
+            ),
+    };
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Puts a failed notification back in the queue (staff's "retry").
+pub async fn retry_notification(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("queued"))
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::ShopId.eq(shop_id))
+        .filter(notification::Column::Status.eq("failed"))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(StoreError::Conflict(
+            "only a failed notification can be retried".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Active repurchase coupons of every shop.
+pub async fn active_repurchase_coupons(db: &impl ConnectionTrait) -> Result<Vec<CouponRecord>> {
+    coupon::Entity::find()
+        .filter(coupon::Column::Kind.eq("repurchase"))
+        .filter(coupon::Column::Status.eq("active"))
+        .order_by_asc(coupon::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::coupons::from_row)
+        .collect()
+}
+
+/// Orders due a grant of `coupon` at `now`: delivered (or shipped) at least
+/// `days_after` days ago, not cancelled or refunded, not decided yet, and due
+/// no earlier than the coupon's claim window opens (a new repurchase coupon does
+/// not reach back over the shop's whole history).
+pub async fn repurchase_candidates(
+    db: &impl ConnectionTrait,
+    coupon: &CouponRecord,
+    now: DateTime<Utc>,
+    after_order_id: i64,
+    limit: u64,
+) -> Result<Vec<order::Model>> {
+    let domain::KindRules::Repurchase(rules) = coupon.coupon.rules() else {
+        return Ok(Vec::new());
+    };
+    let wait = Duration::days(i64::from(rules.days_after));
+    let trigger = match rules.trigger {
+        domain::RepurchaseTrigger::Delivered => order::Column::DeliveredAt,
+        domain::RepurchaseTrigger::Shipped => order::Column::ShippedAt,
+    };
+    let decided = sea_orm::sea_query::Query::select()
+        .column(repurchase_grant::Column::OrderId)
+        .from(repurchase_grant::Entity)
+        .and_where(repurchase_grant::Column::CouponId.eq(coupon.id))
+        .to_owned();
+    Ok(order::Entity::find()
+        .filter(order::Column::ShopId.eq(coupon.shop_id))
+        .filter(trigger.lte(now - wait))
+        .filter(trigger.gte(coupon.coupon.claim_from() - wait))
+        .filter(order::Column::CancelledAt.is_null())
+        .filter(order::Column::RefundedAt.is_null())
+        .filter(order::Column::Id.gt(after_order_id))
+        .filter(order::Column::Id.not_in_subquery(decided))
+        .order_by_asc(order::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// How a repurchase grant went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantOutcome {
+    Granted(i64),
+    /// Refused by the claiming rules (the reason's code), or `not_purchased`.
+    Refused(String),
+    /// Another pass decided it first.
+    AlreadyDecided,
+}
+
+/// Decides the grant of `coupon` for `order`, exactly once: the decision row is
+/// written first (unique per order and coupon), then the claim under the same
+/// rules as any claim, and the outcome recorded — all in one transaction.
+pub async fn grant_repurchase(
+    db: &DatabaseConnection,
+    shop: &ShopRecord,
+    coupon: &CouponRecord,
+    order: &order::Model,
+    now: DateTime<Utc>,
+) -> Result<GrantOutcome> {
+    crate::db::write(db, async |tx| {
+        let fresh = repurchase_grant::Entity::insert(repurchase_grant::ActiveModel {
+            shop_id: Set(shop.id),
+            order_id: Set(order.id),
+            coupon_id: Set(coupon.id),
+            customer_id: Set(order.customer_id),
+            claim_id: Set(None),
+            outcome: Set("pending".into()),
+            decided_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([
+                repurchase_grant::Column::OrderId,
+                repurchase_grant::Column::CouponId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+        if fresh == 0 {
+            return Ok(GrantOutcome::AlreadyDecided);
+        }
+        let outcome = if bought_in_scope(tx, coupon, order.id).await? {
+            let buyer = customer::Entity::find_by_id(order.customer_id)
+                .lock_exclusive()
+                .one(tx)
+                .await?
+                .ok_or(StoreError::NotFound("customer"))?;
+            // Repurchase coupons reach customers by message: SMS unless the
+            // coupon names its channels.
+            let channel = coupon
+                .coupon
+                .channels()
+                .first()
+                .copied()
+                .unwrap_or(Channel::Sms);
+            match claims::claim_in(
+                tx,
+                shop,
+                &buyer,
+                &ClaimTarget::Coupon(coupon.id),
+                channel,
+                ClaimSource::Repurchase,
+                now,
+            )
+            .await?
+            {
+                Ok(claim) => GrantOutcome::Granted(claim.id),
+                Err(refusal) => GrantOutcome::Refused(refusal.code().to_owned()),
+            }
+        } else {
+            GrantOutcome::Refused("not_purchased".into())
+        };
+        let (claim_id, text) = match &outcome {
+            GrantOutcome::Granted(id) => (Some(*id), "granted".to_owned()),
+            GrantOutcome::Refused(code) => (None, code.clone()),
+            GrantOutcome::AlreadyDecided => unreachable!("decided above"),
+        };
+        repurchase_grant::Entity::update_many()
+            .col_expr(repurchase_grant::Column::ClaimId, Expr::value(claim_id))
+            .col_expr(repurchase_grant::Column::Outcome, Expr::value(text))
+            .filter(repurchase_grant::Column::OrderId.eq(order.id))
+            .filter(repurchase_grant::Column::CouponId.eq(coupon.id))
+            .exec(tx)
+            .await?;
+        Ok(outcome)
+    })
+    .await
+}
+
+/// With `only_purchased_items`, an item coupon is granted only to orders that
+/// bought one of its products.
+async fn bought_in_scope(
+    db: &impl ConnectionTrait,
+    coupon: &CouponRecord,
+    order_id: i64,
+) -> Result<bool> {
+    let domain::KindRules::Repurchase(rules) = coupon.coupon.rules() else {
+        return Ok(true);
+    };
+    let domain::Scope::Items { skus } = coupon.coupon.scope() else {
+        return Ok(true);
+    };
+    if !rules.only_purchased_items {
+        return Ok(true);
+    }
+    let bought = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .filter(order_line::Column::Sku.is_in(skus.iter().map(|s| s.to_string())))
+        .one(db)
+        .await?;
+    Ok(bought.is_some())
+}
+
+/// The notification settings of a shop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// `log` or `webhook`.
+    pub channel: String,
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+pub async fn notification_settings(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+) -> Result<NotificationSettings> {
+    let row = shop::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    Ok(NotificationSettings {
+        channel: row.notification_channel,
+        webhook_url: row.webhook_url,
+        webhook_secret: row.webhook_secret,
+    })
+}
+
+pub async fn set_notification_settings(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    settings: &NotificationSettings,
+) -> Result<()> {
+    match settings.channel.as_str() {
+        "log" => {}
+        "webhook" => {
+            let url = settings.webhook_url.as_deref().unwrap_or("");
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(StoreError::invalid("webhook_url", "must be an http(s) URL"));
+            }
+            if settings.webhook_secret.as_deref().unwrap_or("").len() < 16 {
+                return Err(StoreError::invalid(
+                    "webhook_secret",
+                    "must be at least 16 characters",
+                ));
+            }
+        }
+        _ => return Err(StoreError::invalid("channel", "must be log or webhook")),
+    }
+    let row = shop::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    let mut active: shop::ActiveModel = row.into();
+    active.notification_channel = Set(settings.channel.clone());
+    active.webhook_url = Set(settings.webhook_url.clone());
+    active.webhook_secret = Set(settings.webhook_secret.clone());
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Sets the shop's reminder lead times and quiet hours.
+pub async fn set_reminder_settings(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    lead_hours: &[u32],
+    quiet: domain::reminders::QuietHours,
+) -> Result<()> {
+    let row = shop::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    let mut active: shop::ActiveModel = row.into();
+    active.reminder_lead_hours = Set(lead_hours
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(","));
+    active.quiet_start_minute = Set(quiet.start_minute as i32);
+    active.quiet_end_minute = Set(quiet.end_minute as i32);
+    active.update(db).await?;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::json;
+use sha2::Sha256;
+use store::entities::notification;
+use store::jobs::NotificationSettings;
+
+use super::{claim_at, context, small_batches};
+use crate::support::{databases, fixtures, now};
+
+const SECRET: &str = "test-webhook-secret-0123456789";
+
+/// What the webhook receiver saw: (timestamp, signature, delivery id, body).
+type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
+
+/// A local webhook receiver that fails the first `fail_first` requests.
+async fn receiver(fail_first: usize) -> (String, Seen, actix_web::dev::ServerHandle) {
+    let seen: Seen = Arc::default();
+    let state = seen.clone();
+    let server = HttpServer::new(move || {
+        let state = state.clone();
+        App::new().route(
+            "/hook",
+            web::post().to(move |req: HttpRequest, body: String| {
+                let state = state.clone();
+                async move {
+                    let header = |name: &str| {
+                        req.headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    let mut seen = state.lock().unwrap();
+                    seen.push((
+                        header("X-MerchantOps-Timestamp"),
+                        header("X-MerchantOps-Signature"),
+                        header("X-MerchantOps-Delivery"),
+                        body,
+                    ));
+                    if seen.len() <= fail_first {
+                        HttpResponse::InternalServerError().finish()
+                    } else {
+                        HttpResponse::Ok().finish()
+                    }
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}/hook", server.addrs()[0]);
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    (url, seen, handle)
+}
+
+/// A shop sending webhooks to `url`, with `count` claims reminded at `now()`.
+async fn reminded(db: &DatabaseConnection, url: &str, count: usize) -> i64 {
+    let shop = fixtures::shop(db, "demo").await;
+    store::shops::set_monthly_cap(db, shop.id, None)
+        .await
+        .unwrap();
+    store::jobs::set_notification_settings(
+        db,
+        shop.id,
+        &NotificationSettings {
+            channel: "webhook".into(),
+            webhook_url: Some(url.into()),
+            webhook_secret: Some(SECRET.into()),
+        },
+    )
+    .await
+    .unwrap();
+    let coupon = fixtures::coupon(
+        db,
+        &shop,
+        json!({"validity": {"type": "relative", "days": 1}, "per_customer_limit": null}),
+    )
+    .await;
+    for i in 0..count {
+        claim_at(db, shop.id, &format!("c-{i}"), coupon.id, now()).await;
+    }
+    let report = scheduler::run_pass(
+        &context(db, small_batches(100)),
+        scheduler::JobName::ExpiryReminders,
+        now() + Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.created, count as u64);
+    shop.id
+}
+
+async fn deliver(
+    db: &DatabaseConnection,
+    at: DateTime<Utc>,
+    max_attempts: i32,
+) -> scheduler::PassReport {
+    let settings = scheduler::JobSettings {
+        max_attempts,
+        ..small_batches(50)
+    };
+    scheduler::run_pass(
+        &context(db, settings),
+        scheduler::JobName::DeliverNotifications,
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_fails_twice_gets_the_message_on_the_third_attempt_signed() {
+    for database in databases().await {
+        let db = &database.db;
+        let (url, seen, server) = receiver(2).await;
+        reminded(db, &url, 1).await;
+        let t0 = now() + Duration::hours(1);
+        assert_eq!(deliver(db, t0, 5).await.retried, 1, "{}", database.backend);
+        assert_eq!(
+            deliver(db, t0 + Duration::seconds(29), 5).await.created,
+            0,
+            "backing off"
+        );
+        let t1 = t0 + Duration::seconds(30);
+        assert_eq!(deliver(db, t1, 5).await.retried, 1);
+        assert_eq!(
+            deliver(db, t1 + Duration::seconds(59), 5).await.created,
+            0,
+            "backing off longer"
+        );
+        let t2 = t1 + Duration::seconds(60);
+        assert_eq!(deliver(db, t2, 5).await.sent, 1);
+
+        let received = seen.lock().unwrap().clone();
+        assert_eq!(received.len(), 3);
+        let (timestamp, signature, delivery, body) = received.last().unwrap();
+        assert_eq!(timestamp, &t2.timestamp().to_string());
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(format!("{timestamp}.{body}").as_bytes());
+        assert_eq!(
+            signature,
+            &format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        );
+        let payload: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(payload["kind"], "expiry_reminder");
+        assert_eq!(payload["customer"], "c-0");
+        assert!(
+            received.iter().all(|r| &r.2 == delivery),
+            "retries repeat the delivery id"
+        );
+        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        assert_eq!((stored.status.as_str(), stored.attempts), ("sent", 3));
+        server.stop(false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_that_always_fails_ends_failed_and_can_be_retried() {
+    for database in databases().await {
+        let db = &database.db;
+        let (url, seen, server) = receiver(usize::MAX).await;
+        let shop_id = reminded(db, &url, 1).await;
+        let mut at = now() + Duration::hours(1);
+        for _ in 0..3 {
+            deliver(db, at, 3).await;
+            at += Duration::hours(1);
+        }
+        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.status.as_str(), stored.attempts),
+            ("failed", 3),
+            "{}",
+            database.backend
+        );
+        assert_eq!(
+            stored.last_error.as_deref(),
+            Some("webhook answered HTTP 500")
+        );
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        assert_eq!(deliver(db, at, 3).await.created, 0, "failed stays failed");
+        store::jobs::retry_notification(db, shop_id, stored.id, at)
+            .await
+            .unwrap();
+        assert_eq!(
+            deliver(db, at, 3).await.retried,
+            1,
+            "staff's retry queues it again"
+        );
+        server.stop(false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_delivery_passes_send_each_notification_once() {
+    for database in databases().await {
+        let db = &database.db;
+        let (url, seen, server) = receiver(0).await;
+        reminded(db, &url, 12).await;
+        let at = now() + Duration::hours(1);
+        let mut tasks = Vec::new();
+        for _ in 0..3 {
+            let pool = store::connect(&database.url, &store::PoolSettings { max_connections: 3 })
+                .await
+                .unwrap();
+            tasks.push(tokio::spawn(async move {
+                let settings = small_batches(4);
+                scheduler::run_pass(
+                    &context(&pool, settings),
+                    scheduler::JobName::DeliverNotifications,
+                    at,
+                )
+                .await
+                .unwrap()
+                .sent
+            }));
+        }
+        let mut sent = 0;
+        for task in tasks {
+            sent += task.await.unwrap();
+        }
+        assert_eq!(sent, 12, "{}", database.backend);
+        let mut ids: Vec<String> = seen.lock().unwrap().iter().map(|r| r.2.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(
+            (seen.lock().unwrap().len(), ids.len()),
+            (12, 12),
+            "no duplicates"
+        );
+        server.stop(false).await;
+    }
+}

@@ -1,0 +1,101 @@
+use chrono::Duration;
+use scheduler::{JobName, run_pass};
+use serde_json::json;
+use store::claims::{ClaimState, get_claim};
+
+use super::{claim_at, concurrent_passes, context, small_batches};
+use crate::support::{databases, fixtures, now};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_claims_are_marked_once_in_bounded_batches() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        store::shops::set_monthly_cap(&database.db, shop.id, None)
+            .await
+            .unwrap();
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 1}}),
+        )
+        .await;
+        let mut claims = Vec::new();
+        for i in 0..7 {
+            claims.push(claim_at(&database.db, shop.id, &format!("c-{i}"), coupon.id, now()).await);
+        }
+        let later = now() + Duration::days(2);
+        // A pass cut short after one batch of 3 ...
+        let mut settings = small_batches(3);
+        settings.max_batches_per_pass = Some(1);
+        let cut = run_pass(
+            &context(&database.db, settings),
+            JobName::ExpireClaims,
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (cut.created, cut.stopped_early),
+            (3, true),
+            "{}",
+            database.backend
+        );
+        // ... then whole passes finish the rest, and again change nothing.
+        let rest = run_pass(
+            &context(&database.db, small_batches(3)),
+            JobName::ExpireClaims,
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(rest.created, 4);
+        let again = run_pass(
+            &context(&database.db, small_batches(3)),
+            JobName::ExpireClaims,
+            later,
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.created, 0);
+        for claim in &claims {
+            assert_eq!(
+                get_claim(&database.db, shop.id, claim.id)
+                    .await
+                    .unwrap()
+                    .state,
+                ClaimState::Expired
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_expiry_passes_expire_each_claim_once() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        store::shops::set_monthly_cap(&database.db, shop.id, None)
+            .await
+            .unwrap();
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 1}}),
+        )
+        .await;
+        for i in 0..40 {
+            claim_at(&database.db, shop.id, &format!("c-{i}"), coupon.id, now()).await;
+        }
+        let total = concurrent_passes(
+            &database.url,
+            JobName::ExpireClaims,
+            now() + Duration::days(2),
+            small_batches(5),
+        )
+        .await;
+        assert_eq!(total, 40, "{}", database.backend);
+        let (unused, used, expired) = store::coupons::claim_states(&database.db, coupon.id)
+            .await
+            .unwrap();
+        assert_eq!((unused, used, expired), (0, 0, 40));
+    }
+}
