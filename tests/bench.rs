@@ -74,3 +74,16 @@ async fn the_http_claims_benchmark_claims_over_a_real_server() {
         assert!(http.per_second() > 0.0);
     }
 }
+
+#[tokio::test]
+async fn the_reminders_benchmark_reminds_and_expires_a_tenth_each() {
+    for database in databases().await {
+        // 3 000 reminders in one batch: more rows than one INSERT may bind on SQLite.
+        let (_, reminders, expiry) = web::bench::reminders(&database.db, 30_000, 5_000)
+            .await
+            .unwrap();
+        assert_eq!(reminders.report.created, 3_000, "{}", database.backend);
+        assert_eq!(expiry.report.created, 3_000, "{}", database.backend);
+        assert!(reminders.peak_kb.is_some());
+    }
+}

@@ -149,6 +149,22 @@ pub async fn queue_reminders(
     if due.is_empty() {
         return Ok(0);
     }
+    // Bind variables are limited (32766 on SQLite): insert in chunks.
+    let mut created = 0;
+    for chunk in due.chunks(1000) {
+        created += insert_reminders(db, shop, channel, lead_hours, chunk, now).await?;
+    }
+    Ok(created)
+}
+
+async fn insert_reminders(
+    db: &impl ConnectionTrait,
+    shop: &ShopRecord,
+    channel: &str,
+    lead_hours: u32,
+    due: &[(DueClaim, DateTime<Utc>)],
+    now: DateTime<Utc>,
+) -> Result<u64> {
     let rows = due
         .iter()
         .map(|(claim, send_at)| notification::ActiveModel {

@@ -200,3 +200,75 @@ pub async fn http_claims(
     handle.stop(true).await;
     Ok((http?, store))
 }
+
+/// Peak resident memory (kB) since the last [`reset_peak_memory`]; Linux only.
+pub fn peak_memory_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Starts measuring peak memory afresh (writes 5 to /proc/self/clear_refs).
+pub fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// One timed pass and the peak memory it reached.
+#[derive(Debug, Clone)]
+pub struct PassStats {
+    pub report: scheduler::PassReport,
+    pub elapsed: Duration,
+    pub peak_kb: Option<u64>,
+}
+
+impl PassStats {
+    pub fn line(&self) -> String {
+        format!(
+            "{:<18} {:>8} rows in {:>6.2} s, {} batches, peak memory {}",
+            self.report.job,
+            self.report.created,
+            self.elapsed.as_secs_f64(),
+            self.report.batches,
+            self.peak_kb
+                .map(|kb| format!("{:.1} MiB", kb as f64 / 1024.0))
+                .unwrap_or_else(|| "unknown".into())
+        )
+    }
+}
+
+async fn timed_pass(
+    ctx: &scheduler::Context,
+    job: scheduler::JobName,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<PassStats> {
+    reset_peak_memory();
+    let started = Instant::now();
+    let report = scheduler::run_pass(ctx, job, now).await?;
+    Ok(PassStats {
+        report,
+        elapsed: started.elapsed(),
+        peak_kb: peak_memory_kb(),
+    })
+}
+
+/// Builds `claims` claims (one in ten due for a reminder, one in ten expired)
+/// and times one reminder pass and one expiry pass.
+pub async fn reminders(
+    db: &DatabaseConnection,
+    claims: u64,
+    batch_size: u64,
+) -> anyhow::Result<(Duration, PassStats, PassStats)> {
+    let now = Utc::now();
+    let started = Instant::now();
+    let customers = (claims / 10).clamp(1, 100_000);
+    store::bench::prepare_reminders_bench(db, claims, customers, now).await?;
+    let built = started.elapsed();
+    let settings = scheduler::JobSettings {
+        batch_size,
+        ..scheduler::JobSettings::default()
+    };
+    let (ctx, _stop) = scheduler::Context::new(db.clone(), settings);
+    let reminders = timed_pass(&ctx, scheduler::JobName::ExpiryReminders, now).await?;
+    let expiry = timed_pass(&ctx, scheduler::JobName::ExpireClaims, now).await?;
+    Ok((built, reminders, expiry))
+}
