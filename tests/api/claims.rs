@@ -5,24 +5,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use crate::support::api::{self, get, post, put};
-use crate::support::{databases, fixtures};
-
-/// Creates a coupon over the API from the fixture body with `patch`; returns its id.
-async fn coupon<S, B>(app: &S, key: &str, patch: Value) -> i64
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut body = fixtures::coupon_body(patch);
-    body["status"] = json!("active");
-    let (status, answer) = post("/api/v1/coupons", key, &body).send(app).await;
-    assert_eq!(status, 201, "{answer}");
-    answer["id"].as_i64().unwrap()
-}
+use crate::support::databases;
 
 fn claim_body(customer: &str, coupon_id: i64, channel: &str) -> Value {
     json!({"customer": customer, "coupon_id": coupon_id, "channel": channel})
@@ -33,7 +16,7 @@ async fn a_claim_answers_201_with_the_claim() {
     for database in databases().await {
         let shop = api::shop_with_key(&database, "demo").await;
         let app = api::app(&database).await;
-        let id = coupon(
+        let id = api::active_coupon(
             &app,
             &shop.key,
             json!({"validity": {"type": "relative", "days": 7}}),
@@ -78,31 +61,31 @@ async fn every_reason_code_is_reachable_over_http() {
             seen.insert(expected.to_owned(), answer);
         };
 
-        let future = coupon(
+        let future = api::active_coupon(
             &app,
             key,
             json!({"claim_from": "2026-11-25T00:00:00+08:00"}),
         )
         .await;
         refuse(claim_body("a", future, "live_room"), "not_started").await;
-        let past = coupon(&app, key, json!({"claim_from": "2026-11-01T00:00:00+08:00", "claim_until": "2026-11-20T00:00:00+08:00"})).await;
+        let past = api::active_coupon(&app, key, json!({"claim_from": "2026-11-01T00:00:00+08:00", "claim_until": "2026-11-20T00:00:00+08:00"})).await;
         refuse(claim_body("a", past, "live_room"), "ended").await;
-        let paused = coupon(&app, key, json!({})).await;
+        let paused = api::active_coupon(&app, key, json!({})).await;
         post(&format!("/api/v1/coupons/{paused}/pause"), key, &json!({}))
             .send(&app)
             .await;
         refuse(claim_body("a", paused, "live_room"), "paused").await;
-        let scarce = coupon(&app, key, json!({"quantity": 1})).await;
+        let scarce = api::active_coupon(&app, key, json!({"quantity": 1})).await;
         post("/api/v1/claims", key, &claim_body("b", scarce, "live_room"))
             .send(&app)
             .await;
         refuse(claim_body("a", scarce, "live_room"), "sold_out").await;
-        let once = coupon(&app, key, json!({"per_customer_limit": 1})).await;
+        let once = api::active_coupon(&app, key, json!({"per_customer_limit": 1})).await;
         post("/api/v1/claims", key, &claim_body("c", once, "live_room"))
             .send(&app)
             .await;
         refuse(claim_body("c", once, "live_room"), "customer_limit").await;
-        let daily = coupon(
+        let daily = api::active_coupon(
             &app,
             key,
             json!({"per_customer_limit": 3, "per_customer_daily_limit": 1}),
@@ -115,7 +98,7 @@ async fn every_reason_code_is_reachable_over_http() {
         // The shop's monthly cap is 5: customer "m" claims five coupons, the sixth is refused.
         let mut ids = Vec::new();
         for i in 0..6 {
-            ids.push(coupon(&app, key, json!({"name": format!("月券{i}")})).await);
+            ids.push(api::active_coupon(&app, key, json!({"name": format!("月券{i}")})).await);
         }
         for id in &ids[..5] {
             let (status, _) = post("/api/v1/claims", key, &claim_body("m", *id, "live_room"))
@@ -124,7 +107,7 @@ async fn every_reason_code_is_reachable_over_http() {
             assert_eq!(status, 201);
         }
         refuse(claim_body("m", ids[5], "live_room"), "monthly_cap").await;
-        let welcome = coupon(
+        let welcome = api::active_coupon(
             &app,
             key,
             json!({"kind": "new_customer", "audience": "new_customers"}),
@@ -142,23 +125,24 @@ async fn every_reason_code_is_reachable_over_http() {
             .send(&app)
             .await;
         refuse(claim_body("old", welcome, "live_room"), "not_new_customer").await;
-        let returning = coupon(&app, key, json!({"audience": "returning_customers"})).await;
+        let returning =
+            api::active_coupon(&app, key, json!({"audience": "returning_customers"})).await;
         refuse(
             claim_body("new", returning, "live_room"),
             "not_returning_customer",
         )
         .await;
-        let fans = coupon(&app, key, json!({"audience": "followers"})).await;
+        let fans = api::active_coupon(&app, key, json!({"audience": "followers"})).await;
         refuse(claim_body("new", fans, "live_room"), "not_follower").await;
-        let vip = coupon(&app, key, json!({"audience": "tag:VIP"})).await;
+        let vip = api::active_coupon(&app, key, json!({"audience": "tag:VIP"})).await;
         refuse(claim_body("new", vip, "live_room"), "not_in_audience").await;
-        let sms_only = coupon(&app, key, json!({"channels": ["sms"]})).await;
+        let sms_only = api::active_coupon(&app, key, json!({"channels": ["sms"]})).await;
         refuse(
             claim_body("new", sms_only, "live_room"),
             "channel_not_allowed",
         )
         .await;
-        let shanghai = coupon(&app, key, json!({"regions": ["31"]})).await;
+        let shanghai = api::active_coupon(&app, key, json!({"regions": ["31"]})).await;
         put("/api/v1/customers/gz", key, &json!({"region": "44"}))
             .send(&app)
             .await;
@@ -172,7 +156,7 @@ async fn every_reason_code_is_reachable_over_http() {
             "invalid_code",
         )
         .await;
-        let private = coupon(
+        let private = api::active_coupon(
             &app,
             key,
             json!({"kind": "private", "private": {"unique_codes": 1}}),
@@ -213,7 +197,7 @@ async fn two_hundred_concurrent_http_claims_on_fifty_left() {
     for database in databases().await {
         let shop = api::shop_with_key(&database, "demo").await;
         let app = api::app(&database).await;
-        let id = coupon(&app, &shop.key, json!({"quantity": 50})).await;
+        let id = api::active_coupon(&app, &shop.key, json!({"quantity": 50})).await;
         let bodies: Vec<Value> = (0..200)
             .map(|i| claim_body(&format!("c-{i}"), id, "live_room"))
             .collect();
@@ -239,14 +223,14 @@ async fn following_grants_follower_coupons_once_ever() {
     for database in databases().await {
         let shop = api::shop_with_key(&database, "demo").await;
         let app = api::app(&database).await;
-        let id = coupon(
+        let id = api::active_coupon(
             &app,
             &shop.key,
             json!({"kind": "follower", "audience": "followers",
             "follower": {"auto_grant": true}}),
         )
         .await;
-        coupon(
+        api::active_coupon(
             &app,
             &shop.key,
             json!({"kind": "follower", "audience": "followers", "name": "手动领",

@@ -3,23 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::support::api::{self, get, post};
-use crate::support::{databases, fixtures};
-
-async fn active_coupon<S, B>(app: &S, key: &str, patch: Value) -> i64
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    let mut body = fixtures::coupon_body(patch);
-    body["status"] = json!("active");
-    let (status, answer) = post("/api/v1/coupons", key, &body).send(app).await;
-    assert_eq!(status, 201, "{answer}");
-    answer["id"].as_i64().unwrap()
-}
+use crate::support::databases;
 
 fn amount_off(threshold: &str, amount: &str) -> Value {
     json!({"type": "amount_off", "threshold": threshold, "amount": amount})
@@ -41,18 +25,18 @@ async fn the_worked_examples_of_spec_section_4() {
         let app = api::app(&database).await;
         let key = shop.key.as_str();
         let shop_99_10 =
-            active_coupon(&app, key, json!({"benefit": amount_off("99.00", "10.00")})).await;
+            api::active_coupon(&app, key, json!({"benefit": amount_off("99.00", "10.00")})).await;
         let shop_50_5 =
-            active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
+            api::active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
         let shop_300_20 =
-            active_coupon(&app, key, json!({"benefit": amount_off("300.00", "20.00")})).await;
-        let item_5 = active_coupon(
+            api::active_coupon(&app, key, json!({"benefit": amount_off("300.00", "20.00")})).await;
+        let item_5 = api::active_coupon(
             &app,
             key,
             json!({"scope": item_scope(), "benefit": amount_off("0.00", "5.00")}),
         )
         .await;
-        let item_10 = active_coupon(
+        let item_10 = api::active_coupon(
             &app,
             key,
             json!({"scope": item_scope(), "benefit": amount_off("0.00", "10.00")}),
@@ -111,8 +95,8 @@ async fn an_order_without_claim_ids_applies_the_best_quote() {
         let app = api::app(&database).await;
         let key = shop.key.as_str();
         let shop_50_5 =
-            active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
-        let item_10 = active_coupon(
+            api::active_coupon(&app, key, json!({"benefit": amount_off("50.00", "5.00")})).await;
+        let item_10 = api::active_coupon(
             &app,
             key,
             json!({"scope": item_scope(), "benefit": amount_off("0.00", "10.00")}),

@@ -99,3 +99,35 @@ async fn concurrent_expiry_passes_expire_each_claim_once() {
         assert_eq!((unused, used, expired), (0, 0, 40));
     }
 }
+
+#[tokio::test]
+async fn a_pass_asked_to_stop_starts_no_further_batch() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let coupon = fixtures::coupon(
+            &database.db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 1}}),
+        )
+        .await;
+        claim_at(&database.db, shop.id, "c-1", coupon.id, now()).await;
+        let (ctx, stop) = scheduler::Context::new(database.db.clone(), small_batches(10));
+        stop.send(true).unwrap();
+        let stopped = run_pass(&ctx, JobName::ExpireClaims, now() + Duration::days(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            (stopped.created, stopped.batches, stopped.stopped_early),
+            (0, 0, true)
+        );
+        let (ctx, _stop) = scheduler::Context::new(database.db.clone(), small_batches(10));
+        let done = run_pass(&ctx, JobName::ExpireClaims, now() + Duration::days(2))
+            .await
+            .unwrap();
+        assert_eq!(
+            done.created, 1,
+            "{}: the next pass does the work",
+            database.backend
+        );
+    }
+}

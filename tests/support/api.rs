@@ -114,3 +114,16 @@ pub fn post<'a>(path: &'a str, key: &'a str, body: &Value) -> Call<'a> {
 pub fn put<'a>(path: &'a str, key: &'a str, body: &Value) -> Call<'a> {
     Call::new(Method::PUT, path, key).json(body)
 }
+
+/// Creates an active coupon from the fixture body with `patch` over the API; its id.
+pub async fn active_coupon<S, B>(app: &S, key: &str, patch: Value) -> i64
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut body = fixtures::coupon_body(patch);
+    body["status"] = serde_json::json!("active");
+    let (status, answer) = post("/api/v1/coupons", key, &body).send(app).await;
+    assert_eq!(status, 201, "{answer}");
+    answer["id"].as_i64().unwrap()
+}

@@ -227,11 +227,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clients,
             claims,
         }) => {
-            let pool = store::PoolSettings {
-                max_connections: clients as u32 + 2,
-            };
-            let db = store::open(&database, &pool).await?;
-            let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+            let (db, backend) = open_for_bench(&database, clients as u32 + 2).await?;
             let (rules, baseline) = crate::bench::claims(&db, clients, claims).await?;
             println!("claims benchmark: {backend}, {clients} clients, {claims} claims per run");
             println!("{}", rules.line("rules (store::claims::claim)"));
@@ -259,8 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     format!("sqlite://{}?mode=rwc", path.display())
                 }
             };
-            let db = store::open(&database, &config.pool()).await?;
-            let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+            let (db, backend) = open_for_bench(&database, config.max_connections).await?;
             let (built, reminders, expiry) =
                 crate::bench::reminders(&db, claims, batch_size).await?;
             println!(
@@ -277,11 +272,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clients,
             claims,
         }) => {
-            let pool = store::PoolSettings {
-                max_connections: clients as u32 + 2,
-            };
-            let db = store::open(&database, &pool).await?;
-            let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+            let (db, backend) = open_for_bench(&database, clients as u32 + 2).await?;
             let (http, store_level) = crate::bench::http_claims(&db, clients, claims).await?;
             println!(
                 "http-claims benchmark: {backend}, {clients} clients, {claims} claims per run"
@@ -327,6 +318,19 @@ async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     }
     served?;
     Ok(())
+}
+
+/// Opens the benchmark's database with a connection per client, and names its backend.
+async fn open_for_bench(
+    url: &str,
+    connections: u32,
+) -> anyhow::Result<(store::DatabaseConnection, String)> {
+    let pool = store::PoolSettings {
+        max_connections: connections,
+    };
+    let db = store::open(url, &pool).await?;
+    let backend = format!("{:?}", db.get_database_backend()).to_lowercase();
+    Ok((db, backend))
 }
 
 /// Resolves on SIGINT or SIGTERM.
