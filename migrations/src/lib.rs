@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_schema;
 mod m20261123_000002_reminder_scan;
+mod m20261123_000003_sessions;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_schema::Migration),
             Box::new(m20261123_000002_reminder_scan::Migration),
+            Box::new(m20261123_000003_sessions::Migration),
         ]
     }
 }

@@ -5,3 +5,4 @@ mod coupons;
 mod idempotency;
 mod migrations;
 mod orders;
+mod staff;

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod money;
 pub mod quote;
 pub mod reminders;
+pub mod roles;
 pub mod vocab;
 
 pub use benefit::{Benefit, BenefitSpec, Tier};

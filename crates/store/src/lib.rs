@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod orders;
 pub mod products;
 pub mod shops;
+pub mod staff;
 
 pub use db::{DEFAULT_DATABASE_URL, PoolSettings, begin_write, connect, migrate, open, ping};
 pub use error::{Result, StoreError};

@@ -47,6 +47,9 @@ enum Command {
     /// Shops: `shop create --slug S --name N [--tz Z]`.
     #[command(subcommand)]
     Shop(ShopCommand),
+    /// Staff: `staff create --email E --role R --shop S` prints a generated password once.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// API keys: `api-key create --shop S` prints a new key, once, alone on stdout.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -92,6 +95,29 @@ enum ShopCommand {
         #[arg(long, default_value = "Asia/Shanghai")]
         tz: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a staff member of a shop; the generated password is printed alone on stdout.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, operator or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: domain::roles::Role,
+        /// The shop's slug.
+        #[arg(long)]
+        shop: String,
+        /// The name shown in the admin UI (default: the email's first part).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<domain::roles::Role, String> {
+    text.parse()
+        .map_err(|e: domain::roles::UnknownRole| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +237,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 shop.slug, shop.name, shop.time_zone
             );
             println!("{}", shop.slug);
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Create {
+            email,
+            role,
+            shop,
+            name,
+        }) => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let shop = store::shops::shop_by_slug(&db, &shop).await?;
+            let (staff, password) =
+                store::staff::create_staff(&db, &email, &name, role, shop.id, chrono::Utc::now())
+                    .await?;
+            eprintln!(
+                "{} is now {} of {} — the password is shown once; sign in at /login:",
+                staff.email, role, shop.slug
+            );
+            println!("{password}");
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { shop, label }) => {

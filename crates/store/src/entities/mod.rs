@@ -18,5 +18,7 @@ pub mod order_line;
 pub mod private_code;
 pub mod product;
 pub mod repurchase_grant;
+pub mod session;
 pub mod shop;
+pub mod sign_in_throttle;
 pub mod staff;

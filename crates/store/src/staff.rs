@@ -1,0 +1,388 @@
+//! Staff: accounts (argon2id password hashes), shop memberships with roles,
+//! sessions (only a hash of the token is stored), and the brakes on guessing:
+//! after repeated failures an account or an address is locked for a while.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{DateTime, Duration, Utc};
+use domain::roles::Role;
+use rand::RngExt;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{membership, session, sign_in_throttle, staff};
+use crate::error::{Result, StoreError};
+use crate::shops::{self, ShopRecord};
+
+/// Failures before an account is locked, and for how long.
+pub const ACCOUNT_FAILURES: i32 = 5;
+/// Failures from one address within the window before it is locked.
+pub const ADDRESS_FAILURES: i32 = 20;
+pub const LOCK_FOR: Duration = Duration::minutes(15);
+pub const SESSION_LASTS: Duration = Duration::hours(12);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+}
+
+fn record(row: &staff::Model) -> StaffRecord {
+    StaffRecord {
+        id: row.id,
+        email: row.email.clone(),
+        name: row.name.clone(),
+        locale: row.locale.clone(),
+    }
+}
+
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A new random password: 16 characters, about 93 bits.
+pub fn generate_password() -> String {
+    let mut rng = rand::rng();
+    (0..16)
+        .map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char)
+        .collect()
+}
+
+pub fn hash_password(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+fn password_matches(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn check_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(char::is_whitespace);
+    if ok {
+        Ok(email)
+    } else {
+        Err(StoreError::invalid("email", "must be an email address"))
+    }
+}
+
+/// Creates a staff member in `shop` with a generated password, returned once.
+pub async fn create_staff(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    role: Role,
+    shop_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(StaffRecord, String)> {
+    let email = check_email(email)?;
+    let password = generate_password();
+    let hash = hash_password(&password);
+    let name = if name.trim().is_empty() {
+        email.split('@').next().unwrap_or("").to_owned()
+    } else {
+        name.trim().to_owned()
+    };
+    let created = crate::db::write(db, async |tx| {
+        let inserted = staff::Entity::insert(staff::ActiveModel {
+            email: Set(email.clone()),
+            name: Set(name.clone()),
+            password_hash: Set(hash.clone()),
+            locale: Set("zh-CN".into()),
+            failed_sign_ins: Set(0),
+            locked_until: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::column(staff::Column::Email)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict(format!(
+                "{email} already has an account"
+            )));
+        }
+        let row = staff::Entity::find()
+            .filter(staff::Column::Email.eq(&email))
+            .one(tx)
+            .await?
+            .ok_or(StoreError::NotFound("staff"))?;
+        set_role_in(tx, row.id, shop_id, role).await?;
+        Ok(record(&row))
+    })
+    .await?;
+    Ok((created, password))
+}
+
+async fn set_role_in(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+    shop_id: i64,
+    role: Role,
+) -> Result<()> {
+    membership::Entity::insert(membership::ActiveModel {
+        staff_id: Set(staff_id),
+        shop_id: Set(shop_id),
+        role: Set(role.as_str().into()),
+    })
+    .on_conflict(
+        OnConflict::columns([membership::Column::StaffId, membership::Column::ShopId])
+            .update_column(membership::Column::Role)
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The shops a staff member works for, with their role, by name.
+pub async fn memberships(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+) -> Result<Vec<(ShopRecord, Role)>> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::StaffId.eq(staff_id))
+        .order_by_asc(membership::Column::ShopId)
+        .all(db)
+        .await?;
+    let mut shops = Vec::with_capacity(rows.len());
+    for row in rows {
+        let role = row
+            .role
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("membership role {}", row.role)))?;
+        shops.push((shops::get_shop(db, row.shop_id).await?, role));
+    }
+    Ok(shops)
+}
+
+/// Why a sign-in did not work. The messages shown never say which part was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInError {
+    WrongCredentials,
+    /// Too many failures: try again after this moment.
+    Locked(DateTime<Utc>),
+}
+
+/// A new session: the token goes in the cookie, the CSRF token in forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_token() -> String {
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| PASSWORD_ALPHABET[rng.random_range(0..PASSWORD_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Checks the password and opens a session, unless the account or the address
+/// is locked; failures count towards both locks.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<(StaffRecord, NewSession), SignInError>> {
+    let email = email.trim().to_lowercase();
+    if let Some(until) = address_locked_until(db, address, now).await? {
+        return Ok(Err(SignInError::Locked(until)));
+    }
+    let row = staff::Entity::find()
+        .filter(staff::Column::Email.eq(&email))
+        .one(db)
+        .await?;
+    if let Some(until) = row
+        .as_ref()
+        .and_then(|r| r.locked_until)
+        .filter(|u| *u > now)
+    {
+        return Ok(Err(SignInError::Locked(until)));
+    }
+    // Hash even for an unknown email, so timing does not tell accounts apart.
+    let known_hash = row.as_ref().map(|r| r.password_hash.clone());
+    let fallback = hash_password("not a real password");
+    let matches = password_matches(password, known_hash.as_deref().unwrap_or(&fallback));
+    let Some(row) = row.filter(|_| matches) else {
+        record_failure(db, &email, address, now).await?;
+        return Ok(Err(SignInError::WrongCredentials));
+    };
+    let session = NewSession {
+        token: random_token(),
+        csrf_token: random_token(),
+        expires_at: now + SESSION_LASTS,
+    };
+    crate::db::write(db, async |tx| {
+        staff::Entity::update_many()
+            .col_expr(staff::Column::FailedSignIns, Expr::value(0))
+            .col_expr(
+                staff::Column::LockedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(staff::Column::Id.eq(row.id))
+            .exec(tx)
+            .await?;
+        session::ActiveModel {
+            token_hash: Set(digest(&session.token)),
+            staff_id: Set(row.id),
+            csrf_token: Set(session.csrf_token.clone()),
+            created_at: Set(now),
+            expires_at: Set(session.expires_at),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(Ok((record(&row), session)))
+}
+
+async fn address_locked_until(
+    db: &impl ConnectionTrait,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(sign_in_throttle::Entity::find()
+        .filter(sign_in_throttle::Column::Address.eq(address))
+        .one(db)
+        .await?
+        .and_then(|t| t.locked_until)
+        .filter(|until| *until > now))
+}
+
+async fn record_failure(
+    db: &DatabaseConnection,
+    email: &str,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    crate::db::write(db, async |tx| {
+        if let Some(row) = staff::Entity::find()
+            .filter(staff::Column::Email.eq(email))
+            .one(tx)
+            .await?
+        {
+            let failures = row.failed_sign_ins + 1;
+            let mut active: staff::ActiveModel = row.into();
+            active.failed_sign_ins = Set(if failures >= ACCOUNT_FAILURES {
+                0
+            } else {
+                failures
+            });
+            if failures >= ACCOUNT_FAILURES {
+                active.locked_until = Set(Some(now + LOCK_FOR));
+            }
+            active.update(tx).await?;
+        }
+        let throttle = sign_in_throttle::Entity::find()
+            .filter(sign_in_throttle::Column::Address.eq(address))
+            .one(tx)
+            .await?;
+        match throttle {
+            None => {
+                sign_in_throttle::ActiveModel {
+                    address: Set(address.to_owned()),
+                    failures: Set(1),
+                    window_start: Set(now),
+                    locked_until: Set(None),
+                    ..Default::default()
+                }
+                .insert(tx)
+                .await?;
+            }
+            Some(row) => {
+                let fresh_window = row.window_start + LOCK_FOR < now;
+                let failures = if fresh_window { 1 } else { row.failures + 1 };
+                let window_start = if fresh_window { now } else { row.window_start };
+                let mut active: sign_in_throttle::ActiveModel = row.into();
+                active.failures = Set(if failures >= ADDRESS_FAILURES {
+                    0
+                } else {
+                    failures
+                });
+                active.window_start = Set(window_start);
+                if failures >= ADDRESS_FAILURES {
+                    active.locked_until = Set(Some(now + LOCK_FOR));
+                }
+                active.update(tx).await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The signed-in staff member and their CSRF token, if the session is live.
+pub async fn session(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(StaffRecord, String)>> {
+    let Some(found) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(digest(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if found.expires_at <= now {
+        return Ok(None);
+    }
+    let row = staff::Entity::find_by_id(found.staff_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("staff"))?;
+    Ok(Some((record(&row), found.csrf_token)))
+}
+
+pub async fn sign_out(db: &impl ConnectionTrait, token: &str) -> Result<()> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(digest(token)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_locale(db: &impl ConnectionTrait, staff_id: i64, locale: &str) -> Result<()> {
+    if !matches!(locale, "zh-CN" | "en") {
+        return Err(StoreError::invalid("locale", "must be zh-CN or en"));
+    }
+    staff::Entity::update_many()
+        .col_expr(staff::Column::Locale, Expr::value(locale))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
