@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod api;
 mod bench;
 mod health;

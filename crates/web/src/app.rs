@@ -23,6 +23,8 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: Clock,
+    /// Mark session cookies Secure (serve behind HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
             db,
             // Microseconds: what PostgreSQL keeps, so an answer matches a later read.
             clock: Arc::new(|| Utc::now().trunc_subsecs(6)),
+            secure_cookies: false,
         }
     }
 
@@ -39,6 +42,7 @@ impl AppState {
         AppState {
             db,
             clock: Arc::new(move || at),
+            secure_cookies: false,
         }
     }
 
@@ -68,6 +72,7 @@ pub fn build_app(
     let document = web::Data::new(openapi);
     app.app_data(document)
         .route("/healthz", web::get().to(healthz))
+        .configure(crate::admin::routes)
         .default_service(web::to(api::not_found))
         .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
 }
@@ -93,6 +98,10 @@ impl Application {
     pub async fn build(config: &Config, state: AppState) -> std::io::Result<Application> {
         let listener = TcpListener::bind(config.bind)?;
         let port = listener.local_addr()?.port();
+        let state = AppState {
+            secure_cookies: config.secure_cookies,
+            ..state
+        };
         let server = HttpServer::new(move || build_app(state.clone()))
             .listen(listener)?
             .run();

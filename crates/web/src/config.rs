@@ -17,6 +17,8 @@ pub struct Config {
     /// Cron expressions (UTC, with seconds) of the scheduled jobs.
     pub schedules: scheduler::Schedules,
     pub jobs: scheduler::JobSettings,
+    /// Session cookies only over HTTPS (set when served behind TLS).
+    pub secure_cookies: bool,
 }
 
 /// The file's shape: every key optional, unknown keys refused.
@@ -32,6 +34,7 @@ struct FileConfig {
     schedule_deliver_notifications: Option<String>,
     job_batch_size: Option<u64>,
     notification_max_attempts: Option<i32>,
+    secure_cookies: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -141,12 +144,24 @@ impl Config {
             }
             jobs.max_attempts = attempts;
         }
+        let secure_cookies = match env("MERCHANT_OPS_SECURE_COOKIES").as_deref() {
+            Some("true" | "1") => true,
+            Some("false" | "0") => false,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    key: "secure_cookies",
+                    message: format!("{other:?} is not true or false"),
+                });
+            }
+            None => file_config.secure_cookies.unwrap_or(false),
+        };
         Ok(Config {
             database_url,
             bind,
             max_connections,
             schedules,
             jobs,
+            secure_cookies,
         })
     }
 

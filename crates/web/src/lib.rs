@@ -2,6 +2,7 @@
 //! the `merchant-ops` binary. Handlers are thin: they turn input into `domain`
 //! values, call `store`, and render the answer.
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod bench;

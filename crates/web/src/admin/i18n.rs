@@ -1,0 +1,224 @@
+//! Every string the admin UI shows, in Simplified Chinese and English. Templates
+//! call `t.t("key")`; a test checks that every key they use is here.
+
+use domain::{CouponKind, CouponStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// From a staff member's setting (`zh-CN` or `en`).
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
+    }
+
+    /// From `Accept-Language`: English when it comes before any Chinese, Chinese otherwise.
+    pub fn from_accept_language(header: Option<&str>) -> Lang {
+        let Some(header) = header else {
+            return Lang::Zh;
+        };
+        for part in header.split(',') {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                return Lang::Zh;
+            }
+            if tag.starts_with("en") {
+                return Lang::En;
+            }
+        }
+        Lang::Zh
+    }
+}
+
+/// The translator handed to templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct T {
+    pub lang: Lang,
+}
+
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("nav.shop", "店铺", "Shop"),
+    ("nav.switch", "切换", "Switch"),
+    ("nav.coupons", "优惠券", "Coupons"),
+    ("nav.sign_out", "退出登录", "Sign out"),
+    ("nav.other_language", "English", "中文"),
+    ("role.owner", "店主", "Owner"),
+    ("role.operator", "运营", "Operator"),
+    ("role.viewer", "只读", "Viewer"),
+    (
+        "login.title",
+        "登录 merchant-ops",
+        "Sign in to merchant-ops",
+    ),
+    ("login.email", "邮箱", "Email"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Sign in"),
+    (
+        "login.wrong",
+        "邮箱或密码不正确。",
+        "The email or the password is not right.",
+    ),
+    (
+        "login.locked",
+        "尝试次数过多，请稍后再试（{}后）。",
+        "Too many attempts: try again after {}.",
+    ),
+    ("error.home", "返回首页", "Back to the start"),
+    ("error.not_found", "页面不存在", "Page not found"),
+    (
+        "error.not_found_text",
+        "没有这个页面，或你没有访问它的权限。",
+        "There is no such page, or it is not yours to see.",
+    ),
+    ("error.forbidden", "请求被拒绝", "Request refused"),
+    (
+        "error.forbidden_text",
+        "表单已过期或来源不明，请返回重新提交。",
+        "The form expired or did not come from this site; go back and send it again.",
+    ),
+    ("error.internal", "出错了", "Something went wrong"),
+    (
+        "error.internal_text",
+        "服务器出了点问题，已记录。请稍后重试。",
+        "Something failed on our side and was logged. Please try again shortly.",
+    ),
+    ("coupons.title", "优惠券", "Coupons"),
+    ("coupons.kind", "类型", "Kind"),
+    ("coupons.status", "状态", "Status"),
+    ("coupons.search", "搜索名称", "Search names"),
+    (
+        "coupons.none",
+        "没有符合条件的优惠券。",
+        "No coupons match.",
+    ),
+    ("coupons.name", "名称", "Name"),
+    ("coupons.benefit", "优惠", "Benefit"),
+    ("coupons.claimed", "已领 / 总量", "Claimed / total"),
+    ("coupons.claim_window", "领取时间", "Claim window"),
+    ("coupons.unlimited", "不限", "unlimited"),
+    ("filter.all", "全部", "All"),
+    ("filter.apply", "筛选", "Filter"),
+    ("pager.next", "下一页", "Next page"),
+    ("kind.shop", "店铺券", "Shop coupon"),
+    ("kind.new_customer", "新人券", "New-customer coupon"),
+    ("kind.follower", "粉丝券", "Follower coupon"),
+    ("kind.repurchase", "复购券", "Repurchase coupon"),
+    ("kind.private", "私密券", "Private coupon"),
+    ("status.draft", "草稿", "Draft"),
+    ("status.active", "进行中", "Active"),
+    ("status.paused", "已暂停", "Paused"),
+    ("status.ended", "已结束", "Ended"),
+];
+
+impl T {
+    pub fn new(lang: Lang) -> T {
+        T { lang }
+    }
+
+    /// The text for `key`; the key itself if it is missing (and a test fails).
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => match self.lang {
+                Lang::Zh => zh,
+                Lang::En => en,
+            },
+            None => key,
+        }
+    }
+
+    pub fn lang_tag(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other_locale(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh-CN",
+        }
+    }
+
+    pub fn kind(&self, kind: CouponKind) -> &'static str {
+        self.known(&format!("kind.{}", kind.as_str()))
+    }
+
+    pub fn status(&self, status: CouponStatus) -> &'static str {
+        self.known(&format!("status.{}", status.as_str()))
+    }
+
+    fn known(&self, key: &str) -> &'static str {
+        TEXTS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, zh, en)| if self.lang == Lang::Zh { *zh } else { *en })
+            .unwrap_or("?")
+    }
+
+    /// Money as shops show it: ¥99.00.
+    pub fn money(&self, money: domain::Money) -> String {
+        format!("¥{money}")
+    }
+
+    pub fn keys() -> impl Iterator<Item = &'static str> {
+        TEXTS.iter().map(|(k, _, _)| *k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_the_templates_use_is_translated() {
+        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for part in text.split("t.t(\"").skip(1) {
+                let key = part.split('"').next().unwrap();
+                if !T::keys().any(|k| k == key) {
+                    missing.push(key.to_owned());
+                }
+            }
+        }
+        assert!(missing.is_empty(), "untranslated: {missing:?}");
+        let mut keys: Vec<_> = T::keys().collect();
+        keys.sort();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "a key is listed twice");
+    }
+
+    #[test]
+    fn language_follows_the_setting_or_the_browser() {
+        assert_eq!(Lang::from_locale("en"), Lang::En);
+        assert_eq!(Lang::from_locale("zh-CN"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language(Some("en-US,en;q=0.9,zh;q=0.5")),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language(Some("zh-CN,zh;q=0.9,en;q=0.8")),
+            Lang::Zh
+        );
+        assert_eq!(Lang::from_accept_language(None), Lang::Zh);
+        let t = T::new(Lang::En);
+        assert_eq!(t.kind(CouponKind::Follower), "Follower coupon");
+        assert_eq!(T::new(Lang::Zh).status(CouponStatus::Paused), "已暂停");
+        assert_eq!(t.money(domain::Money::yuan(99)), "¥99.00");
+    }
+}

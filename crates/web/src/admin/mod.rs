@@ -1,0 +1,358 @@
+//! The admin UI for shop staff (SPEC §6): server-rendered with askama, usable
+//! without JavaScript, in Simplified Chinese and English.
+
+pub mod i18n;
+pub mod page;
+pub mod session;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use askama::Template;
+use domain::{CouponKind, CouponStatus};
+use serde::Deserialize;
+use store::coupons::CouponFilter;
+
+use self::i18n::{Lang, T};
+use self::page::{AdminError, Failure, Nav, redirect, render};
+use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
+use crate::app::AppState;
+
+/// The token a sign-in form carries before there is a session (double submit).
+const LOGIN_CSRF_COOKIE: &str = "mo_login_csrf";
+const PAGE_SIZE: u64 = 20;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(home)
+        .service(stylesheet)
+        .service(login_page)
+        .service(login)
+        .service(logout)
+        .service(set_locale)
+        .service(switch_shop)
+        .service(coupons);
+}
+
+#[get("/static/admin.css")]
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../static/admin.css"))
+}
+
+/// Signed in: the first shop's coupons; otherwise the sign-in page.
+#[get("/")]
+async fn home(staff: Option<SignedIn>) -> HttpResponse {
+    match staff.as_ref().and_then(|s| s.shops.first()) {
+        Some((shop, _)) => redirect(&format!("/shops/{}/coupons", shop.slug)),
+        None => redirect("/login"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: T,
+    nav: Option<Nav>,
+    csrf: String,
+    email: String,
+    error: Option<String>,
+}
+
+fn login_response(
+    status: StatusCode,
+    lang: Lang,
+    email: String,
+    error: Option<String>,
+) -> HttpResponse {
+    let csrf = store::staff::generate_password();
+    let mut response = render(
+        status,
+        &LoginPage {
+            t: T::new(lang),
+            nav: None,
+            csrf: csrf.clone(),
+            email,
+            error,
+        },
+    );
+    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .finish();
+    let _ = response.add_cookie(&cookie);
+    response
+}
+
+#[get("/login")]
+async fn login_page(req: HttpRequest, staff: Option<SignedIn>) -> HttpResponse {
+    if staff.is_some() {
+        return redirect("/");
+    }
+    login_response(StatusCode::OK, browser_lang(&req), String::new(), None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+#[post("/login")]
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AdminError> {
+    let lang = browser_lang(&req);
+    let expected = req
+        .cookie(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return Err(AdminError::new(Failure::Forbidden, lang));
+    }
+    let address = req
+        .connection_info()
+        .realip_remote_addr()
+        .unwrap_or("unknown")
+        .to_owned();
+    let t = T::new(lang);
+    match store::staff::sign_in(
+        &state.db,
+        &form.email,
+        &form.password,
+        &address,
+        state.now(),
+    )
+    .await?
+    {
+        Ok((_, session)) => {
+            let mut response = redirect("/");
+            let _ = response.add_cookie(&session_cookie(&session.token, state.secure_cookies));
+            let mut gone = Cookie::build(LOGIN_CSRF_COOKIE, "").path("/login").finish();
+            gone.make_removal();
+            let _ = response.add_cookie(&gone);
+            Ok(response)
+        }
+        Err(store::staff::SignInError::WrongCredentials) => Ok(login_response(
+            StatusCode::OK,
+            lang,
+            form.email.clone(),
+            Some(t.t("login.wrong").to_owned()),
+        )),
+        Err(store::staff::SignInError::Locked(until)) => {
+            let when = until
+                .with_timezone(&domain::calendar::DEFAULT_TIME_ZONE)
+                .format("%H:%M");
+            Ok(login_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                lang,
+                form.email.clone(),
+                Some(t.t("login.locked").replace("{}", &when.to_string())),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+#[post("/logout")]
+async fn logout(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    staff.check_csrf(&form.csrf)?;
+    store::staff::sign_out(&state.db, &staff.token).await?;
+    let mut response = redirect("/login");
+    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    let _ = response.add_cookie(&gone);
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct LocaleForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    locale: String,
+    back: String,
+}
+
+#[post("/locale")]
+async fn set_locale(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    form: web::Form<LocaleForm>,
+) -> Result<HttpResponse, AdminError> {
+    staff.check_csrf(&form.csrf)?;
+    store::staff::set_locale(&state.db, staff.staff.id, &form.locale)
+        .await
+        .map_err(|_| staff.fail(Failure::Forbidden))?;
+    // Only back to a page of this site.
+    let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
+        &form.back
+    } else {
+        "/"
+    };
+    Ok(redirect(back))
+}
+
+#[derive(Deserialize)]
+struct SwitchQuery {
+    shop: String,
+}
+
+#[get("/switch")]
+async fn switch_shop(
+    staff: SignedIn,
+    query: web::Query<SwitchQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, _) = staff.shop(&query.shop)?;
+    Ok(redirect(&format!("/shops/{}/coupons", shop.slug)))
+}
+
+#[derive(Deserialize)]
+struct CouponQuery {
+    kind: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    before: Option<i64>,
+}
+
+struct CouponRow {
+    name: String,
+    kind: &'static str,
+    benefit: String,
+    status: &'static str,
+    status_class: &'static str,
+    claimed: String,
+    window: String,
+}
+
+#[derive(Template)]
+#[template(path = "coupons.html")]
+struct CouponsPage {
+    t: T,
+    nav: Option<Nav>,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    q: String,
+    rows: Vec<CouponRow>,
+    next_page: Option<String>,
+}
+
+#[get("/shops/{slug}/coupons")]
+async fn coupons(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<CouponQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    // An unknown filter value filters nothing rather than failing the page.
+    let kind = query
+        .kind
+        .as_deref()
+        .and_then(|k| k.parse::<CouponKind>().ok());
+    let status = query
+        .status
+        .as_deref()
+        .and_then(|s| CouponStatus::parse(s).ok());
+    let filter = CouponFilter {
+        kind,
+        status,
+        name: query.q.clone(),
+        before: query.before,
+        limit: PAGE_SIZE,
+    };
+    let records = store::coupons::list_coupons(&state.db, shop.id, &filter).await?;
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&shop.time_zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let rows = records
+        .iter()
+        .map(|record| CouponRow {
+            name: record.coupon.name().to_owned(),
+            kind: t.kind(record.coupon.kind()),
+            benefit: match t.lang {
+                Lang::Zh => record.coupon.benefit().describe_zh(),
+                Lang::En => record.coupon.benefit().describe_en(),
+            },
+            status: t.status(record.status),
+            status_class: record.status.as_str(),
+            claimed: match record.coupon.limits().quantity {
+                Some(quantity) => format!("{} / {}", record.claimed, quantity),
+                None => format!("{} / {}", record.claimed, t.t("coupons.unlimited")),
+            },
+            window: format!(
+                "{} – {}",
+                local(record.coupon.claim_from()),
+                local(record.coupon.claim_until())
+            ),
+        })
+        .collect();
+    let next_page = (records.len() as u64 == PAGE_SIZE)
+        .then(|| records.last())
+        .flatten()
+        .map(|last| {
+            let mut link = format!("/shops/{}/coupons?before={}", shop.slug, last.id);
+            for (name, value) in [
+                ("kind", &query.kind),
+                ("status", &query.status),
+                ("q", &query.q),
+            ] {
+                if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                    link.push_str(&format!("&{name}={}", urlencode(value)));
+                }
+            }
+            link
+        });
+    let page = CouponsPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        kinds: CouponKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.kind(*k), Some(*k) == kind))
+            .collect(),
+        statuses: [
+            CouponStatus::Draft,
+            CouponStatus::Active,
+            CouponStatus::Paused,
+            CouponStatus::Ended,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), t.status(s), Some(s) == status))
+        .collect(),
+        q: query.q.clone().unwrap_or_default(),
+        rows,
+        next_page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Percent-encodes a query value.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

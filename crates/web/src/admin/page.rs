@@ -1,0 +1,130 @@
+//! Rendering pages, and the admin's one error type: every failure becomes a page
+//! a merchant can read (askama_web would answer a bare 500 on a template error).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{ContentType, LOCATION};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use super::i18n::{Lang, T};
+
+/// Shown when even the error page cannot be rendered.
+const LAST_RESORT: &str = "<!DOCTYPE html><meta charset=utf-8><title>merchant-ops</title>\
+<h1>出错了 · Something went wrong</h1><p>请稍后重试。Please try again shortly.</p>";
+
+/// Renders a page, or a friendly error page if the template fails.
+pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(html),
+        Err(error) => {
+            tracing::error!(%error, "template failed to render");
+            HttpResponse::InternalServerError()
+                .content_type(ContentType::html())
+                .body(LAST_RESORT)
+        }
+    }
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((LOCATION, to))
+        .finish()
+}
+
+/// The layout's navigation; `None` on pages outside a shop (sign-in, errors).
+pub struct Nav {
+    pub shops: Vec<NavShop>,
+    pub shop_slug: String,
+    pub section: &'static str,
+    pub staff_name: String,
+    pub role_key: &'static str,
+    pub csrf: String,
+    pub here: String,
+}
+
+pub struct NavShop {
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    t: T,
+    nav: Option<Nav>,
+    title: &'a str,
+    message: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Not signed in: off to the sign-in page.
+    SignIn,
+    /// No such page, or another shop's.
+    NotFound,
+    /// A form without a valid CSRF token, or beyond the staff member's role.
+    Forbidden,
+    Internal,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AdminError {
+    pub failure: Failure,
+    pub lang: Lang,
+}
+
+impl AdminError {
+    pub fn new(failure: Failure, lang: Lang) -> AdminError {
+        AdminError { failure, lang }
+    }
+}
+
+impl std::fmt::Display for AdminError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.failure)
+    }
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        match self.failure {
+            Failure::SignIn => StatusCode::SEE_OTHER,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let t = T::new(self.lang);
+        let (title, message) = match self.failure {
+            Failure::SignIn => return redirect("/login"),
+            Failure::NotFound => ("error.not_found", "error.not_found_text"),
+            Failure::Forbidden => ("error.forbidden", "error.forbidden_text"),
+            Failure::Internal => ("error.internal", "error.internal_text"),
+        };
+        render(
+            self.status_code(),
+            &ErrorPage {
+                t,
+                nav: None,
+                title: t.t(title),
+                message: t.t(message),
+            },
+        )
+    }
+}
+
+impl From<store::StoreError> for AdminError {
+    fn from(error: store::StoreError) -> Self {
+        match error {
+            store::StoreError::NotFound(_) => AdminError::new(Failure::NotFound, Lang::Zh),
+            other => {
+                tracing::error!(error = %other, "admin request failed");
+                AdminError::new(Failure::Internal, Lang::Zh)
+            }
+        }
+    }
+}

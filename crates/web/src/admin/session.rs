@@ -1,0 +1,138 @@
+//! Who is signed in: the `mo_session` cookie (HttpOnly, SameSite=Lax, Secure when
+//! configured), the shops they belong to, and the CSRF token their forms carry.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use domain::roles::{Permission, Role};
+use store::shops::ShopRecord;
+use store::staff::StaffRecord;
+
+use super::i18n::{Lang, T};
+use super::page::{AdminError, Failure, Nav, NavShop};
+use crate::app::AppState;
+
+pub const SESSION_COOKIE: &str = "mo_session";
+
+pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(CookieDuration::hours(12))
+        .finish()
+}
+
+/// A signed-in staff member.
+pub struct SignedIn {
+    pub staff: StaffRecord,
+    pub csrf: String,
+    pub token: String,
+    pub shops: Vec<(ShopRecord, Role)>,
+    pub t: T,
+}
+
+impl SignedIn {
+    pub fn lang(&self) -> Lang {
+        self.t.lang
+    }
+
+    pub fn fail(&self, failure: Failure) -> AdminError {
+        AdminError::new(failure, self.lang())
+    }
+
+    /// The shop `slug` and the role here; another shop is simply not found.
+    pub fn shop(&self, slug: &str) -> Result<(&ShopRecord, Role), AdminError> {
+        self.shops
+            .iter()
+            .find(|(shop, _)| shop.slug == slug)
+            .map(|(shop, role)| (shop, *role))
+            .ok_or(self.fail(Failure::NotFound))
+    }
+
+    /// A state-changing form must carry this session's token.
+    pub fn check_csrf(&self, presented: &str) -> Result<(), AdminError> {
+        if constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(self.fail(Failure::Forbidden))
+        }
+    }
+
+    pub fn require(&self, role: Role, permission: Permission) -> Result<(), AdminError> {
+        if role.can(permission) {
+            Ok(())
+        } else {
+            Err(self.fail(Failure::Forbidden))
+        }
+    }
+
+    pub fn nav(&self, shop: &ShopRecord, role: Role, section: &'static str, here: &str) -> Nav {
+        Nav {
+            shops: self
+                .shops
+                .iter()
+                .map(|(s, _)| NavShop {
+                    slug: s.slug.clone(),
+                    name: s.name.clone(),
+                })
+                .collect(),
+            shop_slug: shop.slug.clone(),
+            section,
+            staff_name: self.staff.name.clone(),
+            role_key: match role {
+                Role::Owner => "role.owner",
+                Role::Operator => "role.operator",
+                Role::Viewer => "role.viewer",
+            },
+            csrf: self.csrf.clone(),
+            here: here.to_owned(),
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The language for someone not signed in: the browser's.
+pub fn browser_lang(req: &HttpRequest) -> Lang {
+    Lang::from_accept_language(
+        req.headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+impl FromRequest for SignedIn {
+    type Error = AdminError;
+    type Future = Pin<Box<dyn Future<Output = Result<SignedIn, AdminError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let lang = browser_lang(req);
+        Box::pin(async move {
+            let sign_in = AdminError::new(Failure::SignIn, lang);
+            let (Some(state), Some(token)) = (state, token) else {
+                return Err(sign_in);
+            };
+            let Some((staff, csrf)) = store::staff::session(&state.db, &token, state.now()).await?
+            else {
+                return Err(sign_in);
+            };
+            let shops = store::staff::memberships(&state.db, staff.id).await?;
+            let t = T::new(Lang::from_locale(&staff.locale));
+            Ok(SignedIn {
+                staff,
+                csrf,
+                token,
+                shops,
+                t,
+            })
+        })
+    }
+}

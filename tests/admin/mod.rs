@@ -1,0 +1,327 @@
+//! The admin UI over HTTP: sign-in, sessions, CSRF, shops, the coupon list.
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::Cookie;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::test;
+use domain::roles::Role;
+use serde_json::json;
+
+use crate::support::{api, databases, fixtures, now};
+
+/// A browser: keeps the cookies the application sets.
+struct Browser {
+    cookies: Vec<Cookie<'static>>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+    set_cookies: Vec<Cookie<'static>>,
+}
+
+impl Page {
+    /// The value of the first hidden `_csrf` field.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a CSRF field")
+            + 20;
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+}
+
+impl Browser {
+    fn new() -> Browser {
+        Browser {
+            cookies: Vec::new(),
+        }
+    }
+
+    async fn send<S, B>(&mut self, app: &S, request: test::TestRequest) -> Page
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        let mut request = request;
+        for cookie in &self.cookies {
+            request = request.cookie(cookie.clone());
+        }
+        let response = test::call_service(app, request.to_request()).await;
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookies: Vec<Cookie<'static>> = response
+            .response()
+            .cookies()
+            .map(|c| c.into_owned())
+            .collect();
+        for cookie in &set_cookies {
+            self.cookies.retain(|c| c.name() != cookie.name());
+            if !cookie.value().is_empty() {
+                self.cookies.push(cookie.clone());
+            }
+        }
+        let body = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
+        Page {
+            status,
+            location,
+            body,
+            set_cookies,
+        }
+    }
+
+    async fn get<S, B>(&mut self, app: &S, path: &str) -> Page
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        self.send(app, test::TestRequest::get().uri(path)).await
+    }
+
+    async fn post<S, B>(&mut self, app: &S, path: &str, form: &[(&str, &str)]) -> Page
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        self.send(app, test::TestRequest::post().uri(path).set_form(form))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn signing_in_and_out_with_csrf_everywhere() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        fixtures::coupon(db, &shop, json!({})).await;
+        let (_, password) = store::staff::create_staff(
+            db,
+            "ops@example.com",
+            "小王",
+            Role::Operator,
+            shop.id,
+            now(),
+        )
+        .await
+        .unwrap();
+        let app = api::app(&database).await;
+        let mut browser = Browser::new();
+
+        let home = browser.get(&app, "/").await;
+        assert_eq!(
+            (home.status.as_u16(), home.location.as_deref()),
+            (303, Some("/login"))
+        );
+        let coupons = browser.get(&app, "/shops/demo/coupons").await;
+        assert_eq!(
+            coupons.location.as_deref(),
+            Some("/login"),
+            "signed out: to the sign-in page"
+        );
+
+        let login = browser.get(&app, "/login").await;
+        assert_eq!(login.status, 200, "{}", database.backend);
+        assert!(
+            login.body.contains("登录 merchant-ops"),
+            "Chinese by default"
+        );
+        let csrf = login.csrf();
+
+        // Without the form's token: refused, and no session.
+        let mut stranger = Browser::new();
+        let forged = stranger
+            .post(
+                &app,
+                "/login",
+                &[
+                    ("email", "ops@example.com"),
+                    ("password", &password),
+                    ("_csrf", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        assert!(forged.set_cookies.iter().all(|c| c.name() != "mo_session"));
+
+        let wrong = browser
+            .post(
+                &app,
+                "/login",
+                &[
+                    ("email", "ops@example.com"),
+                    ("password", "nope"),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(wrong.status, 200);
+        assert!(wrong.body.contains("邮箱或密码不正确"), "{}", wrong.body);
+        assert!(
+            wrong.body.contains("value=\"ops@example.com\""),
+            "what was typed is kept"
+        );
+
+        let csrf = wrong.csrf();
+        let signed_in = browser
+            .post(
+                &app,
+                "/login",
+                &[
+                    ("email", "ops@example.com"),
+                    ("password", &password),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (signed_in.status.as_u16(), signed_in.location.as_deref()),
+            (303, Some("/"))
+        );
+        let session = signed_in
+            .set_cookies
+            .iter()
+            .find(|c| c.name() == "mo_session")
+            .expect("a session cookie");
+        assert_eq!(session.http_only(), Some(true));
+        assert_eq!(session.same_site(), Some(actix_web::cookie::SameSite::Lax));
+
+        let home = browser.get(&app, "/").await;
+        assert_eq!(home.location.as_deref(), Some("/shops/demo/coupons"));
+        let list = browser.get(&app, "/shops/demo/coupons").await;
+        assert_eq!(list.status, 200);
+        assert!(
+            list.body.contains("满99减10")
+                && list.body.contains("店铺券")
+                && list.body.contains("0 / 1000"),
+            "{}",
+            list.body
+        );
+        assert!(
+            list.body.contains("2026-11-01 00:00"),
+            "times in the shop's zone"
+        );
+
+        // Another shop's pages do not exist for this staff member.
+        fixtures::shop(db, "elsewhere").await;
+        assert_eq!(
+            browser.get(&app, "/shops/elsewhere/coupons").await.status,
+            404
+        );
+        assert_eq!(
+            browser.get(&app, "/switch?shop=elsewhere").await.status,
+            404
+        );
+
+        // Signing out needs the session's token.
+        let csrf = list.csrf();
+        assert_eq!(
+            browser
+                .post(&app, "/logout", &[("_csrf", "forged")])
+                .await
+                .status,
+            403
+        );
+        assert_eq!(
+            browser.get(&app, "/shops/demo/coupons").await.status,
+            200,
+            "still signed in"
+        );
+        let out = browser.post(&app, "/logout", &[("_csrf", &csrf)]).await;
+        assert_eq!(out.location.as_deref(), Some("/login"));
+        assert_eq!(
+            browser
+                .get(&app, "/shops/demo/coupons")
+                .await
+                .location
+                .as_deref(),
+            Some("/login")
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_language_follows_the_browser_then_the_staff_setting() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        fixtures::coupon(db, &shop, json!({})).await;
+        let (_, password) =
+            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut browser = Browser::new();
+        let english = browser
+            .send(
+                &app,
+                test::TestRequest::get()
+                    .uri("/login")
+                    .insert_header(("Accept-Language", "en-US,en;q=0.9")),
+            )
+            .await;
+        assert!(
+            english.body.contains("Sign in to merchant-ops"),
+            "{}",
+            database.backend
+        );
+        let csrf = english.csrf();
+        browser
+            .post(
+                &app,
+                "/login",
+                &[
+                    ("email", "viewer@example.com"),
+                    ("password", &password),
+                    ("_csrf", &csrf),
+                ],
+            )
+            .await;
+        let list = browser.get(&app, "/shops/demo/coupons").await;
+        assert!(
+            list.body.contains("优惠券") && list.body.contains("只读"),
+            "the staff setting (zh-CN) wins"
+        );
+        let csrf = list.csrf();
+        let switched = browser
+            .post(
+                &app,
+                "/locale",
+                &[
+                    ("_csrf", &csrf),
+                    ("locale", "en"),
+                    ("back", "/shops/demo/coupons"),
+                ],
+            )
+            .await;
+        assert_eq!(switched.location.as_deref(), Some("/shops/demo/coupons"));
+        let list = browser.get(&app, "/shops/demo/coupons").await;
+        assert!(
+            list.body.contains("Shop coupon") && list.body.contains("10.00 off orders of 99.00"),
+            "{}",
+            list.body
+        );
+        assert!(list.body.contains("Viewer"));
+        let evil = browser
+            .post(
+                &app,
+                "/locale",
+                &[
+                    ("_csrf", &csrf),
+                    ("locale", "zh-CN"),
+                    ("back", "//evil.example"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            evil.location.as_deref(),
+            Some("/"),
+            "never redirected off-site"
+        );
+    }
+}
