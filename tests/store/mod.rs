@@ -2,6 +2,7 @@
 
 mod claims;
 mod coupons;
+mod demo;
 mod idempotency;
 mod migrations;
 mod orders;

@@ -13,6 +13,7 @@ mod convert;
 pub mod coupons;
 pub mod customers;
 pub mod db;
+pub mod demo;
 pub mod entities;
 mod error;
 pub mod follows;

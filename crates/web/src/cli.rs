@@ -44,6 +44,9 @@ enum Command {
     Jobs(JobsCommand),
     /// Create or update the database schema, then exit.
     Migrate,
+    /// Load the demo shop (products, coupons of every kind, customers, orders) and
+    /// print its owner's sign-in once.
+    Demo,
     /// Shops: `shop create --slug S --name N [--tz Z]`.
     #[command(subcommand)]
     Shop(ShopCommand),
@@ -228,6 +231,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("database is up to date");
             Ok(())
         }
+        Command::Demo => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let demo = store::demo::load(&db, chrono::Utc::now()).await?;
+            print_demo_sign_in(&config, &demo);
+            Ok(())
+        }
         Command::Shop(ShopCommand::Create { slug, name, tz }) => {
             let tz = domain::calendar::parse_time_zone(&tz).map_err(|e| anyhow::anyhow!("{e}"))?;
             let db = store::open(&config.database_url, &config.pool()).await?;
@@ -332,8 +341,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The demo owner's sign-in, shown once: the password is stored only hashed.
+fn print_demo_sign_in(config: &Config, demo: &store::demo::DemoShop) {
+    eprintln!("demo shop loaded. Sign in once with:");
+    eprintln!("  url:      http://{}/login", config.bind);
+    eprintln!("  email:    {}", demo.owner_email);
+    eprintln!("  password: {}", demo.owner_password);
+}
+
 async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     let db = store::open(&config.database_url, &config.pool()).await?;
+    // First run: a database without any shop gets the demo; one with a shop is never touched.
+    if let Some(demo) = store::demo::load_on_first_run(&db, chrono::Utc::now()).await? {
+        print_demo_sign_in(config, &demo);
+    }
     let running = if with_scheduler {
         let (ctx, stop) = scheduler::Context::new(db.clone(), config.jobs.clone());
         Some(

@@ -1,0 +1,298 @@
+//! The demo shop (SPEC §9): what a fresh database gets on first run, and what
+//! `merchant-ops demo` loads — products, coupons of every kind in every state,
+//! customers, claims and orders, dated around `now` so it always looks current.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::roles::Role;
+use domain::{
+    Channel, CouponDraft, CouponStatus, LifecycleAction, Money, QuoteLine, Region, Sku, Tag,
+};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+
+use crate::claims::{ClaimRequest, ClaimSource, ClaimTarget};
+use crate::customers::CustomerProfile;
+use crate::error::{Result, StoreError};
+use crate::orders::{ClaimChoice, NewOrder, OrderEvent};
+use crate::{claims, coupons, customers, follows, orders, products, shops, staff};
+
+pub const DEMO_SLUG: &str = "demo";
+pub const DEMO_OWNER: &str = "owner@demo.merchant-ops.test";
+
+/// What the first run prints once.
+#[derive(Debug, Clone)]
+pub struct DemoShop {
+    pub shop_id: i64,
+    pub owner_email: String,
+    pub owner_password: String,
+}
+
+const PRODUCTS: &[(&str, &str, u32)] = &[
+    ("DRESS-01", "碎花连衣裙", 199),
+    ("TEE-02", "纯棉T恤", 69),
+    ("LIP-03", "丝绒口红", 129),
+    ("MASK-04", "补水面膜(10片)", 89),
+    ("TEA-05", "明前龙井 250g", 258),
+    ("SOCK-06", "棉袜(5双)", 39),
+];
+
+fn coupon(now: DateTime<Utc>, body: Value) -> Result<domain::Coupon> {
+    let mut base = json!({
+        "kind": "shop", "scope": {"type": "shop"},
+        "validity": {"type": "relative", "days": 7},
+        "claim_from": now - Duration::days(7), "claim_until": now + Duration::days(30),
+        "quantity": 1000, "per_customer_limit": 1, "audience": "all", "channels": [], "regions": []
+    });
+    for (key, value) in body.as_object().expect("an object") {
+        base[key] = value.clone();
+    }
+    let draft: CouponDraft = serde_json::from_value(base)
+        .map_err(|e| StoreError::Corrupt(format!("demo coupon: {e}")))?;
+    Ok(draft.validate()?)
+}
+
+fn amount_off(threshold: &str, amount: &str) -> Value {
+    json!({"type": "amount_off", "threshold": threshold, "amount": amount})
+}
+
+/// First run: loads the demo into a database that holds no shop yet; a database
+/// that holds any shop is left as it is (`None`).
+pub async fn load_on_first_run(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Option<DemoShop>> {
+    if shops::has_shops(db).await? {
+        return Ok(None);
+    }
+    load(db, now).await.map(Some)
+}
+
+/// Loads the demo shop; refused if a shop with the demo's slug exists.
+pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoShop> {
+    let shop = shops::create_shop(
+        db,
+        DEMO_SLUG,
+        "演示店铺 · 小鹿严选",
+        chrono_tz::Asia::Shanghai,
+        now,
+    )
+    .await?;
+    crate::jobs::set_reminder_settings(
+        db,
+        shop.id,
+        &[72, 24],
+        domain::reminders::QuietHours::DEFAULT,
+    )
+    .await?;
+    for (sku, name, price) in PRODUCTS {
+        let sku = Sku::parse(sku).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        products::upsert_product(db, shop.id, &sku, name, Money::yuan(*price), now).await?;
+    }
+
+    let designs = [
+        (
+            CouponStatus::Active,
+            json!({"name": "直播间满99减10", "benefit": amount_off("99.00", "10.00"),
+            "channels": ["live_room", "short_video"]}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "店铺满199减30", "benefit": amount_off("199.00", "30.00"),
+            "quantity": 500}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "口红立减20", "scope": {"type": "items", "skus": ["LIP-03"]},
+            "benefit": amount_off("0.00", "20.00")}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "T恤多件多折", "scope": {"type": "items", "skus": ["TEE-02"]},
+            "benefit": {"type": "tiered_percent", "tiers": [{"min_quantity": 2, "percent": "90"}, {"min_quantity": 3, "percent": "80"}]}}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "新人无门槛5元", "kind": "new_customer", "audience": "new_customers",
+            "benefit": amount_off("0.00", "5.00")}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "粉丝专享满50减8", "kind": "follower", "audience": "followers",
+            "follower": {"auto_grant": true}, "benefit": amount_off("50.00", "8.00")}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "复购券满100减15", "kind": "repurchase",
+            "repurchase": {"trigger": "delivered", "days_after": 7, "only_purchased_items": false},
+            "benefit": amount_off("100.00", "15.00"), "validity": {"type": "relative", "days": 14}}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "VIP私密券满300减50", "kind": "private",
+            "private": {"code": "VIP2026"}, "benefit": amount_off("300.00", "50.00"), "quantity": 100}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "茶叶85折", "scope": {"type": "items", "skus": ["TEA-05"]},
+            "benefit": {"type": "percent_off", "percent": "85", "min_quantity": 1, "max_discount": "50.00"},
+            "regions": ["31", "33", "32"]}),
+        ),
+        (
+            CouponStatus::Active,
+            json!({"name": "双12预热满299减40", "benefit": amount_off("299.00", "40.00")}),
+        ),
+        (
+            CouponStatus::Draft,
+            json!({"name": "年货节满399减60(草稿)", "benefit": amount_off("399.00", "60.00")}),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (status, body) in designs {
+        ids.push(
+            coupons::create_coupon(
+                db,
+                shop.id,
+                &coupon(now, body)?,
+                status,
+                now - Duration::days(7),
+            )
+            .await?
+            .id,
+        );
+    }
+    let paused = ids[9];
+    coupons::apply_action(db, shop.id, paused, LifecycleAction::Pause, now).await?;
+    let ended = coupons::create_coupon(
+        db,
+        shop.id,
+        &coupon(
+            now,
+            json!({"name": "国庆满199减25(已结束)", "benefit": amount_off("199.00", "25.00"),
+            "claim_from": now - Duration::days(60), "claim_until": now - Duration::days(45)}),
+        )?,
+        CouponStatus::Active,
+        now - Duration::days(60),
+    )
+    .await?;
+    coupons::apply_action(db, shop.id, ended.id, LifecycleAction::End, now).await?;
+
+    let people: [(&str, u8, &[&str]); 8] = [
+        ("dy-10001", 31, &["VIP"]),
+        ("dy-10002", 44, &[]),
+        ("ks-20001", 33, &[]),
+        ("ks-20002", 11, &["VIP"]),
+        ("tb-30001", 32, &[]),
+        ("tb-30002", 51, &[]),
+        ("dy-10003", 44, &[]),
+        ("ks-20003", 31, &[]),
+    ];
+    for (id, region, tags) in people {
+        let profile = CustomerProfile {
+            region: Region::new(region).ok(),
+            tags: tags.iter().filter_map(|t| Tag::parse(t).ok()).collect(),
+            phone: None,
+        };
+        customers::upsert_customer(db, shop.id, id, &profile, now - Duration::days(10)).await?;
+    }
+    for id in ["dy-10001", "ks-20001", "tb-30001"] {
+        follows::follow(db, shop.id, id, Channel::LiveRoom, now - Duration::days(5)).await?;
+    }
+    let channels = [
+        Channel::LiveRoom,
+        Channel::ShortVideo,
+        Channel::ShopPage,
+        Channel::LiveRoom,
+    ];
+    for (i, (customer, _, _)) in people.iter().enumerate() {
+        for (j, coupon_id) in [ids[0], ids[1], ids[2], ids[3]].iter().enumerate() {
+            if (i + j) % 3 == 2 {
+                continue;
+            }
+            let request = ClaimRequest {
+                shop_id: shop.id,
+                customer: (*customer).to_owned(),
+                target: ClaimTarget::Coupon(*coupon_id),
+                channel: channels[(i + j) % channels.len()],
+                source: ClaimSource::Claim,
+                now: now - Duration::days(3) + Duration::hours((i * 3 + j) as i64),
+            };
+            // Demo customers in other regions or channels are refused like anyone.
+            match claims::claim(db, &request).await {
+                Ok(_) | Err(StoreError::Refused(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+    }
+    let line = |sku: &str, quantity: u32| -> Result<QuoteLine> {
+        let (_, _, price) = PRODUCTS
+            .iter()
+            .find(|(s, _, _)| *s == sku)
+            .expect("a demo product");
+        Ok(QuoteLine {
+            sku: Sku::parse(sku).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            unit_price: Money::yuan(*price),
+            activity_price: None,
+            quantity,
+        })
+    };
+    let carts: [(&str, &str, Vec<QuoteLine>, &[OrderEvent]); 5] = [
+        (
+            "DY202611200001",
+            "dy-10001",
+            vec![line("DRESS-01", 1)?, line("LIP-03", 1)?],
+            &[OrderEvent::Paid, OrderEvent::Shipped, OrderEvent::Delivered],
+        ),
+        (
+            "DY202611200002",
+            "dy-10002",
+            vec![line("TEE-02", 3)?],
+            &[OrderEvent::Paid, OrderEvent::Delivered],
+        ),
+        (
+            "KS202611210001",
+            "ks-20001",
+            vec![line("MASK-04", 2)?, line("SOCK-06", 1)?],
+            &[OrderEvent::Paid],
+        ),
+        (
+            "TB202611220001",
+            "tb-30001",
+            vec![line("TEA-05", 1)?],
+            &[OrderEvent::Paid, OrderEvent::Shipped],
+        ),
+        (
+            "KS202611220002",
+            "ks-20002",
+            vec![line("DRESS-01", 2)?],
+            &[OrderEvent::Cancelled],
+        ),
+    ];
+    for (i, (external_id, customer, lines, events)) in carts.into_iter().enumerate() {
+        let placed_at = now - Duration::days(2) + Duration::hours(i as i64 * 5);
+        orders::place_order(
+            db,
+            &NewOrder {
+                shop_id: shop.id,
+                external_id: external_id.into(),
+                customer: customer.into(),
+                lines,
+                claims: ClaimChoice::Best,
+                platform_discount: Money::ZERO,
+                now: placed_at,
+            },
+        )
+        .await?;
+        for (k, event) in events.iter().enumerate() {
+            let at = placed_at + Duration::hours(k as i64 * 6 + 1);
+            orders::record_event(db, shop.id, external_id, *event, at, at).await?;
+        }
+    }
+
+    let (_, password) =
+        staff::create_staff(db, DEMO_OWNER, "店主", Role::Owner, shop.id, now).await?;
+    Ok(DemoShop {
+        shop_id: shop.id,
+        owner_email: DEMO_OWNER.into(),
+        owner_password: password,
+    })
+}
