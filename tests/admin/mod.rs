@@ -302,7 +302,7 @@ async fn the_language_follows_the_browser_then_the_staff_setting() {
         assert_eq!(switched.location.as_deref(), Some("/shops/demo/coupons"));
         let list = browser.get(&app, "/shops/demo/coupons").await;
         assert!(
-            list.body.contains("Shop coupon") && list.body.contains("10.00 off orders of 99.00"),
+            list.body.contains("Shop coupon") && list.body.contains("¥10.00 off orders of ¥99.00"),
             "{}",
             list.body
         );

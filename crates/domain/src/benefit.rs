@@ -278,14 +278,14 @@ impl Benefit {
         }
     }
 
-    /// The same in English: "10.00 off orders of 99.00", "15% off 2+ units".
+    /// The same in English: "¥10.00 off orders of ¥99.00", "15% off 2+ units".
     pub fn describe_en(&self) -> String {
         match &self.0 {
             BenefitSpec::AmountOff { threshold, amount } if threshold.is_zero() => {
-                format!("{amount} off, no minimum")
+                format!("¥{amount} off, no minimum")
             }
             BenefitSpec::AmountOff { threshold, amount } => {
-                format!("{amount} off orders of {threshold}")
+                format!("¥{amount} off orders of ¥{threshold}")
             }
             BenefitSpec::PercentOff {
                 percent,
@@ -299,7 +299,7 @@ impl Benefit {
                     format!("{off}% off")
                 };
                 if let Some(cap) = max_discount {
-                    text.push_str(&format!(" (up to {cap})"));
+                    text.push_str(&format!(" (up to ¥{cap})"));
                 }
                 text
             }

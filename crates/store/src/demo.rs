@@ -289,7 +289,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     }
 
     let (_, password) =
-        staff::create_staff(db, DEMO_OWNER, "店主", Role::Owner, shop.id, now).await?;
+        staff::create_staff(db, DEMO_OWNER, "小鹿", Role::Owner, shop.id, now).await?;
     Ok(DemoShop {
         shop_id: shop.id,
         owner_email: DEMO_OWNER.into(),

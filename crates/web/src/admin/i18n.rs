@@ -116,6 +116,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind.follower", "粉丝券", "Follower coupon"),
     ("kind.repurchase", "复购券", "Repurchase coupon"),
     ("kind.private", "私密券", "Private coupon"),
+    ("kind.item", "商品券", "Item coupon"),
+    ("scope.items", "指定商品", "selected products"),
     ("status.draft", "草稿", "Draft"),
     ("status.active", "进行中", "Active"),
     ("status.paused", "已暂停", "Paused"),
@@ -154,6 +156,16 @@ impl T {
 
     pub fn kind(&self, kind: CouponKind) -> &'static str {
         self.known(&format!("kind.{}", kind.as_str()))
+    }
+
+    /// How merchants name a coupon: a public coupon on selected products is a
+    /// 商品券; other kinds say when they are limited to selected products.
+    pub fn kind_and_scope(&self, kind: CouponKind, item_scope: bool) -> String {
+        match (kind, item_scope) {
+            (CouponKind::Shop, true) => self.known("kind.item").to_owned(),
+            (kind, true) => format!("{} · {}", self.kind(kind), self.known("scope.items")),
+            (kind, false) => self.kind(kind).to_owned(),
+        }
     }
 
     pub fn status(&self, status: CouponStatus) -> &'static str {
@@ -220,5 +232,14 @@ mod tests {
         assert_eq!(t.kind(CouponKind::Follower), "Follower coupon");
         assert_eq!(T::new(Lang::Zh).status(CouponStatus::Paused), "已暂停");
         assert_eq!(t.money(domain::Money::yuan(99)), "¥99.00");
+        assert_eq!(
+            T::new(Lang::Zh).kind_and_scope(CouponKind::Shop, true),
+            "商品券"
+        );
+        assert_eq!(
+            T::new(Lang::Zh).kind_and_scope(CouponKind::Repurchase, true),
+            "复购券 · 指定商品"
+        );
+        assert_eq!(t.kind_and_scope(CouponKind::Shop, false), "Shop coupon");
     }
 }

@@ -231,7 +231,7 @@ struct CouponQuery {
 
 struct CouponRow {
     name: String,
-    kind: &'static str,
+    kind: String,
     benefit: String,
     status: &'static str,
     status_class: &'static str,
@@ -287,7 +287,7 @@ async fn coupons(
         .iter()
         .map(|record| CouponRow {
             name: record.coupon.name().to_owned(),
-            kind: t.kind(record.coupon.kind()),
+            kind: t.kind_and_scope(record.coupon.kind(), !record.coupon.scope().is_shop()),
             benefit: match t.lang {
                 Lang::Zh => record.coupon.benefit().describe_zh(),
                 Lang::En => record.coupon.benefit().describe_en(),
