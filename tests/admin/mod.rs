@@ -325,3 +325,107 @@ async fn the_language_follows_the_browser_then_the_staff_setting() {
         );
     }
 }
+
+/// Signs `email` in; the browser keeps the session.
+async fn signed_in<S, B>(app: &S, email: &str, password: &str) -> Browser
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut browser = Browser::new();
+    let login = browser.get(app, "/login").await;
+    let csrf = login.csrf();
+    let done = browser
+        .post(
+            app,
+            "/login",
+            &[("email", email), ("password", password), ("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{email} signs in");
+    browser
+}
+
+#[tokio::test]
+async fn operators_act_on_coupons_viewers_only_look() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 7}}),
+        )
+        .await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let (_, viewer) =
+            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let detail = format!("/shops/demo/coupons/{}", coupon.id);
+
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let page = operator.get(&app, &detail).await;
+        assert_eq!(page.status, 200, "{}", database.backend);
+        assert!(
+            page.body
+                .contains("满99减10，共1000张，每人限领1张，领取后7天有效"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("action-pause") && page.body.contains("action-end"));
+        let csrf = page.csrf();
+        let paused = operator
+            .post(&app, &format!("{detail}/pause"), &[("_csrf", &csrf)])
+            .await;
+        assert_eq!(paused.location.as_deref(), Some(detail.as_str()));
+        let after = operator.get(&app, &detail).await;
+        assert!(after.body.contains("已暂停") && after.body.contains("action-resume"));
+        let clone = operator
+            .post(&app, &format!("{detail}/clone"), &[("_csrf", &csrf)])
+            .await;
+        let copy = clone.location.expect("to the copy");
+        let copy_page = operator.get(&app, &copy).await;
+        assert!(
+            copy_page.body.contains("满99减10（副本）") && copy_page.body.contains("草稿"),
+            "{}",
+            copy_page.body
+        );
+
+        let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
+        let page = reader.get(&app, &detail).await;
+        assert_eq!(page.status, 200);
+        assert!(
+            !page.body.contains("action-resume") && !page.body.contains("action-end"),
+            "no edit buttons"
+        );
+        let list = reader.get(&app, "/shops/demo/coupons").await;
+        assert!(!list.body.contains("/coupons/new"), "no create button");
+        // A forged POST with the viewer's own valid token is refused and changes nothing.
+        let csrf = page.csrf();
+        let forged = reader
+            .post(&app, &format!("{detail}/resume"), &[("_csrf", &csrf)])
+            .await;
+        assert_eq!(forged.status, 403);
+        let stored = store::coupons::get_coupon(db, shop.id, coupon.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.status, domain::CouponStatus::Paused);
+        // And without the token, the operator is refused too.
+        let no_token = operator
+            .post(&app, &format!("{detail}/resume"), &[("_csrf", "")])
+            .await;
+        assert_eq!(no_token.status, 403);
+        assert_eq!(
+            operator
+                .get(&app, "/shops/demo/coupons/999999")
+                .await
+                .status,
+            404
+        );
+    }
+}

@@ -108,6 +108,48 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("coupons.claimed", "已领 / 总量", "Claimed / total"),
     ("coupons.claim_window", "领取时间", "Claim window"),
     ("coupons.unlimited", "不限", "unlimited"),
+    ("coupons.new", "新建优惠券", "New coupon"),
+    ("coupon.claimed", "已领取", "Claimed"),
+    ("coupon.used", "已使用", "Used"),
+    ("coupon.expired", "已过期", "Expired"),
+    ("coupon.unused", "未使用", "Unused"),
+    ("coupon.kind", "类型", "Kind"),
+    ("coupon.benefit", "优惠", "Benefit"),
+    ("coupon.scope", "适用范围", "Applies to"),
+    ("coupon.scope_shop", "全店商品", "Every product"),
+    ("coupon.validity", "使用有效期", "Valid"),
+    ("coupon.claim_window", "领取时间", "Claim window"),
+    ("coupon.audience", "可领人群", "Who may claim"),
+    ("coupon.channels", "领取渠道", "Channels"),
+    ("coupon.regions", "地区", "Regions"),
+    ("coupon.everywhere", "不限", "Any"),
+    ("action.activate", "生效", "Activate"),
+    ("action.pause", "暂停", "Pause"),
+    ("action.resume", "恢复", "Resume"),
+    ("action.end", "结束", "End"),
+    ("action.clone", "复制", "Clone"),
+    ("audience.all", "所有人", "Everyone"),
+    (
+        "audience.new_customers",
+        "新客（无付款订单）",
+        "New customers (no paid order)",
+    ),
+    (
+        "audience.returning_customers",
+        "老客（有付款订单）",
+        "Returning customers",
+    ),
+    ("audience.followers", "粉丝", "Followers"),
+    ("audience.tag", "标签", "Tag"),
+    ("channel.live_room", "直播间", "Live room"),
+    ("channel.short_video", "短视频", "Short video"),
+    ("channel.shop_page", "店铺页", "Shop page"),
+    ("channel.fan_group", "粉丝群", "Fan group"),
+    ("channel.sms", "短信", "SMS"),
+    ("channel.customer_service", "客服", "Customer service"),
+    ("channel.private_message", "私信", "Private message"),
+    ("channel.coupon_center", "领券中心", "Coupon center"),
+    ("clone.suffix", "（副本）", " (copy)"),
     ("filter.all", "全部", "All"),
     ("filter.apply", "筛选", "Filter"),
     ("pager.next", "下一页", "Next page"),
@@ -181,6 +223,21 @@ impl T {
     }
 
     /// Money as shops show it: ¥99.00.
+    pub fn channel(&self, channel: domain::Channel) -> &'static str {
+        self.known(&format!("channel.{}", channel.as_str()))
+    }
+
+    pub fn audience(&self, audience: &domain::Audience) -> String {
+        match audience {
+            domain::Audience::Tag(tag) => format!("{}: {tag}", self.known("audience.tag")),
+            other => self.known(&format!("audience.{other}")).to_owned(),
+        }
+    }
+
+    pub fn action(&self, action: domain::LifecycleAction) -> &'static str {
+        self.known(&format!("action.{}", action.as_str()))
+    }
+
     pub fn money(&self, money: domain::Money) -> String {
         format!("¥{money}")
     }

@@ -1,6 +1,7 @@
 //! The admin UI for shop staff (SPEC §6): server-rendered with askama, usable
 //! without JavaScript, in Simplified Chinese and English.
 
+pub mod describe;
 pub mod i18n;
 pub mod page;
 pub mod session;
@@ -9,7 +10,8 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use domain::{CouponKind, CouponStatus};
+use domain::roles::Permission;
+use domain::{CouponKind, CouponStatus, LifecycleAction, Scope};
 use serde::Deserialize;
 use store::coupons::CouponFilter;
 
@@ -30,7 +32,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(logout)
         .service(set_locale)
         .service(switch_shop)
-        .service(coupons);
+        .service(coupons)
+        .service(coupon_detail)
+        .service(coupon_action);
 }
 
 #[get("/static/admin.css")]
@@ -230,6 +234,7 @@ struct CouponQuery {
 }
 
 struct CouponRow {
+    id: i64,
     name: String,
     kind: String,
     benefit: String,
@@ -244,6 +249,8 @@ struct CouponRow {
 struct CouponsPage {
     t: T,
     nav: Option<Nav>,
+    slug: String,
+    can_edit: bool,
     kinds: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
     q: String,
@@ -286,6 +293,7 @@ async fn coupons(
     let rows = records
         .iter()
         .map(|record| CouponRow {
+            id: record.id,
             name: record.coupon.name().to_owned(),
             kind: t.kind_and_scope(record.coupon.kind(), !record.coupon.scope().is_shop()),
             benefit: match t.lang {
@@ -324,6 +332,8 @@ async fn coupons(
     let page = CouponsPage {
         t,
         nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        slug: shop.slug.clone(),
+        can_edit: role.can(Permission::EditShopData),
         kinds: CouponKind::ALL
             .iter()
             .map(|k| (k.as_str(), t.kind(*k), Some(*k) == kind))
@@ -355,4 +365,186 @@ fn urlencode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[derive(Template)]
+#[template(path = "coupon.html")]
+struct CouponPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    id: i64,
+    name: String,
+    status: &'static str,
+    status_class: &'static str,
+    summary: String,
+    can_edit: bool,
+    csrf: String,
+    actions: Vec<(&'static str, &'static str)>,
+    facts: Vec<(&'static str, String)>,
+    claimed: u64,
+    used: u64,
+    expired: u64,
+    unused: u64,
+}
+
+#[get("/shops/{slug}/coupons/{id}")]
+async fn coupon_detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let (unused, used, expired) = store::coupons::claim_states(&state.db, record.id).await?;
+    let coupon = &record.coupon;
+    let tz = shop.time_zone;
+    let local = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let any = t.t("coupon.everywhere");
+    let facts = vec![
+        (
+            "coupon.kind",
+            t.kind_and_scope(coupon.kind(), !coupon.scope().is_shop()),
+        ),
+        (
+            "coupon.benefit",
+            match t.lang {
+                Lang::Zh => coupon.benefit().describe_zh(),
+                Lang::En => coupon.benefit().describe_en(),
+            },
+        ),
+        (
+            "coupon.scope",
+            match coupon.scope() {
+                Scope::Shop => t.t("coupon.scope_shop").to_owned(),
+                Scope::Items { skus } => skus
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        ),
+        ("coupon.validity", describe::validity(coupon, t, tz)),
+        (
+            "coupon.claim_window",
+            format!(
+                "{} – {}",
+                local(coupon.claim_from()),
+                local(coupon.claim_until())
+            ),
+        ),
+        ("coupon.audience", t.audience(coupon.audience())),
+        (
+            "coupon.channels",
+            if coupon.channels().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .channels()
+                    .iter()
+                    .map(|c| t.channel(*c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        (
+            "coupon.regions",
+            if coupon.regions().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .regions()
+                    .iter()
+                    .map(|r| format!("{} {}", r, r.name_zh()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+    ];
+    let mut actions: Vec<(&'static str, &'static str)> = record
+        .status
+        .actions()
+        .into_iter()
+        .map(|a| (a.as_str(), t.action(a)))
+        .collect();
+    actions.push(("clone", t.t("action.clone")));
+    let page = CouponPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        slug: shop.slug.clone(),
+        id: record.id,
+        name: coupon.name().to_owned(),
+        status: t.status(record.status),
+        status_class: record.status.as_str(),
+        summary: describe::summary(coupon, t, tz),
+        can_edit: role.can(Permission::EditShopData),
+        csrf: staff.csrf.clone(),
+        actions,
+        facts: facts
+            .into_iter()
+            .map(|(key, value)| (t.t(key), value))
+            .collect(),
+        claimed: record.claimed,
+        used,
+        expired,
+        unused,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Activate, pause, resume, end or clone; only for roles that edit shop data.
+#[post("/shops/{slug}/coupons/{id}/{action}")]
+async fn coupon_action(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id, action) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    staff.check_csrf(&form.csrf)?;
+    staff.require(role, Permission::EditShopData)?;
+    let now = state.now();
+    if action == "clone" {
+        let record = store::coupons::get_coupon(&state.db, shop.id, id)
+            .await
+            .map_err(|_| staff.fail(Failure::NotFound))?;
+        let mut draft = record.coupon.to_draft();
+        let suffix = staff.t.t("clone.suffix");
+        let keep = domain::coupon::MAX_NAME_CHARS - suffix.chars().count();
+        draft.name = format!(
+            "{}{suffix}",
+            draft.name.chars().take(keep).collect::<String>()
+        );
+        if let Some(domain::PrivateCodes::Shared { .. }) = draft.private {
+            // A code opens one coupon: the copy gets one-time codes until staff choose.
+            draft.private = Some(domain::PrivateCodes::Unique { unique_codes: 1 });
+        }
+        let copy = draft
+            .validate()
+            .map_err(|_| staff.fail(Failure::Internal))?;
+        let created =
+            store::coupons::create_coupon(&state.db, shop.id, &copy, CouponStatus::Draft, now)
+                .await?;
+        return Ok(redirect(&format!(
+            "/shops/{}/coupons/{}",
+            shop.slug, created.id
+        )));
+    }
+    let action = LifecycleAction::parse(&action).ok_or(staff.fail(Failure::NotFound))?;
+    match store::coupons::apply_action(&state.db, shop.id, id, action, now).await {
+        // A stale page asked for a step that no longer applies: show the coupon as it is.
+        Ok(_) | Err(store::StoreError::Conflict(_)) => {
+            Ok(redirect(&format!("/shops/{}/coupons/{id}", shop.slug)))
+        }
+        Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
+        Err(other) => Err(other.into()),
+    }
 }

@@ -1,0 +1,130 @@
+//! A coupon in words, as staff would say it: "满99减10，共1000张，每人限领1张，领取后7天有效".
+
+use chrono_tz::Tz;
+use domain::{Coupon, KindRules, PrivateCodes, Validity};
+
+use super::i18n::{Lang, T};
+
+fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// When a claim can be used.
+pub fn validity(coupon: &Coupon, t: T, tz: Tz) -> String {
+    match (coupon.validity(), t.lang) {
+        (Validity::Relative { days }, Lang::Zh) => format!("领取后{days}天有效"),
+        (Validity::Fixed { from, until }, Lang::Zh) => {
+            format!("{}至{}可用", local(from, tz), local(until, tz))
+        }
+        (Validity::Relative { days }, Lang::En) => format!("valid {days} days after claiming"),
+        (Validity::Fixed { from, until }, Lang::En) => {
+            format!("valid {} to {}", local(from, tz), local(until, tz))
+        }
+    }
+}
+
+/// One line that states the whole coupon.
+pub fn summary(coupon: &Coupon, t: T, tz: Tz) -> String {
+    let limits = coupon.limits();
+    let mut parts = Vec::new();
+    match t.lang {
+        Lang::Zh => {
+            parts.push(coupon.benefit().describe_zh());
+            parts.push(match limits.quantity {
+                Some(q) => format!("共{q}张"),
+                None => "数量不限".into(),
+            });
+            if let Some(n) = limits.per_customer {
+                parts.push(format!("每人限领{n}张"));
+            }
+            if let Some(n) = limits.per_customer_daily {
+                parts.push(format!("每人每天限领{n}张"));
+            }
+            parts.push(validity(coupon, t, tz));
+            match coupon.rules() {
+                KindRules::Follower(r) if r.auto_grant => parts.push("关注店铺自动发放".into()),
+                KindRules::Repurchase(r) => parts.push(format!(
+                    "{}后{}天发放",
+                    if r.trigger == domain::RepurchaseTrigger::Delivered {
+                        "确认收货"
+                    } else {
+                        "发货"
+                    },
+                    r.days_after
+                )),
+                KindRules::Private(PrivateCodes::Shared { code }) => {
+                    parts.push(format!("口令 {code}"))
+                }
+                KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
+                    parts.push(format!("{unique_codes}个一次性券码"))
+                }
+                _ => {}
+            }
+            parts.join("，")
+        }
+        Lang::En => {
+            parts.push(coupon.benefit().describe_en());
+            parts.push(match limits.quantity {
+                Some(q) => format!("{q} in all"),
+                None => "unlimited".into(),
+            });
+            if let Some(n) = limits.per_customer {
+                parts.push(format!("{n} per customer"));
+            }
+            if let Some(n) = limits.per_customer_daily {
+                parts.push(format!("{n} per customer a day"));
+            }
+            parts.push(validity(coupon, t, tz));
+            match coupon.rules() {
+                KindRules::Follower(r) if r.auto_grant => parts.push("granted on follow".into()),
+                KindRules::Repurchase(r) => parts.push(format!(
+                    "granted {} days after {}",
+                    r.days_after,
+                    if r.trigger == domain::RepurchaseTrigger::Delivered {
+                        "delivery"
+                    } else {
+                        "shipping"
+                    }
+                )),
+                KindRules::Private(PrivateCodes::Shared { code }) => {
+                    parts.push(format!("code {code}"))
+                }
+                KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
+                    parts.push(format!("{unique_codes} one-time codes"))
+                }
+                _ => {}
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::CouponDraft;
+    use serde_json::json;
+
+    #[test]
+    fn the_spec_example_reads_as_staff_say_it() {
+        let coupon: Coupon = serde_json::from_value::<CouponDraft>(json!({
+            "name": "满99减10", "kind": "shop", "scope": {"type": "shop"},
+            "benefit": {"type": "amount_off", "threshold": "99.00", "amount": "10.00"},
+            "validity": {"type": "relative", "days": 7},
+            "claim_from": "2026-11-01T00:00:00+08:00", "claim_until": "2026-11-30T23:59:59+08:00",
+            "quantity": 1000, "per_customer_limit": 1
+        }))
+        .unwrap()
+        .validate()
+        .unwrap();
+        let tz = chrono_tz::Asia::Shanghai;
+        assert_eq!(
+            summary(&coupon, T::new(Lang::Zh), tz),
+            "满99减10，共1000张，每人限领1张，领取后7天有效"
+        );
+        assert_eq!(
+            summary(&coupon, T::new(Lang::En), tz),
+            "¥10.00 off orders of ¥99.00, 1000 in all, 1 per customer, valid 7 days after claiming"
+        );
+    }
+}
