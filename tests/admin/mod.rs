@@ -429,3 +429,169 @@ async fn operators_act_on_coupons_viewers_only_look() {
         );
     }
 }
+
+fn coupon_form<'a>(csrf: &'a str, amount: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("_csrf", csrf),
+        ("name", "双12满99减10"),
+        ("kind", "shop"),
+        ("benefit.type", "amount_off"),
+        ("benefit.threshold", "99.00"),
+        ("benefit.amount", amount),
+        ("scope.type", "shop"),
+        ("validity.type", "relative"),
+        ("validity.days", "7"),
+        ("claim_from", "2026-11-23T00:00"),
+        ("claim_until", "2026-12-23T00:00"),
+        ("quantity", "1000"),
+        ("per_customer_limit", "1"),
+        ("per_customer_daily_limit", ""),
+        ("audience", "all"),
+        ("channels", "live_room"),
+        ("channels", "short_video"),
+        ("status", "active"),
+    ]
+}
+
+#[tokio::test]
+async fn the_coupon_form_creates_or_shows_errors_next_to_fields() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let (_, viewer) =
+            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let new = operator.get(&app, "/shops/demo/coupons/new").await;
+        assert_eq!(new.status, 200, "{}", database.backend);
+        assert!(
+            new.body.contains("name=\"benefit.amount\" value=\"10.00\""),
+            "a sensible start"
+        );
+        let csrf = new.csrf();
+
+        // 满99减100: refused next to the amount, what was typed kept, nothing written.
+        let refused = operator
+            .post(&app, "/shops/demo/coupons", &coupon_form(&csrf, "100.00"))
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("id=\"amount-error\""),
+            "{}",
+            refused.body
+        );
+        assert!(refused.body.contains("减的金额必须小于门槛"));
+        assert!(
+            refused.body.contains("value=\"双12满99减10\"")
+                && refused.body.contains("value=\"100.00\"")
+        );
+        assert!(
+            refused.body.contains("value=\"live_room\" checked"),
+            "checkboxes kept"
+        );
+        let none = store::coupons::list_coupons(
+            db,
+            shop.id,
+            &store::coupons::CouponFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(none.is_empty(), "nothing written");
+
+        let created = operator
+            .post(&app, "/shops/demo/coupons", &coupon_form(&csrf, "10.00"))
+            .await;
+        assert_eq!(created.status, 303);
+        let detail = operator
+            .get(&app, created.location.as_deref().unwrap())
+            .await;
+        assert!(
+            detail
+                .body
+                .contains("满99减10，共1000张，每人限领1张，领取后7天有效"),
+            "{}",
+            detail.body
+        );
+        assert!(detail.body.contains("直播间, 短视频"));
+        assert!(detail.body.contains("进行中"));
+
+        // Without the token, or as a viewer: refused, nothing written.
+        let no_token = operator
+            .post(&app, "/shops/demo/coupons", &coupon_form("forged", "10.00"))
+            .await;
+        assert_eq!(no_token.status, 403);
+        let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
+        assert_eq!(
+            reader.get(&app, "/shops/demo/coupons/new").await.status,
+            403
+        );
+        let list = reader.get(&app, "/shops/demo/coupons").await;
+        let csrf = list.csrf();
+        assert_eq!(
+            reader
+                .post(&app, "/shops/demo/coupons", &coupon_form(&csrf, "10.00"))
+                .await
+                .status,
+            403
+        );
+        let all = store::coupons::list_coupons(
+            db,
+            shop.id,
+            &store::coupons::CouponFilter {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(all.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_code_taken_by_another_coupon_is_refused_with_the_coupon_in_words() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        fixtures::coupon(
+            db,
+            &shop,
+            json!({"kind": "private", "private": {"code": "VIP2026"}}),
+        )
+        .await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let csrf = operator.get(&app, "/shops/demo/coupons/new").await.csrf();
+        let mut form = coupon_form(&csrf, "10.00");
+        form.retain(|(k, _)| *k != "kind");
+        form.extend([
+            ("kind", "private"),
+            ("private.mode", "code"),
+            ("private.code", "vip2026"),
+        ]);
+        let refused = operator.post(&app, "/shops/demo/coupons", &form).await;
+        assert_eq!(refused.status, 422, "{}", database.backend);
+        assert!(
+            refused.body.contains("本店已有优惠券使用这个口令"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("口令 VIP2026"),
+            "the summary states the coupon"
+        );
+    }
+}

@@ -150,6 +150,64 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("channel.private_message", "私信", "Private message"),
     ("channel.coupon_center", "领券中心", "Coupon center"),
     ("clone.suffix", "（副本）", " (copy)"),
+    ("form.title", "新建优惠券", "New coupon"),
+    (
+        "form.has_errors",
+        "有几处需要修改，见下方标红的说明。",
+        "Some fields need a change: see the notes in red below.",
+    ),
+    ("form.basics", "基本信息", "Basics"),
+    ("form.amount_off", "满减 / 立减", "Amount off"),
+    ("form.percent_off", "折扣", "Percent off"),
+    ("form.tiered", "多件多折", "Tiered"),
+    (
+        "form.threshold",
+        "满（门槛，0 为无门槛）",
+        "Minimum (0 = none)",
+    ),
+    ("form.amount", "减", "Amount off"),
+    (
+        "form.percent",
+        "实付比例（85 = 8.5折）",
+        "Pay (85 = 15% off)",
+    ),
+    ("form.min_quantity", "最少件数", "Minimum units"),
+    ("form.max_discount", "最多减", "Discount cap"),
+    ("form.tiers", "阶梯（件数:比例）", "Tiers (units:percent)"),
+    ("form.time", "时间", "Time"),
+    ("form.claim_from", "开始领取", "Claimable from"),
+    ("form.claim_until", "结束领取", "Claimable until"),
+    ("form.relative", "领取后", "Valid for"),
+    ("form.days", "天内有效", "days after claiming"),
+    ("form.fixed", "固定时间可用", "Valid between"),
+    ("form.limits", "数量与限领", "Quantity and limits"),
+    ("form.quantity", "发放总量", "Total quantity"),
+    ("form.per_customer", "每人限领", "Per customer"),
+    ("form.per_day", "每人每日限领", "Per customer a day"),
+    (
+        "form.empty_unlimited",
+        "留空表示不限。",
+        "Leave empty for no limit.",
+    ),
+    ("form.who", "人群、渠道与地区", "Who, where"),
+    (
+        "form.auto_grant",
+        "关注店铺时自动发放（每人仅一次）",
+        "Grant on follow (once per customer)",
+    ),
+    ("form.trigger", "发放时机", "Start the clock at"),
+    ("form.delivered", "确认收货", "Delivery"),
+    ("form.shipped", "发货", "Shipping"),
+    ("form.days_after", "之后天数", "Days after"),
+    (
+        "form.only_purchased",
+        "只发给买过适用商品的订单",
+        "Only to orders that bought the selected products",
+    ),
+    ("form.shared_code", "共享口令", "One shared code"),
+    ("form.unique_codes", "一次性券码数量", "One-time codes"),
+    ("form.save_active", "保存并生效", "Save and activate"),
+    ("form.save_draft", "存为草稿", "Save as draft"),
     ("filter.all", "全部", "All"),
     ("filter.apply", "筛选", "Filter"),
     ("pager.next", "下一页", "Next page"),
@@ -236,6 +294,63 @@ impl T {
 
     pub fn action(&self, action: domain::LifecycleAction) -> &'static str {
         self.known(&format!("action.{}", action.as_str()))
+    }
+
+    /// A validation reason in the staff member's language (the rules speak English).
+    pub fn reason(&self, reason: &str) -> String {
+        if self.lang == Lang::En {
+            return reason.to_owned();
+        }
+        const REASONS: &[(&str, &str)] = &[
+            ("must be more than 0", "必须大于 0"),
+            ("must not be empty", "不能为空"),
+            ("must be a date and time", "请填写日期和时间"),
+            ("must be a whole number", "请填写整数"),
+            (
+                "must be a whole number, or empty for unlimited",
+                "请填写整数，留空表示不限",
+            ),
+            ("must be after claim_from", "必须晚于开始领取时间"),
+            (
+                "must be after the start of validity",
+                "必须晚于开始可用时间",
+            ),
+            ("must be at least 1 day", "至少 1 天"),
+            (
+                "must be at least 1, or empty for unlimited",
+                "至少为 1，留空表示不限",
+            ),
+            ("must not exceed the per-customer limit", "不能超过每人限领"),
+            (
+                "an item coupon needs at least one product",
+                "商品券至少要选一个商品",
+            ),
+            (
+                "must be a decimal amount such as \"99.00\"",
+                "请填写金额，如 99.00",
+            ),
+            ("must not be negative", "不能为负数"),
+            ("must have at most two decimals (fen)", "最多两位小数（分）"),
+            (
+                "must be greater than 0 and less than 100",
+                "必须在 0 到 100 之间",
+            ),
+            (
+                "must not be after validity ends (the claim could never be used)",
+                "不能晚于可用结束时间（领了也用不了）",
+            ),
+            (
+                "another coupon of this shop already uses this code",
+                "本店已有优惠券使用这个口令",
+            ),
+        ];
+        if let Some((_, zh)) = REASONS.iter().find(|(en, _)| *en == reason) {
+            return (*zh).to_owned();
+        }
+        if reason.starts_with("must be less than the threshold") {
+            return "减的金额必须小于门槛（满X减Y 要求 Y < X；无门槛请把门槛填 0）".into();
+        }
+        reason.to_owned()
     }
 
     pub fn money(&self, money: domain::Money) -> String {

@@ -2,6 +2,7 @@
 //! without JavaScript, in Simplified Chinese and English.
 
 pub mod describe;
+pub mod form;
 pub mod i18n;
 pub mod page;
 pub mod session;
@@ -33,6 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(set_locale)
         .service(switch_shop)
         .service(coupons)
+        .service(new_coupon)
+        .service(create_coupon)
         .service(coupon_detail)
         .service(coupon_action);
 }
@@ -547,4 +550,194 @@ async fn coupon_action(
         Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
         Err(other) => Err(other.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "coupon_form.html")]
+struct CouponFormPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    csrf: String,
+    form: form::FormValues,
+    errors: form::FieldErrors,
+    summary: Option<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    audiences: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str, bool)>,
+    products: Vec<(String, String, bool)>,
+}
+
+impl CouponFormPage {
+    fn v(&self, name: &str) -> &str {
+        self.form.get(name)
+    }
+
+    fn e(&self, name: &str) -> Option<String> {
+        self.errors.get(name).map(|reason| self.t.reason(reason))
+    }
+}
+
+async fn coupon_form_page(
+    state: &AppState,
+    staff: &SignedIn,
+    shop: &store::shops::ShopRecord,
+    role: domain::roles::Role,
+    form: form::FormValues,
+    errors: form::FieldErrors,
+    summary: Option<String>,
+) -> Result<CouponFormPage, AdminError> {
+    let t = staff.t;
+    let products = store::products::list_products(&state.db, shop.id, None, 500).await?;
+    let chosen = form
+        .all("scope.skus")
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let channels_chosen = form
+        .all("channels")
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let path = format!("/shops/{}/coupons/new", shop.slug);
+    Ok(CouponFormPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", &path)),
+        slug: shop.slug.clone(),
+        csrf: staff.csrf.clone(),
+        summary,
+        kinds: CouponKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.kind(*k)))
+            .collect(),
+        audiences: [
+            "all",
+            "new_customers",
+            "returning_customers",
+            "followers",
+            "tag",
+        ]
+        .into_iter()
+        .map(|a| {
+            (
+                a,
+                t.t(match a {
+                    "all" => "audience.all",
+                    "new_customers" => "audience.new_customers",
+                    "returning_customers" => "audience.returning_customers",
+                    "followers" => "audience.followers",
+                    _ => "audience.tag",
+                }),
+            )
+        })
+        .collect(),
+        channels: domain::Channel::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str(),
+                    t.channel(*c),
+                    channels_chosen.iter().any(|x| x == c.as_str()),
+                )
+            })
+            .collect(),
+        products: products
+            .iter()
+            .map(|p| {
+                let sku = p.sku.to_string();
+                let checked = chosen.contains(&sku);
+                (
+                    sku.clone(),
+                    format!("{} {} ({})", sku, p.name, t.money(p.price)),
+                    checked,
+                )
+            })
+            .collect(),
+        form,
+        errors,
+    })
+}
+
+#[get("/shops/{slug}/coupons/new")]
+async fn new_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    staff.require(role, Permission::EditShopData)?;
+    // A sensible start: 满99减10, 1000 in all, one each, claimable for 30 days, valid 7 days.
+    let now = state.now();
+    let start = now - chrono::Duration::minutes(i64::from(chrono::Timelike::minute(&now)));
+    let mut values = form::FormValues::default();
+    for (name, value) in [
+        ("kind", "shop".to_owned()),
+        ("benefit.type", "amount_off".to_owned()),
+        ("benefit.threshold", "99.00".to_owned()),
+        ("benefit.amount", "10.00".to_owned()),
+        ("benefit.min_quantity", "1".to_owned()),
+        ("scope.type", "shop".to_owned()),
+        ("validity.type", "relative".to_owned()),
+        ("validity.days", "7".to_owned()),
+        ("claim_from", form::local_input(start, shop.time_zone)),
+        (
+            "claim_until",
+            form::local_input(start + chrono::Duration::days(30), shop.time_zone),
+        ),
+        ("quantity", "1000".to_owned()),
+        ("per_customer_limit", "1".to_owned()),
+        ("audience", "all".to_owned()),
+        ("repurchase.days_after", "7".to_owned()),
+        ("follower.auto_grant", "on".to_owned()),
+    ] {
+        values.set(name, value);
+    }
+    let page =
+        coupon_form_page(&state, &staff, shop, role, values, Default::default(), None).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[post("/shops/{slug}/coupons")]
+async fn create_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let values = form::FormValues::new(body.into_inner());
+    staff.check_csrf(values.get("_csrf"))?;
+    staff.require(role, Permission::EditShopData)?;
+    let status = if values.get("status") == "draft" {
+        CouponStatus::Draft
+    } else {
+        CouponStatus::Active
+    };
+    let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
+        Ok(coupon) => {
+            match store::coupons::create_coupon(&state.db, shop.id, &coupon, status, state.now())
+                .await
+            {
+                Ok(created) => {
+                    return Ok(redirect(&format!(
+                        "/shops/{}/coupons/{}",
+                        shop.slug, created.id
+                    )));
+                }
+                // The design is sound but the shop refuses it (a code already in use).
+                Err(store::StoreError::Invalid(found)) => (
+                    found
+                        .iter()
+                        .map(|e| (e.field.clone(), e.reason.clone()))
+                        .collect(),
+                    Some(describe::summary(&coupon, staff.t, shop.time_zone)),
+                ),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(errors) => (errors, None),
+    };
+    // Nothing was written: the form again, with what was typed and the reasons.
+    let page = coupon_form_page(&state, &staff, shop, role, values, errors, summary).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }

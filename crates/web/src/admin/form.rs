@@ -1,0 +1,419 @@
+//! The coupon form: its field names are the validation paths of SPEC §7's body
+//! (`benefit.amount`, `validity.days`, `scope.skus` …), so every error — from
+//! reading a field or from the domain's rules — lands next to its field.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use domain::benefit::{BenefitSpec, Tier};
+use domain::error::Collector;
+use domain::{
+    Audience, Channel, CouponDraft, CouponKind, FollowerRules, Money, Percent, PrivateCode,
+    PrivateCodes, Region, RepurchaseRules, Scope, Sku, Validity,
+};
+
+/// What the browser sent, as name → values (checkboxes repeat a name).
+#[derive(Debug, Clone, Default)]
+pub struct FormValues(Vec<(String, String)>);
+
+impl FormValues {
+    pub fn new(pairs: Vec<(String, String)>) -> FormValues {
+        FormValues(pairs)
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    pub fn has(&self, name: &str, value: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == name && v == value)
+    }
+
+    pub fn set(&mut self, name: &str, value: String) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_owned(), value));
+    }
+}
+
+/// Field name → the reason it is wrong.
+pub type FieldErrors = HashMap<String, String>;
+
+/// `datetime-local` in the shop's zone ("2026-11-23T16:00").
+pub fn local_input(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, &'static str> {
+    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .map(|local| domain::calendar::local_to_utc(local, tz))
+        .map_err(|_| "must be a date and time")
+}
+
+fn optional_count(text: &str) -> Result<Option<u32>, &'static str> {
+    if text.is_empty() {
+        Ok(None)
+    } else {
+        text.parse()
+            .map(Some)
+            .map_err(|_| "must be a whole number, or empty for unlimited")
+    }
+}
+
+fn count(text: &str) -> Result<u32, &'static str> {
+    text.parse().map_err(|_| "must be a whole number")
+}
+
+/// Reads the form into a coupon draft and checks it; errors by field name.
+pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErrors> {
+    let mut errors = Collector::new();
+    let kind = errors.check("kind", form.get("kind").parse::<CouponKind>());
+    let money =
+        |errors: &mut Collector, name: &str| errors.check(name, Money::parse(form.get(name)));
+
+    let benefit = match form.get("benefit.type") {
+        "percent_off" => {
+            let percent = errors.check(
+                "benefit.percent",
+                Percent::parse(form.get("benefit.percent")),
+            );
+            let min_quantity = errors.check(
+                "benefit.min_quantity",
+                count(form.get("benefit.min_quantity")),
+            );
+            let max_discount = match form.get("benefit.max_discount") {
+                "" => Some(None),
+                text => errors
+                    .check("benefit.max_discount", Money::parse(text))
+                    .map(Some),
+            };
+            match (percent, min_quantity, max_discount) {
+                (Some(percent), Some(min_quantity), Some(max_discount)) => {
+                    Some(BenefitSpec::PercentOff {
+                        percent,
+                        min_quantity,
+                        max_discount,
+                    })
+                }
+                _ => None,
+            }
+        }
+        "tiered_percent" => {
+            // "2:90, 3:80" — units and percent paid.
+            let mut tiers = Vec::new();
+            let mut ok = true;
+            for part in form
+                .get("benefit.tiers")
+                .split([',', '，'])
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
+                let parsed = part.split_once([':', '：']).and_then(|(q, p)| {
+                    Some(Tier {
+                        min_quantity: q.trim().parse().ok()?,
+                        percent: Percent::parse(p.trim()).ok()?,
+                    })
+                });
+                match parsed {
+                    Some(tier) => tiers.push(tier),
+                    None => ok = false,
+                }
+            }
+            if !ok {
+                errors.push(
+                    "benefit.tiers",
+                    "write tiers as units:percent, e.g. 2:90, 3:80",
+                );
+                None
+            } else {
+                Some(BenefitSpec::TieredPercent { tiers })
+            }
+        }
+        _ => {
+            let threshold = match form.get("benefit.threshold") {
+                "" => Some(Money::ZERO),
+                _ => money(&mut errors, "benefit.threshold"),
+            };
+            let amount = money(&mut errors, "benefit.amount");
+            match (threshold, amount) {
+                (Some(threshold), Some(amount)) => {
+                    Some(BenefitSpec::AmountOff { threshold, amount })
+                }
+                _ => None,
+            }
+        }
+    };
+
+    let scope = if form.get("scope.type") == "items" {
+        let skus: Vec<Sku> = form
+            .all("scope.skus")
+            .iter()
+            .filter_map(|s| Sku::parse(s).ok())
+            .collect();
+        Scope::Items { skus }
+    } else {
+        Scope::Shop
+    };
+
+    let validity = if form.get("validity.type") == "fixed" {
+        let from = errors.check("validity.from", parse_local(form.get("validity.from"), tz));
+        let until = errors.check(
+            "validity.until",
+            parse_local(form.get("validity.until"), tz),
+        );
+        from.zip(until)
+            .map(|(from, until)| Validity::Fixed { from, until })
+    } else {
+        errors
+            .check("validity.days", count(form.get("validity.days")))
+            .map(|days| Validity::Relative { days })
+    };
+    let claim_from = errors.check("claim_from", parse_local(form.get("claim_from"), tz));
+    let claim_until = errors.check("claim_until", parse_local(form.get("claim_until"), tz));
+    let quantity = errors.check("quantity", optional_count(form.get("quantity")));
+    let per_customer = errors.check(
+        "per_customer_limit",
+        optional_count(form.get("per_customer_limit")),
+    );
+    let per_day = errors.check(
+        "per_customer_daily_limit",
+        optional_count(form.get("per_customer_daily_limit")),
+    );
+
+    let audience = match form.get("audience") {
+        "tag" => errors.check(
+            "audience.tag",
+            format!("tag:{}", form.get("audience.tag")).parse::<Audience>(),
+        ),
+        other => errors.check("audience", other.parse::<Audience>()),
+    };
+    let channels: Vec<Channel> = form
+        .all("channels")
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect();
+    let mut regions = Vec::new();
+    for code in form
+        .get("regions")
+        .split([',', '，', ' '])
+        .filter(|c| !c.is_empty())
+    {
+        match code.parse::<Region>() {
+            Ok(region) => regions.push(region),
+            Err(e) => errors.push("regions", format!("{code}: {e}")),
+        }
+    }
+
+    let (mut follower, mut repurchase, mut private) = (None, None, None);
+    match kind {
+        Some(CouponKind::Follower) => {
+            follower = Some(FollowerRules {
+                auto_grant: form.has("follower.auto_grant", "on"),
+            });
+        }
+        Some(CouponKind::Repurchase) => {
+            let trigger =
+                errors.check("repurchase.trigger", form.get("repurchase.trigger").parse());
+            let days = errors.check(
+                "repurchase.days_after",
+                count(form.get("repurchase.days_after")),
+            );
+            if let (Some(trigger), Some(days_after)) = (trigger, days) {
+                repurchase = Some(RepurchaseRules {
+                    trigger,
+                    days_after,
+                    only_purchased_items: form.has("repurchase.only_purchased_items", "on"),
+                });
+            }
+        }
+        Some(CouponKind::Private) => {
+            private = if form.get("private.mode") == "unique" {
+                errors
+                    .check(
+                        "private.unique_codes",
+                        count(form.get("private.unique_codes")),
+                    )
+                    .map(|unique_codes| PrivateCodes::Unique { unique_codes })
+            } else {
+                errors
+                    .check("private.code", PrivateCode::parse(form.get("private.code")))
+                    .map(|code| PrivateCodes::Shared { code })
+            };
+        }
+        _ => {}
+    }
+
+    let read = (|| {
+        Some(CouponDraft {
+            name: form.get("name").to_owned(),
+            kind: kind?,
+            scope,
+            benefit: benefit?,
+            validity: validity?,
+            claim_from: claim_from?,
+            claim_until: claim_until?,
+            quantity: quantity?,
+            per_customer_limit: per_customer?,
+            per_customer_daily_limit: per_day?,
+            audience: audience?,
+            channels,
+            regions,
+            follower,
+            repurchase,
+            private,
+        })
+    })();
+    let collected: FieldErrors = match errors.finish(|| ()) {
+        Ok(()) => FieldErrors::new(),
+        Err(found) => found
+            .iter()
+            .map(|e| (e.field.clone(), e.reason.clone()))
+            .collect(),
+    };
+    match read {
+        Some(draft) if collected.is_empty() => draft.validate().map_err(|found| {
+            found
+                .iter()
+                .map(|e| (field_of(&e.field), e.reason.clone()))
+                .collect()
+        }),
+        _ => Err(collected),
+    }
+}
+
+/// The form field a domain error belongs to (`benefit.tiers[1].percent` → `benefit.tiers`).
+fn field_of(path: &str) -> String {
+    match path.find('[') {
+        Some(at) => path[..at].to_owned(),
+        None => match path {
+            "follower" => "follower.auto_grant".into(),
+            "repurchase" => "repurchase.days_after".into(),
+            "private" => "private.code".into(),
+            other => other.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormValues {
+        let mut values = vec![
+            ("name", "满99减10"),
+            ("kind", "shop"),
+            ("benefit.type", "amount_off"),
+            ("benefit.threshold", "99"),
+            ("benefit.amount", "10"),
+            ("scope.type", "shop"),
+            ("validity.type", "relative"),
+            ("validity.days", "7"),
+            ("claim_from", "2026-11-23T00:00"),
+            ("claim_until", "2026-12-23T00:00"),
+            ("quantity", "1000"),
+            ("per_customer_limit", "1"),
+            ("per_customer_daily_limit", ""),
+            ("audience", "all"),
+        ];
+        for (k, v) in pairs {
+            values.retain(|(name, _)| name != k);
+            values.push((k, v));
+        }
+        FormValues::new(
+            values
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+
+    const TZ: Tz = chrono_tz::Asia::Shanghai;
+
+    #[test]
+    fn a_plain_form_is_the_spec_coupon() {
+        let coupon = read_coupon(&form(&[]), TZ).unwrap();
+        assert_eq!(coupon.benefit().describe_zh(), "满99减10");
+        assert_eq!(
+            coupon.claim_from(),
+            "2026-11-22T16:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+            "local midnight"
+        );
+        assert_eq!(coupon.limits().per_customer_daily, None);
+    }
+
+    #[test]
+    fn errors_land_on_their_fields() {
+        let errors = read_coupon(&form(&[("benefit.amount", "100")]), TZ).unwrap_err();
+        assert!(errors.contains_key("benefit.amount"), "{errors:?}");
+        let errors = read_coupon(
+            &form(&[
+                ("benefit.amount", "1.001"),
+                ("quantity", "lots"),
+                ("claim_until", "soon"),
+            ]),
+            TZ,
+        )
+        .unwrap_err();
+        let mut fields: Vec<_> = errors.keys().cloned().collect();
+        fields.sort();
+        assert_eq!(fields, ["benefit.amount", "claim_until", "quantity"]);
+        let errors = read_coupon(
+            &form(&[
+                ("benefit.type", "tiered_percent"),
+                ("benefit.tiers", "2:80, 3:90"),
+            ]),
+            TZ,
+        )
+        .unwrap_err();
+        assert!(errors.contains_key("benefit.tiers"), "{errors:?}");
+        let errors = read_coupon(&form(&[("scope.type", "items")]), TZ).unwrap_err();
+        assert!(errors.contains_key("scope.skus"));
+    }
+
+    #[test]
+    fn kind_blocks_come_from_their_fields() {
+        let coupon = read_coupon(
+            &form(&[
+                ("kind", "private"),
+                ("private.mode", "code"),
+                ("private.code", "vip2026"),
+            ]),
+            TZ,
+        )
+        .unwrap();
+        assert_eq!(
+            coupon.rules(),
+            &domain::KindRules::Private(PrivateCodes::Shared {
+                code: PrivateCode::parse("VIP2026").unwrap()
+            })
+        );
+        let coupon = read_coupon(
+            &form(&[
+                ("kind", "follower"),
+                ("audience", "followers"),
+                ("follower.auto_grant", "on"),
+            ]),
+            TZ,
+        )
+        .unwrap();
+        assert_eq!(
+            coupon.rules(),
+            &domain::KindRules::Follower(FollowerRules { auto_grant: true })
+        );
+        let errors = read_coupon(&form(&[("kind", "new_customer")]), TZ).unwrap_err();
+        assert!(errors.contains_key("audience"));
+    }
+}
