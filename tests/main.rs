@@ -7,6 +7,7 @@ mod support;
 mod admin;
 mod api;
 mod bench;
+mod browser;
 mod health;
 mod jobs;
 mod store;

@@ -1,0 +1,344 @@
+//! The admin UI in a real browser: headless Chromium driven over WebDriver
+//! (chromedriver) against the real server on loopback. Screenshots go to
+//! `test-artifacts/`.
+//!
+//! `.ci/run` installs Chromium and sets `MERCHANT_OPS_BROWSER_TESTS=required`, so
+//! CI always runs this; elsewhere it is skipped, saying so, when no browser is
+//! installed.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use domain::roles::Role;
+use serde_json::{Value, json};
+
+use crate::support::{databases, fixtures, now};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// W3C's key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn browser_available() -> bool {
+    let present =
+        std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists();
+    if !present {
+        assert!(
+            std::env::var("MERCHANT_OPS_BROWSER_TESTS").as_deref() != Ok("required"),
+            "browser tests are required here but chromium or chromedriver is missing"
+        );
+        eprintln!("skipped: install chromium and chromium-driver to run the browser test");
+    }
+    present
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        for _ in 0..100 {
+            if driver
+                .http
+                .get(format!("{}/status", driver.url))
+                .send()
+                .await
+                .is_ok()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not answer");
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn session(&self) -> Session<'_> {
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=1280,1000", "--lang=zh-CN"
+            ]}
+        }}});
+        let value = self
+            .call(reqwest::Method::POST, "/session", Some(capabilities))
+            .await;
+        Session {
+            driver: self,
+            id: value["sessionId"]
+                .as_str()
+                .expect("a browser session")
+                .to_owned(),
+        }
+    }
+}
+
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.driver
+            .call(method, &format!("/session/{}{path}", self.id), body)
+            .await
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn find(&self, css: &str) -> Option<String> {
+        let value = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        value[ELEMENT].as_str().map(str::to_owned)
+    }
+
+    async fn must(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .unwrap_or_else(|| panic!("no element {css}"))
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.must(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.must(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    /// Waits up to five seconds for `css` to be on the page: a click that
+    /// submits a form may return before the next page has loaded.
+    async fn wait_for(&self, css: &str) -> bool {
+        for _ in 0..50 {
+            if self.find(css).await.is_some() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    /// Waits up to five seconds for the page to show `needle`; the page's text.
+    async fn wait_for_text(&self, needle: &str) -> String {
+        let mut text = String::new();
+        for _ in 0..50 {
+            text = self.text().await;
+            if text.contains(needle) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        text
+    }
+
+    async fn text(&self) -> String {
+        let body = self.must("body").await;
+        self.call(reqwest::Method::GET, &format!("/element/{body}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let encoded = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap())
+            .unwrap();
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-artifacts");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(name), png).unwrap();
+    }
+
+    async fn sign_in(&self, base: &str, email: &str, password: &str) {
+        self.go(&format!("{base}/login")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("button[type=submit]").await;
+    }
+
+    async fn end(self) {
+        self.call(reqwest::Method::DELETE, "", None).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_create_find_and_pause_a_coupon_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    web::install_crypto();
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let (_, owner) =
+        store::staff::create_staff(db, "owner@example.com", "小鹿", Role::Owner, shop.id, now())
+            .await
+            .unwrap();
+    let (_, viewer) = store::staff::create_staff(
+        db,
+        "viewer@example.com",
+        "小王",
+        Role::Viewer,
+        shop.id,
+        now(),
+    )
+    .await
+    .unwrap();
+    let config = web::Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..web::Config::load(None, |_| None).unwrap()
+    };
+    let app = web::Application::build(&config, web::AppState::at(db.clone(), now()))
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.server();
+    let handle = server.handle();
+    tokio::spawn(server);
+    let driver = Driver::start().await;
+
+    let browser = driver.session().await;
+    browser.sign_in(&base, "owner@example.com", &owner).await;
+    browser.go(&format!("{base}/shops/demo/coupons/new")).await;
+    browser.type_into("input[name=name]", "满99减10").await;
+    browser.screenshot("coupon-form.png").await;
+
+    // An amount over the threshold: the reason appears next to the field.
+    browser
+        .type_into("input[name=\"benefit.amount\"]", "120")
+        .await;
+    browser.click("button.action-activate").await;
+    assert!(
+        browser.wait_for("#amount-error").await,
+        "the amount's error is shown: {}",
+        browser.text().await
+    );
+    assert!(
+        browser
+            .wait_for_text("减的金额必须小于门槛")
+            .await
+            .contains("减的金额必须小于门槛")
+    );
+    browser.screenshot("coupon-form-error.png").await;
+
+    // Corrected, it is created and active.
+    browser
+        .type_into("input[name=\"benefit.amount\"]", "10")
+        .await;
+    browser.click("button.action-activate").await;
+    let summary = "满99减10，共1000张，每人限领1张，领取后7天有效";
+    assert!(browser.wait_for_text(summary).await.contains(summary));
+    browser.go(&format!("{base}/shops/demo/coupons")).await;
+    let list = browser.wait_for_text("进行中").await;
+    assert!(
+        list.contains("满99减10") && list.contains("进行中"),
+        "{list}"
+    );
+    browser.screenshot("coupon-list.png").await;
+
+    // Open it from the list and pause it.
+    browser.click("table.list a").await;
+    assert!(
+        browser.wait_for("button.action-pause").await,
+        "the coupon's page"
+    );
+    browser.click("button.action-pause").await;
+    assert!(browser.wait_for_text("已暂停").await.contains("已暂停"));
+    browser.screenshot("coupon-paused.png").await;
+    browser.end().await;
+
+    // A viewer sees the coupon but no button to change it.
+    let reader = driver.session().await;
+    reader.sign_in(&base, "viewer@example.com", &viewer).await;
+    reader.go(&format!("{base}/shops/demo/coupons")).await;
+    assert!(reader.find("a.button").await.is_none(), "no create button");
+    reader.click("table.list a").await;
+    assert!(reader.wait_for("p.summary").await, "the coupon's page");
+    assert!(reader.wait_for_text("已暂停").await.contains("已暂停"));
+    assert!(
+        reader.find(".actions button").await.is_none(),
+        "no edit buttons"
+    );
+    reader.end().await;
+
+    let stored = store::coupons::list_coupons(
+        db,
+        shop.id,
+        &store::coupons::CouponFilter {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].status, domain::CouponStatus::Paused);
+    handle.stop(false).await;
+}
