@@ -367,13 +367,14 @@ pub async fn claimable_coupons(
         .order_by_asc(coupon::Column::ClaimUntil)
         .all(db)
         .await?;
+    // What we know of the customer, paid orders included, read once for all coupons.
+    let facts = match &known {
+        Some(c) => customers::facts(db, c, &domain::Audience::NewCustomers).await?,
+        None => domain::CustomerFacts::default(),
+    };
     let mut claimable = Vec::new();
     for row in candidates {
         let record = coupons::from_row(row)?;
-        let facts = match &known {
-            Some(c) => customers::facts(db, c, record.coupon.audience()).await?,
-            None => domain::CustomerFacts::default(),
-        };
         let mine: Vec<DateTime<Utc>> = history
             .iter()
             .filter(|c| c.coupon_id == record.id)

@@ -49,18 +49,13 @@ pub async fn expire_batch(
 }
 
 pub async fn all_shops(db: &impl ConnectionTrait) -> Result<Vec<ShopRecord>> {
-    let ids: Vec<i64> = shop::Entity::find()
-        .select_only()
-        .column(shop::Column::Id)
+    shop::Entity::find()
         .order_by_asc(shop::Column::Id)
-        .into_tuple()
         .all(db)
-        .await?;
-    let mut shops = Vec::with_capacity(ids.len());
-    for id in ids {
-        shops.push(crate::shops::get_shop(db, id).await?);
-    }
-    Ok(shops)
+        .await?
+        .into_iter()
+        .map(crate::shops::from_row)
+        .collect()
 }
 
 /// An unused claim a reminder is due for.

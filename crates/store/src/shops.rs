@@ -59,7 +59,7 @@ pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
     Ok(hours)
 }
 
-fn from_row(row: shop::Model) -> Result<ShopRecord> {
+pub(crate) fn from_row(row: shop::Model) -> Result<ShopRecord> {
     Ok(ShopRecord {
         id: row.id,
         time_zone: row
