@@ -595,3 +595,101 @@ async fn a_code_taken_by_another_coupon_is_refused_with_the_coupon_in_words() {
         );
     }
 }
+
+#[tokio::test]
+async fn editing_keeps_what_customers_hold() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"validity": {"type": "relative", "days": 7}}),
+        )
+        .await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let detail = format!("/shops/demo/coupons/{}", coupon.id);
+        let edit = operator.get(&app, &format!("{detail}/edit")).await;
+        assert_eq!(edit.status, 200, "{}", database.backend);
+        assert!(
+            edit.body.contains("value=\"满99减10\"")
+                && edit
+                    .body
+                    .contains("name=\"benefit.amount\" value=\"10.00\"")
+        );
+        let csrf = edit.csrf();
+        let mut form = coupon_form(&csrf, "8.00");
+        form.retain(|(k, _)| !matches!(*k, "claim_from" | "claim_until" | "status"));
+        form.extend([
+            ("claim_from", "2026-11-01T00:00"),
+            ("claim_until", "2026-11-30T23:59"),
+        ]);
+        let saved = operator.post(&app, &detail, &form).await;
+        assert_eq!(
+            saved.location.as_deref(),
+            Some(detail.as_str()),
+            "before any claim anything goes"
+        );
+
+        store::claims::claim(
+            db,
+            &store::claims::ClaimRequest {
+                shop_id: shop.id,
+                customer: "c-1".into(),
+                target: store::claims::ClaimTarget::Coupon(coupon.id),
+                channel: domain::Channel::LiveRoom,
+                source: store::claims::ClaimSource::Claim,
+                now: now(),
+            },
+        )
+        .await
+        .unwrap();
+        let mut changed = form.clone();
+        changed.retain(|(k, _)| *k != "benefit.amount");
+        changed.push(("benefit.amount", "5.00"));
+        let refused = operator.post(&app, &detail, &changed).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("id=\"amount-error\"")
+                && refused.body.contains("已有顾客领取，不能再修改"),
+            "{}",
+            refused.body
+        );
+        let stored = store::coupons::get_coupon(db, shop.id, coupon.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            stored.coupon.benefit().describe_zh(),
+            "满99减8",
+            "nothing changed"
+        );
+
+        let mut more = form.clone();
+        more.retain(|(k, _)| *k != "quantity");
+        more.push(("quantity", "5000"));
+        assert_eq!(operator.post(&app, &detail, &more).await.status, 303);
+        assert_eq!(
+            store::coupons::get_coupon(db, shop.id, coupon.id)
+                .await
+                .unwrap()
+                .coupon
+                .limits()
+                .quantity,
+            Some(5000)
+        );
+
+        store::coupons::apply_action(db, shop.id, coupon.id, domain::LifecycleAction::End, now())
+            .await
+            .unwrap();
+        let ended = operator.get(&app, &detail).await;
+        assert!(
+            !ended.body.contains(&format!("{detail}/edit")),
+            "an ended coupon offers no edit"
+        );
+    }
+}

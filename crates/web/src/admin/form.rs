@@ -90,10 +90,10 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
                 "benefit.percent",
                 Percent::parse(form.get("benefit.percent")),
             );
-            let min_quantity = errors.check(
-                "benefit.min_quantity",
-                count(form.get("benefit.min_quantity")),
-            );
+            let min_quantity = match form.get("benefit.min_quantity") {
+                "" => Some(1),
+                text => errors.check("benefit.min_quantity", count(text)),
+            };
             let max_discount = match form.get("benefit.max_discount") {
                 "" => Some(None),
                 text => errors
@@ -294,17 +294,128 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
     }
 }
 
-/// The form field a domain error belongs to (`benefit.tiers[1].percent` → `benefit.tiers`).
-fn field_of(path: &str) -> String {
+/// The form field a domain error belongs to (`benefit.tiers[1].percent` →
+/// `benefit.tiers`; a frozen `benefit` → its amount field).
+pub fn field_of(path: &str) -> String {
     match path.find('[') {
         Some(at) => path[..at].to_owned(),
         None => match path {
             "follower" => "follower.auto_grant".into(),
             "repurchase" => "repurchase.days_after".into(),
             "private" => "private.code".into(),
+            "benefit" => "benefit.amount".into(),
+            "scope" => "scope.skus".into(),
+            "validity" => "validity.days".into(),
             other => other.to_owned(),
         },
     }
+}
+
+/// The form filled in with a coupon, for editing it.
+pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
+    let mut form = FormValues::default();
+    let mut set = |name: &str, value: String| form.0.push((name.to_owned(), value));
+    set("name", coupon.name().to_owned());
+    set("kind", coupon.kind().as_str().to_owned());
+    match coupon.benefit().spec() {
+        BenefitSpec::AmountOff { threshold, amount } => {
+            set("benefit.type", "amount_off".into());
+            set("benefit.threshold", threshold.to_string());
+            set("benefit.amount", amount.to_string());
+        }
+        BenefitSpec::PercentOff {
+            percent,
+            min_quantity,
+            max_discount,
+        } => {
+            set("benefit.type", "percent_off".into());
+            set("benefit.percent", percent.to_string());
+            set("benefit.min_quantity", min_quantity.to_string());
+            set(
+                "benefit.max_discount",
+                max_discount.map(|m| m.to_string()).unwrap_or_default(),
+            );
+        }
+        BenefitSpec::TieredPercent { tiers } => {
+            set("benefit.type", "tiered_percent".into());
+            set(
+                "benefit.tiers",
+                tiers
+                    .iter()
+                    .map(|t| format!("{}:{}", t.min_quantity, t.percent))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+        }
+    }
+    match coupon.scope() {
+        Scope::Shop => set("scope.type", "shop".into()),
+        Scope::Items { skus } => {
+            set("scope.type", "items".into());
+            for sku in skus {
+                set("scope.skus", sku.to_string());
+            }
+        }
+    }
+    match coupon.validity() {
+        Validity::Relative { days } => {
+            set("validity.type", "relative".into());
+            set("validity.days", days.to_string());
+        }
+        Validity::Fixed { from, until } => {
+            set("validity.type", "fixed".into());
+            set("validity.from", local_input(from, tz));
+            set("validity.until", local_input(until, tz));
+        }
+    }
+    set("claim_from", local_input(coupon.claim_from(), tz));
+    set("claim_until", local_input(coupon.claim_until(), tz));
+    let limits = coupon.limits();
+    let text = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    set("quantity", text(limits.quantity));
+    set("per_customer_limit", text(limits.per_customer));
+    set("per_customer_daily_limit", text(limits.per_customer_daily));
+    match coupon.audience() {
+        Audience::Tag(tag) => {
+            set("audience", "tag".into());
+            set("audience.tag", tag.to_string());
+        }
+        other => set("audience", other.to_string()),
+    }
+    for channel in coupon.channels() {
+        set("channels", channel.as_str().to_owned());
+    }
+    set(
+        "regions",
+        coupon
+            .regions()
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    match coupon.rules() {
+        domain::KindRules::Follower(rules) if rules.auto_grant => {
+            set("follower.auto_grant", "on".into())
+        }
+        domain::KindRules::Repurchase(rules) => {
+            set("repurchase.trigger", rules.trigger.as_str().to_owned());
+            set("repurchase.days_after", rules.days_after.to_string());
+            if rules.only_purchased_items {
+                set("repurchase.only_purchased_items", "on".into());
+            }
+        }
+        domain::KindRules::Private(PrivateCodes::Shared { code }) => {
+            set("private.mode", "code".into());
+            set("private.code", code.to_string());
+        }
+        domain::KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
+            set("private.mode", "unique".into());
+            set("private.unique_codes", unique_codes.to_string());
+        }
+        _ => {}
+    }
+    form
 }
 
 #[cfg(test)]
@@ -381,6 +492,42 @@ mod tests {
         assert!(errors.contains_key("benefit.tiers"), "{errors:?}");
         let errors = read_coupon(&form(&[("scope.type", "items")]), TZ).unwrap_err();
         assert!(errors.contains_key("scope.skus"));
+    }
+
+    #[test]
+    fn a_coupon_fills_the_form_it_came_from() {
+        for extra in [
+            &[][..],
+            &[
+                ("kind", "private"),
+                ("private.mode", "unique"),
+                ("private.unique_codes", "50"),
+            ][..],
+            &[
+                ("kind", "repurchase"),
+                ("repurchase.trigger", "shipped"),
+                ("repurchase.days_after", "9"),
+                ("scope.type", "items"),
+                ("scope.skus", "A1"),
+                ("audience", "tag"),
+                ("audience.tag", "VIP"),
+                ("benefit.type", "tiered_percent"),
+                ("benefit.tiers", "2:90, 3:80"),
+                ("regions", "31, 44"),
+            ][..],
+            &[
+                ("validity.type", "fixed"),
+                ("validity.from", "2026-11-23T00:00"),
+                ("validity.until", "2027-01-01T00:00"),
+                ("benefit.type", "percent_off"),
+                ("benefit.percent", "85"),
+                ("benefit.max_discount", "20.00"),
+            ][..],
+        ] {
+            let coupon = read_coupon(&form(extra), TZ).unwrap();
+            let again = read_coupon(&from_coupon(&coupon, TZ), TZ).unwrap();
+            assert_eq!(again, coupon, "{extra:?}");
+        }
     }
 
     #[test]

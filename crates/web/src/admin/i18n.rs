@@ -208,6 +208,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("form.unique_codes", "一次性券码数量", "One-time codes"),
     ("form.save_active", "保存并生效", "Save and activate"),
     ("form.save_draft", "存为草稿", "Save as draft"),
+    ("form.edit_title", "修改优惠券", "Edit coupon"),
+    ("form.save_changes", "保存修改", "Save changes"),
+    ("action.edit", "修改", "Edit"),
     ("filter.all", "全部", "All"),
     ("filter.apply", "筛选", "Filter"),
     ("pager.next", "下一页", "Next page"),
@@ -342,6 +345,15 @@ impl T {
             (
                 "another coupon of this shop already uses this code",
                 "本店已有优惠券使用这个口令",
+            ),
+            (
+                "cannot change once customers hold this coupon",
+                "已有顾客领取，不能再修改",
+            ),
+            ("can only be raised once claimed", "已有顾客领取，只能增加"),
+            (
+                "can only be extended once claimed",
+                "已有顾客领取，只能延后",
             ),
         ];
         if let Some((_, zh)) = REASONS.iter().find(|(en, _)| *en == reason) {

@@ -37,6 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(new_coupon)
         .service(create_coupon)
         .service(coupon_detail)
+        .service(edit_coupon)
+        .service(update_coupon)
         .service(coupon_action);
 }
 
@@ -382,6 +384,7 @@ struct CouponPage {
     status_class: &'static str,
     summary: String,
     can_edit: bool,
+    editable: bool,
     csrf: String,
     actions: Vec<(&'static str, &'static str)>,
     facts: Vec<(&'static str, String)>,
@@ -488,6 +491,7 @@ async fn coupon_detail(
         status_class: record.status.as_str(),
         summary: describe::summary(coupon, t, tz),
         can_edit: role.can(Permission::EditShopData),
+        editable: role.can(Permission::EditShopData) && record.status != CouponStatus::Ended,
         csrf: staff.csrf.clone(),
         actions,
         facts: facts
@@ -558,6 +562,9 @@ struct CouponFormPage {
     t: T,
     nav: Option<Nav>,
     slug: String,
+    title_key: &'static str,
+    action: String,
+    editing: bool,
     csrf: String,
     form: form::FormValues,
     errors: form::FieldErrors,
@@ -604,6 +611,9 @@ async fn coupon_form_page(
         t,
         nav: Some(staff.nav(shop, role, "coupons", &path)),
         slug: shop.slug.clone(),
+        title_key: "form.title",
+        action: format!("/shops/{}/coupons", shop.slug),
+        editing: false,
         csrf: staff.csrf.clone(),
         summary,
         kinds: CouponKind::ALL
@@ -740,4 +750,74 @@ async fn create_coupon(
     // Nothing was written: the form again, with what was typed and the reasons.
     let page = coupon_form_page(&state, &staff, shop, role, values, errors, summary).await?;
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// The form as an edit of coupon `id`.
+fn as_edit(mut page: CouponFormPage, id: i64) -> CouponFormPage {
+    page.title_key = "form.edit_title";
+    page.action = format!("/shops/{}/coupons/{id}", page.slug);
+    page.editing = true;
+    page
+}
+
+#[get("/shops/{slug}/coupons/{id}/edit")]
+async fn edit_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    staff.require(role, Permission::EditShopData)?;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let values = form::from_coupon(&record.coupon, shop.time_zone);
+    let summary = Some(describe::summary(&record.coupon, staff.t, shop.time_zone));
+    let page = coupon_form_page(
+        &state,
+        &staff,
+        shop,
+        role,
+        values,
+        Default::default(),
+        summary,
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &as_edit(page, id)))
+}
+
+/// Saves an edit under SPEC §2's rule: once claimed, what customers hold stays.
+#[post("/shops/{slug}/coupons/{id}")]
+async fn update_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    let values = form::FormValues::new(body.into_inner());
+    staff.check_csrf(values.get("_csrf"))?;
+    staff.require(role, Permission::EditShopData)?;
+    let detail = format!("/shops/{}/coupons/{id}", shop.slug);
+    let errors = match form::read_coupon(&values, shop.time_zone) {
+        Ok(edited) => {
+            match store::coupons::update_coupon(&state.db, shop.id, id, &edited, state.now()).await
+            {
+                Ok(_) => return Ok(redirect(&detail)),
+                Err(store::StoreError::Invalid(found)) => found
+                    .iter()
+                    .map(|e| (form::field_of(&e.field), e.reason.clone()))
+                    .collect(),
+                // Ended meanwhile: nothing to edit any more.
+                Err(store::StoreError::Conflict(_)) => return Ok(redirect(&detail)),
+                Err(store::StoreError::NotFound(_)) => return Err(staff.fail(Failure::NotFound)),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(errors) => errors,
+    };
+    let page = coupon_form_page(&state, &staff, shop, role, values, errors, None).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &as_edit(page, id)))
 }
