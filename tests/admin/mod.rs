@@ -693,3 +693,130 @@ async fn editing_keeps_what_customers_hold() {
         );
     }
 }
+
+#[tokio::test]
+async fn products_are_created_edited_and_imported_all_or_nothing() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let (_, viewer) =
+            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let csrf = operator.get(&app, "/shops/demo/products").await.csrf();
+
+        let bad = operator
+            .post(
+                &app,
+                "/shops/demo/products",
+                &[
+                    ("_csrf", &csrf),
+                    ("sku", "A1"),
+                    ("name", "连衣裙"),
+                    ("price", "-5"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422, "{}", database.backend);
+        assert!(
+            bad.body.contains("id=\"price-error\"")
+                && bad.body.contains("不能为负数")
+                && bad.body.contains("value=\"连衣裙\"")
+        );
+        let made = operator
+            .post(
+                &app,
+                "/shops/demo/products",
+                &[
+                    ("_csrf", &csrf),
+                    ("sku", "A1"),
+                    ("name", "连衣裙"),
+                    ("price", "199"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 303);
+        let edited = operator
+            .post(
+                &app,
+                "/shops/demo/products/A1",
+                &[
+                    ("_csrf", &csrf),
+                    ("name", "碎花连衣裙"),
+                    ("price", "179.00"),
+                ],
+            )
+            .await;
+        assert_eq!(edited.status, 303);
+        let list = operator.get(&app, "/shops/demo/products").await;
+        assert!(
+            list.body.contains("碎花连衣裙") && list.body.contains("¥179.00"),
+            "{}",
+            list.body
+        );
+
+        // One wrong line: nothing imported, the line named, the text kept.
+        let csv = "sku,name,price\nB2,T恤,69.00\nC3,口红,abc\n";
+        let refused = operator
+            .post(
+                &app,
+                "/shops/demo/product-import",
+                &[("_csrf", &csrf), ("csv", csv)],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("第3行") && refused.body.contains("没有导入任何商品"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            store::products::find_product(db, shop.id, &domain::Sku::parse("B2").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let good = "sku,name,price\nB2,T恤,69.00\n\"C3\",\"口红, 丝绒\",129\nA1,连衣裙,159.00\n";
+        let imported = operator
+            .post(
+                &app,
+                "/shops/demo/product-import",
+                &[("_csrf", &csrf), ("csv", good)],
+            )
+            .await;
+        assert_eq!(
+            imported.location.as_deref(),
+            Some("/shops/demo/products?imported=3")
+        );
+        let list = operator.get(&app, "/shops/demo/products?imported=3").await;
+        assert!(
+            list.body.contains("已导入 3 个商品")
+                && list.body.contains("口红, 丝绒")
+                && list.body.contains("¥159.00")
+        );
+
+        let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
+        let page = reader.get(&app, "/shops/demo/products").await;
+        assert!(!page.body.contains("product-import") && !page.body.contains("/products/new"));
+        let csrf = page.csrf();
+        let forged = reader
+            .post(
+                &app,
+                "/shops/demo/products",
+                &[
+                    ("_csrf", &csrf),
+                    ("sku", "Z9"),
+                    ("name", "x"),
+                    ("price", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+    }
+}
