@@ -820,3 +820,87 @@ async fn products_are_created_edited_and_imported_all_or_nothing() {
         assert_eq!(forged.status, 403);
     }
 }
+
+#[tokio::test]
+async fn owners_change_shop_settings_others_only_read_them() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, owner) =
+            store::staff::create_staff(db, "owner@example.com", "", Role::Owner, shop.id, now())
+                .await
+                .unwrap();
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut boss = signed_in(&app, "owner@example.com", &owner).await;
+        let page = boss.get(&app, "/shops/demo/settings").await;
+        assert!(
+            page.body.contains("value=\"Asia/Shanghai\"") && page.body.contains("value=\"22:00\""),
+            "{}",
+            database.backend
+        );
+        let csrf = page.csrf();
+        let form = |tz: &'static str| {
+            vec![
+                ("_csrf", csrf.clone()),
+                ("time_zone", tz.into()),
+                ("reminder_lead_hours", "24，72".into()),
+                ("quiet_start", "23:00".into()),
+                ("quiet_end", "07:30".into()),
+                ("monthly_cap", "3".into()),
+                ("profit_floor", "25.5".into()),
+            ]
+        };
+        let pairs = |f: &Vec<(&'static str, String)>| {
+            f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+        };
+        let bad = pairs(&form("Mars/Olympus"));
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = boss.post(&app, "/shops/demo/settings", &bad).await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("未知时区") && refused.body.contains("value=\"Mars/Olympus\"")
+        );
+        assert_eq!(
+            store::shops::get_shop(db, shop.id)
+                .await
+                .unwrap()
+                .monthly_cap,
+            Some(5),
+            "nothing changed"
+        );
+        let good = pairs(&form("Asia/Urumqi"));
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let saved = boss.post(&app, "/shops/demo/settings", &good).await;
+        assert_eq!(
+            saved.location.as_deref(),
+            Some("/shops/demo/settings?saved=1")
+        );
+        let stored = store::shops::get_shop(db, shop.id).await.unwrap();
+        assert_eq!(stored.time_zone, chrono_tz::Asia::Urumqi);
+        assert_eq!(stored.reminder_lead_hours, vec![72, 24]);
+        assert_eq!(
+            (stored.quiet_start_minute, stored.quiet_end_minute),
+            (23 * 60, 7 * 60 + 30)
+        );
+        assert_eq!(stored.monthly_cap, Some(3));
+        assert_eq!(stored.profit_floor, Some("25.5".parse().unwrap()));
+
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let read_only = operator.get(&app, "/shops/demo/settings").await;
+        assert_eq!(read_only.status, 200);
+        assert!(read_only.body.contains("disabled") && !read_only.body.contains("保存修改"));
+        let csrf = read_only.csrf();
+        let forged = operator
+            .post(
+                &app,
+                "/shops/demo/settings",
+                &[("_csrf", csrf.as_str()), ("time_zone", "UTC")],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+    }
+}

@@ -173,3 +173,42 @@ mod tests {
         assert!(parse_lead_hours("x").is_err());
     }
 }
+
+/// What staff set on the settings page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub time_zone: Tz,
+    pub reminder_lead_hours: Vec<u32>,
+    pub quiet_start_minute: u32,
+    pub quiet_end_minute: u32,
+    pub monthly_cap: Option<u32>,
+    pub profit_floor: Option<Decimal>,
+}
+
+pub async fn update_settings(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    settings: &ShopSettings,
+) -> Result<ShopRecord> {
+    use rust_decimal::prelude::ToPrimitive;
+    use sea_orm::ActiveModelTrait;
+    let row = shop::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
+    let mut active: shop::ActiveModel = row.into();
+    active.time_zone = Set(settings.time_zone.name().to_owned());
+    active.reminder_lead_hours = Set(settings
+        .reminder_lead_hours
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(","));
+    active.quiet_start_minute = Set(settings.quiet_start_minute as i32);
+    active.quiet_end_minute = Set(settings.quiet_end_minute as i32);
+    active.monthly_cap = Set(settings.monthly_cap.map(|c| c as i32));
+    active.profit_floor_bp = Set(settings
+        .profit_floor
+        .and_then(|p| (p * Decimal::ONE_HUNDRED).to_i32()));
+    from_row(active.update(db).await?)
+}

@@ -53,6 +53,32 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("nav.switch", "切换", "Switch"),
     ("nav.coupons", "优惠券", "Coupons"),
     ("nav.products", "商品", "Products"),
+    ("nav.settings", "店铺设置", "Settings"),
+    ("settings.title", "店铺设置", "Shop settings"),
+    ("settings.saved", "已保存。", "Saved."),
+    ("settings.time_zone", "时区", "Time zone"),
+    (
+        "settings.lead_hours",
+        "过期提醒（到期前几小时，可填多个）",
+        "Expiry reminders (hours before, several allowed)",
+    ),
+    ("settings.quiet_start", "免打扰开始", "Quiet from"),
+    ("settings.quiet_end", "免打扰结束", "Quiet until"),
+    (
+        "settings.monthly_cap",
+        "每人每月最多领取",
+        "Claims per customer a month",
+    ),
+    (
+        "settings.monthly_cap_hint",
+        "建议不超过 5 张；留空表示不限。",
+        "The handbook advises at most 5; empty for no cap.",
+    ),
+    (
+        "settings.profit_floor",
+        "利润底线（毛利率）",
+        "Profit floor (margin)",
+    ),
     ("products.title", "商品", "Products"),
     ("products.new", "新建商品", "New product"),
     ("products.edit", "修改商品", "Edit product"),
@@ -361,6 +387,19 @@ impl T {
                 "请填写金额，如 99.00",
             ),
             ("must not be negative", "不能为负数"),
+            ("must be a time such as 22:00", "请填写时间，如 22:00"),
+            (
+                "must be a percent from 0 to 100, at most two decimals",
+                "请填写 0 到 100 之间的百分比，最多两位小数",
+            ),
+            (
+                "unknown time zone; use an IANA name such as Asia/Shanghai",
+                "未知时区，请填写如 Asia/Shanghai",
+            ),
+            (
+                "each lead time must be between 1 and 720 hours",
+                "每个提醒时间须在 1 到 720 小时之间",
+            ),
             ("must have at most two decimals (fen)", "最多两位小数（分）"),
             (
                 "must be greater than 0 and less than 100",
