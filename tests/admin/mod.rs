@@ -904,3 +904,84 @@ async fn owners_change_shop_settings_others_only_read_them() {
         assert_eq!(forged.status, 403);
     }
 }
+
+#[tokio::test]
+async fn one_time_codes_are_generated_and_exported_as_csv() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"kind": "private", "private": {"unique_codes": 3}}),
+        )
+        .await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let detail = format!("/shops/demo/coupons/{}", coupon.id);
+        let page = operator.get(&app, &detail).await;
+        assert!(
+            page.body.contains("共 3 个券码，已使用 0 个"),
+            "{}: {}",
+            database.backend,
+            page.body
+        );
+        let csrf = page.csrf();
+        let more = operator
+            .post(
+                &app,
+                &format!("{detail}/codes"),
+                &[("_csrf", &csrf), ("count", "1500")],
+            )
+            .await;
+        assert_eq!(more.location.as_deref(), Some(detail.as_str()));
+        let bad = operator
+            .post(
+                &app,
+                &format!("{detail}/codes"),
+                &[("_csrf", &csrf), ("count", "0")],
+            )
+            .await;
+        let shown = operator.get(&app, bad.location.as_deref().unwrap()).await;
+        assert!(shown.body.contains("1 到 100000"), "the count's error");
+        // One claimed with its code, then all exported: more than one page of the stream.
+        let first = store::codes::codes_page(db, coupon.id, 0, 1).await.unwrap()[0]
+            .code
+            .clone();
+        store::claims::claim(
+            db,
+            &store::claims::ClaimRequest {
+                shop_id: shop.id,
+                customer: "c-1".into(),
+                target: store::claims::ClaimTarget::Code(first.clone()),
+                channel: domain::Channel::Sms,
+                source: store::claims::ClaimSource::Claim,
+                now: now(),
+            },
+        )
+        .await
+        .unwrap();
+        let csv = operator.get(&app, &format!("{detail}/codes.csv")).await;
+        assert_eq!(csv.status, 200);
+        let lines: Vec<&str> = csv.body.lines().collect();
+        assert_eq!(lines[0], "code,one_time,used_at");
+        assert_eq!(lines.len(), 1 + 1503);
+        let mut codes: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), 1503, "unique");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{first},true,2026-11-23"))),
+            "the used one says when"
+        );
+    }
+}

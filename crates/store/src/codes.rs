@@ -165,6 +165,21 @@ pub async fn codes_page(
         .await?)
 }
 
+/// A coupon's codes: (all, used).
+pub async fn code_counts(db: &impl ConnectionTrait, coupon_id: i64) -> Result<(u64, u64)> {
+    use sea_orm::PaginatorTrait;
+    let all = private_code::Entity::find()
+        .filter(private_code::Column::CouponId.eq(coupon_id))
+        .count(db)
+        .await?;
+    let used = private_code::Entity::find()
+        .filter(private_code::Column::CouponId.eq(coupon_id))
+        .filter(private_code::Column::UsedAt.is_not_null())
+        .count(db)
+        .await?;
+    Ok((all, used))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,8 @@ use domain::{CouponKind, CouponStatus, LifecycleAction, Scope};
 use serde::Deserialize;
 use std::collections::HashMap;
 
+use futures_util::StreamExt;
+
 use domain::Sku;
 use store::coupons::CouponFilter;
 
@@ -42,6 +44,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(coupon_detail)
         .service(edit_coupon)
         .service(update_coupon)
+        // Before coupon_action, whose {action} would take "codes" too.
+        .service(generate_codes)
+        .service(export_codes)
         .service(coupon_action)
         .service(product_list)
         .service(new_product)
@@ -403,6 +408,45 @@ struct CouponPage {
     used: u64,
     expired: u64,
     unused: u64,
+    codes: Option<CodesBox>,
+}
+
+/// The codes section of a private coupon's page.
+struct CodesBox {
+    summary: String,
+    one_time: bool,
+    error: Option<String>,
+}
+
+async fn codes_box(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    error: Option<String>,
+) -> Result<Option<CodesBox>, AdminError> {
+    let domain::KindRules::Private(codes) = record.coupon.rules() else {
+        return Ok(None);
+    };
+    let (all, used) = store::codes::code_counts(&state.db, record.id).await?;
+    let summary = match codes {
+        domain::PrivateCodes::Shared { code } => {
+            t.t("codes.shared").replace("{code}", code.as_str())
+        }
+        domain::PrivateCodes::Unique { .. } => t
+            .t("codes.summary")
+            .replace("{all}", &all.to_string())
+            .replace("{used}", &used.to_string()),
+    };
+    Ok(Some(CodesBox {
+        summary,
+        one_time: matches!(codes, domain::PrivateCodes::Unique { .. }),
+        error,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    codes_error: Option<u8>,
 }
 
 #[get("/shops/{slug}/coupons/{id}")]
@@ -411,6 +455,7 @@ async fn coupon_detail(
     state: web::Data<AppState>,
     staff: SignedIn,
     path: web::Path<(String, i64)>,
+    query: web::Query<DetailQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
     let (shop, role) = staff.shop(&slug)?;
@@ -513,6 +558,13 @@ async fn coupon_detail(
         used,
         expired,
         unused,
+        codes: codes_box(
+            &state,
+            t,
+            &record,
+            query.codes_error.map(|_| t.t("codes.bad_count").to_owned()),
+        )
+        .await?,
     };
     Ok(render(StatusCode::OK, &page))
 }
@@ -1414,4 +1466,99 @@ async fn save_settings(
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }
+}
+
+#[derive(Deserialize)]
+struct CodesForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    count: String,
+}
+
+/// The most codes one request generates (they are written in chunks).
+const MAX_CODES_PER_BATCH: u32 = 100_000;
+
+#[post("/shops/{slug}/coupons/{id}/codes")]
+async fn generate_codes(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CodesForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    staff.check_csrf(&form.csrf)?;
+    staff.require(role, Permission::EditShopData)?;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    if !matches!(
+        record.coupon.rules(),
+        domain::KindRules::Private(domain::PrivateCodes::Unique { .. })
+    ) {
+        return Err(staff.fail(Failure::NotFound));
+    }
+    let detail = format!("/shops/{}/coupons/{id}", shop.slug);
+    match form.count.trim().parse::<u32>() {
+        Ok(count) if (1..=MAX_CODES_PER_BATCH).contains(&count) => {
+            let now = state.now();
+            store::db::write(&state.db, async |tx| {
+                store::codes::generate_batch(tx, shop.id, id, count, now).await
+            })
+            .await?;
+            Ok(redirect(&detail))
+        }
+        _ => Ok(redirect(&format!("{detail}?codes_error=1"))),
+    }
+}
+
+/// All of a coupon's codes as CSV, streamed a page at a time: memory stays flat
+/// however many codes there are.
+#[get("/shops/{slug}/coupons/{id}/codes.csv")]
+async fn export_codes(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, _) = staff.shop(&slug)?;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    if !matches!(record.coupon.rules(), domain::KindRules::Private(_)) {
+        return Err(staff.fail(Failure::NotFound));
+    }
+    let db = state.db.clone();
+    let header = web::Bytes::from_static(b"code,one_time,used_at\n");
+    let pages = futures_util::stream::unfold(Some(0i64), move |after| {
+        let db = db.clone();
+        async move {
+            let after = after?;
+            match store::codes::codes_page(&db, id, after, 1000).await {
+                Ok(page) if page.is_empty() => None,
+                Ok(page) => {
+                    let next = page.last().map(|c| c.id);
+                    let mut text = String::with_capacity(page.len() * 40);
+                    for code in &page {
+                        let used = code.used_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                        text.push_str(&format!("{},{},{}\n", code.code, code.one_time, used));
+                    }
+                    Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), next))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "code export stopped");
+                    None
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, actix_web::Error>(header) }).chain(pages);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"coupon-{id}-codes.csv\""),
+        ))
+        .streaming(body))
 }
