@@ -140,10 +140,15 @@ impl Session<'_> {
         value[ELEMENT].as_str().map(str::to_owned)
     }
 
+    /// The element, waiting up to five seconds for the page to show it.
     async fn must(&self, css: &str) -> String {
-        self.find(css)
-            .await
-            .unwrap_or_else(|| panic!("no element {css}"))
+        for _ in 0..50 {
+            if let Some(element) = self.find(css).await {
+                return element;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no element {css}")
     }
 
     async fn type_into(&self, css: &str, text: &str) {
@@ -221,6 +226,11 @@ impl Session<'_> {
         self.type_into("input[name=email]", email).await;
         self.type_into("input[name=password]", password).await;
         self.click("button[type=submit]").await;
+        // Signed in once a page offers signing out.
+        assert!(
+            self.wait_for("form[action=\"/logout\"]").await,
+            "{email} is signed in"
+        );
     }
 
     async fn end(self) {

@@ -985,3 +985,70 @@ async fn one_time_codes_are_generated_and_exported_as_csv() {
         );
     }
 }
+
+/// A multipart body with a `_csrf` field and a `file` part.
+fn upload_body(csrf: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----merchant-ops-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"products.csv\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn products_are_imported_from_an_uploaded_file() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let csrf = operator.get(&app, "/shops/demo/products").await.csrf();
+
+        let (content_type, body) = upload_body(
+            &csrf,
+            "\u{feff}sku,name,price\r\nB2,T恤,69.00\r\nC3,口红,129\r\n".as_bytes(),
+        );
+        let request = test::TestRequest::post()
+            .uri("/shops/demo/product-upload")
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body);
+        let uploaded = operator.send(&app, request).await;
+        assert_eq!(
+            uploaded.location.as_deref(),
+            Some("/shops/demo/products?imported=2"),
+            "{}: {}",
+            database.backend,
+            uploaded.body
+        );
+        assert!(
+            store::products::find_product(db, shop.id, &domain::Sku::parse("C3").unwrap())
+                .await
+                .unwrap()
+                .is_some()
+        );
+
+        let (content_type, body) = upload_body(&csrf, b"sku,name,price\nD4,\xff\xfe,10\n");
+        let request = test::TestRequest::post()
+            .uri("/shops/demo/product-upload")
+            .insert_header(("Content-Type", content_type))
+            .set_payload(body);
+        let refused = operator.send(&app, request).await;
+        assert_eq!(refused.status, 422);
+        assert!(refused.body.contains("UTF-8"));
+        assert!(
+            store::products::find_product(db, shop.id, &domain::Sku::parse("D4").unwrap())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}

@@ -124,6 +124,17 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Nothing was imported; fix these lines and try again:",
     ),
     ("products.import_submit", "导入", "Import"),
+    ("products.upload", "选择 CSV 文件", "CSV file"),
+    (
+        "products.or_paste",
+        "或者直接粘贴 CSV 内容：",
+        "Or paste the CSV here:",
+    ),
+    (
+        "products.not_utf8",
+        "文件不是 UTF-8 编码的 CSV，请另存为 UTF-8 后再试。",
+        "The file is not UTF-8 CSV; save it as UTF-8 and try again.",
+    ),
     (
         "products.imported",
         "已导入 {} 个商品。",

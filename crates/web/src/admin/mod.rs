@@ -54,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit_product)
         .service(update_product)
         .service(import_products)
+        .service(upload_products)
         .service(settings_page)
         .service(save_settings);
 }
@@ -1194,7 +1195,7 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields.into_iter().map(|f| f.trim().to_owned()).collect()
 }
 
-/// Imports products from CSV, all or nothing: any wrong line and none are saved.
+/// Imports products from CSV pasted into the page.
 #[post("/shops/{slug}/product-import")]
 async fn import_products(
     state: web::Data<AppState>,
@@ -1202,13 +1203,63 @@ async fn import_products(
     slug: web::Path<String>,
     form: web::Form<ImportForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
-    staff.check_csrf(&form.csrf)?;
+    import_csv(&state, &staff, &slug, &form.csrf, &form.csv).await
+}
+
+#[derive(actix_multipart::form::MultipartForm)]
+struct UploadForm {
+    #[multipart(rename = "_csrf")]
+    csrf: actix_multipart::form::text::Text<String>,
+    #[multipart(limit = "4 MiB")]
+    file: actix_multipart::form::bytes::Bytes,
+}
+
+/// Imports products from an uploaded CSV file (UTF-8, with or without a BOM).
+#[post("/shops/{slug}/product-upload")]
+async fn upload_products(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    form: actix_multipart::form::MultipartForm<UploadForm>,
+) -> Result<HttpResponse, AdminError> {
+    let form = form.into_inner();
+    let text = match std::str::from_utf8(&form.file.data) {
+        Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
+        Err(_) => {
+            let (shop, role) = staff.shop(&slug)?;
+            staff.check_csrf(&form.csrf.0)?;
+            staff.require(role, Permission::EditShopData)?;
+            let page = products_page(
+                &state,
+                &staff,
+                &shop.slug,
+                None,
+                None,
+                String::new(),
+                vec![staff.t.t("products.not_utf8").to_owned()],
+            )
+            .await?;
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+    };
+    import_csv(&state, &staff, &slug, &form.csrf.0, &text).await
+}
+
+/// Imports products from CSV, all or nothing: any wrong line and none are saved.
+async fn import_csv(
+    state: &AppState,
+    staff: &SignedIn,
+    slug: &str,
+    csrf: &str,
+    csv: &str,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(slug)?;
+    staff.check_csrf(csrf)?;
     staff.require(role, Permission::EditShopData)?;
     let t = staff.t;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    for (number, line) in form.csv.lines().enumerate() {
+    for (number, line) in csv.lines().enumerate() {
         let fields = csv_fields(line);
         if line.trim().is_empty()
             || (number == 0
@@ -1254,7 +1305,7 @@ async fn import_products(
     if rows.is_empty() && errors.is_empty() {
         errors.push(t.t("products.none").to_owned());
     }
-    let page = products_page(&state, &staff, &slug, None, None, form.csv.clone(), errors).await?;
+    let page = products_page(state, staff, slug, None, None, csv.to_owned(), errors).await?;
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
