@@ -278,6 +278,12 @@ async fn staff_create_find_and_pause_a_coupon_in_a_real_browser() {
     browser.sign_in(&base, "owner@example.com", &owner).await;
     browser.go(&format!("{base}/shops/demo/coupons/new")).await;
     browser.type_into("input[name=name]", "满99减10").await;
+    // The coupon in words, live, before anything is saved.
+    let live = "满99减10，共1000张，每人限领1张，领取后7天有效";
+    assert!(
+        browser.wait_for_text(live).await.contains(live),
+        "the live summary"
+    );
     browser.screenshot("coupon-form.png").await;
 
     // An amount over the threshold: the reason appears next to the field.

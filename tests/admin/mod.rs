@@ -1052,3 +1052,66 @@ async fn products_are_imported_from_an_uploaded_file() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_form_states_the_coupon_in_words_while_it_is_typed() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, ops) =
+            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let csrf = operator.get(&app, "/shops/demo/coupons/new").await.csrf();
+        let ok = operator
+            .post(
+                &app,
+                "/shops/demo/coupon-preview",
+                &coupon_form(&csrf, "10.00"),
+            )
+            .await;
+        assert_eq!(
+            (ok.status.as_u16(), ok.body.as_str()),
+            (200, "满99减10，共1000张，每人限领1张，领取后7天有效"),
+            "{}",
+            database.backend
+        );
+        let wrong = operator
+            .post(
+                &app,
+                "/shops/demo/coupon-preview",
+                &coupon_form(&csrf, "100.00"),
+            )
+            .await;
+        assert_eq!(wrong.status, 422);
+        assert!(
+            wrong.body.starts_with("减的金额必须小于门槛"),
+            "{}",
+            wrong.body
+        );
+        assert_eq!(
+            operator
+                .post(
+                    &app,
+                    "/shops/demo/coupon-preview",
+                    &coupon_form("forged", "10.00")
+                )
+                .await
+                .status,
+            403
+        );
+        let none = store::coupons::list_coupons(
+            db,
+            shop.id,
+            &store::coupons::CouponFilter {
+                limit: 5,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(none.is_empty(), "a preview writes nothing");
+    }
+}

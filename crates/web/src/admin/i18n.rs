@@ -422,6 +422,40 @@ impl T {
             ),
             ("must not be negative", "不能为负数"),
             ("must be a time such as 22:00", "请填写时间，如 22:00"),
+            ("needs at least one tier", "至少需要一个阶梯"),
+            (
+                "must be more than the previous tier's",
+                "件数必须大于上一个阶梯",
+            ),
+            (
+                "must be lower than the previous tier's (more units, deeper discount)",
+                "比例必须低于上一个阶梯（件数越多折扣越大）",
+            ),
+            (
+                "write tiers as units:percent, e.g. 2:90, 3:80",
+                "请按 件数:比例 填写，如 2:90, 3:80",
+            ),
+            ("must be at least 1", "至少为 1"),
+            ("must be between 1 and 365 days", "须在 1 到 365 天之间"),
+            ("must be between 1 and 1000000", "须在 1 到 1000000 之间"),
+            (
+                "must be 4 to 32 letters, digits, '-' or '_'",
+                "须为 4 到 32 位字母、数字、- 或 _",
+            ),
+            (
+                "a new_customer coupon is for new_customers only",
+                "新人券只能发给新客",
+            ),
+            (
+                "a follower coupon is for followers only",
+                "粉丝券只能发给粉丝",
+            ),
+            (
+                "must be more than 0, or empty for no cap",
+                "须大于 0，留空表示不封顶",
+            ),
+            ("must be 1 to 200 characters", "须为 1 到 200 个字符"),
+            ("must be at most 60 characters", "最多 60 个字符"),
             (
                 "must be a percent from 0 to 100, at most two decimals",
                 "请填写 0 到 100 之间的百分比，最多两位小数",

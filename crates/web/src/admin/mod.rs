@@ -45,6 +45,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit_coupon)
         .service(update_coupon)
         // Before coupon_action, whose {action} would take "codes" too.
+        .service(preview_coupon)
         .service(generate_codes)
         .service(export_codes)
         .service(coupon_action)
@@ -1612,4 +1613,38 @@ async fn export_codes(
             format!("attachment; filename=\"coupon-{id}-codes.csv\""),
         ))
         .streaming(body))
+}
+
+/// The coupon form read as on saving, answered as one line of text: the coupon
+/// in words (200), or the first thing to fix (422). Writes nothing.
+#[post("/shops/{slug}/coupon-preview")]
+async fn preview_coupon(
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let values = form::FormValues::new(body.into_inner());
+    staff.check_csrf(values.get("_csrf"))?;
+    staff.require(role, Permission::EditShopData)?;
+    let text = |status: StatusCode, line: String| {
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(line)
+    };
+    Ok(match form::read_coupon(&values, shop.time_zone) {
+        Ok(coupon) => text(
+            StatusCode::OK,
+            describe::summary(&coupon, staff.t, shop.time_zone),
+        ),
+        Err(errors) => {
+            let mut errors: Vec<_> = errors.into_iter().collect();
+            errors.sort();
+            let line = errors
+                .first()
+                .map(|(_, reason)| staff.t.reason(reason))
+                .unwrap_or_default();
+            text(StatusCode::UNPROCESSABLE_ENTITY, line)
+        }
+    })
 }
