@@ -1115,3 +1115,89 @@ async fn the_form_states_the_coupon_in_words_while_it_is_typed() {
         assert!(none.is_empty(), "a preview writes nothing");
     }
 }
+
+#[tokio::test]
+async fn the_estimate_warns_below_the_profit_floor() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        let mut settings = store::shops::ShopSettings {
+            time_zone: shop.time_zone,
+            reminder_lead_hours: vec![24],
+            quiet_start_minute: 22 * 60,
+            quiet_end_minute: 8 * 60,
+            monthly_cap: Some(5),
+            profit_floor: Some("25".parse().unwrap()),
+        };
+        store::shops::update_settings(db, shop.id, &settings)
+            .await
+            .unwrap();
+        let (_, viewer) =
+            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
+                .await
+                .unwrap();
+        let app = api::app(&database).await;
+        let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
+
+        // From the coupon's page, prefilled.
+        let page = reader
+            .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+            .await;
+        let link = page
+            .body
+            .split("href=\"/shops/demo/estimate?")
+            .nth(1)
+            .expect("an estimate link");
+        let link = link.split('"').next().unwrap().replace("&#38;", "&");
+        assert_eq!(
+            link, "face_value=10.00&threshold=99.00&quantity=1000",
+            "{}",
+            database.backend
+        );
+
+        let thin = reader.get(&app, "/shops/demo/estimate?face_value=10.00&threshold=99.00&quantity=1000&use_rate=30&aov=120&margin=30").await;
+        assert_eq!(thin.status, 200);
+        assert!(
+            thin.body.contains("id=\"floor-warning\"")
+                && thin.body.contains("21.67%")
+                && thin.body.contains("25%"),
+            "{}",
+            thin.body
+        );
+        assert!(
+            thin.body.contains("¥3000.00")
+                && thin.body.contains("¥36000.00")
+                && thin.body.contains("12.00")
+        );
+        let healthy = reader.get(&app, "/shops/demo/estimate?face_value=10.00&threshold=99.00&quantity=1000&use_rate=30&aov=120&margin=40").await;
+        assert!(!healthy.body.contains("id=\"floor-warning\"") && healthy.body.contains("31.67%"));
+        let wrong = reader
+            .get(
+                &app,
+                "/shops/demo/estimate?face_value=100&threshold=99&quantity=10",
+            )
+            .await;
+        assert!(
+            wrong.body.contains("id=\"face-value-error\"")
+                && wrong.body.contains("面值必须小于门槛"),
+            "{}",
+            wrong.body
+        );
+
+        settings.profit_floor = None;
+        store::shops::update_settings(db, shop.id, &settings)
+            .await
+            .unwrap();
+        let no_floor = reader
+            .get(
+                &app,
+                "/shops/demo/estimate?face_value=10.00&threshold=99.00&quantity=1000&margin=30",
+            )
+            .await;
+        assert!(
+            !no_floor.body.contains("id=\"floor-warning\""),
+            "no floor, no warning"
+        );
+    }
+}

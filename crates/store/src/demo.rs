@@ -77,11 +77,17 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
         now,
     )
     .await?;
-    crate::jobs::set_reminder_settings(
+    shops::update_settings(
         db,
         shop.id,
-        &[72, 24],
-        domain::reminders::QuietHours::DEFAULT,
+        &shops::ShopSettings {
+            time_zone: shop.time_zone,
+            reminder_lead_hours: vec![72, 24],
+            quiet_start_minute: 22 * 60,
+            quiet_end_minute: 8 * 60,
+            monthly_cap: Some(5),
+            profit_floor: Some(rust_decimal::Decimal::new(15, 0)),
+        },
     )
     .await?;
     for (sku, name, price) in PRODUCTS {
