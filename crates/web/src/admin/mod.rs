@@ -590,9 +590,7 @@ async fn coupon_action(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id, action) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
-    staff.check_csrf(&form.csrf)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let now = state.now();
     if action == "clone" {
         let record = store::coupons::get_coupon(&state.db, shop.id, id)
@@ -749,8 +747,7 @@ async fn new_coupon(
     staff: SignedIn,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
     // A sensible start: 满99减10, 1000 in all, one each, claimable for 30 days, valid 7 days.
     let now = state.now();
     let start = now - chrono::Duration::minutes(i64::from(chrono::Timelike::minute(&now)));
@@ -789,10 +786,9 @@ async fn create_coupon(
     slug: web::Path<String>,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
     let values = form::FormValues::new(body.into_inner());
-    staff.check_csrf(values.get("_csrf"))?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) =
+        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
     let status = if values.get("status") == "draft" {
         CouponStatus::Draft
     } else {
@@ -842,8 +838,7 @@ async fn edit_coupon(
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
@@ -871,10 +866,9 @@ async fn update_coupon(
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
     let values = form::FormValues::new(body.into_inner());
-    staff.check_csrf(values.get("_csrf"))?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) =
+        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
     let detail = format!("/shops/{}/coupons/{id}", shop.slug);
     let errors = match form::read_coupon(&values, shop.time_zone) {
         Ok(edited) => {
@@ -1072,8 +1066,7 @@ fn read_product(
 
 #[get("/shops/{slug}/products/new")]
 async fn new_product(staff: SignedIn, slug: web::Path<String>) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
     let page = product_form(&staff, shop, role, None, Default::default(), HashMap::new());
     Ok(render(StatusCode::OK, &page))
 }
@@ -1085,9 +1078,7 @@ async fn create_product(
     slug: web::Path<String>,
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
-    staff.check_csrf(&form.csrf)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let form = form.into_inner();
     match read_product(staff.t, &form.sku, &form.name, &form.price) {
         Ok((sku, name, price)) => {
@@ -1116,8 +1107,7 @@ async fn edit_product(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, sku) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
     let sku = Sku::parse(&sku).map_err(|_| staff.fail(Failure::NotFound))?;
     let product = store::products::find_product(&state.db, shop.id, &sku)
         .await?
@@ -1146,9 +1136,7 @@ async fn update_product(
     form: web::Form<ProductForm>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, sku) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
-    staff.check_csrf(&form.csrf)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, role) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let form = form.into_inner();
     let existing = Sku::parse(&sku).map_err(|_| staff.fail(Failure::NotFound))?;
     if store::products::find_product(&state.db, shop.id, &existing)
@@ -1237,9 +1225,7 @@ async fn upload_products(
     let text = match std::str::from_utf8(&form.file.data) {
         Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
         Err(_) => {
-            let (shop, role) = staff.shop(&slug)?;
-            staff.check_csrf(&form.csrf.0)?;
-            staff.require(role, Permission::EditShopData)?;
+            let (shop, _) = staff.shop_to_change(&slug, &form.csrf.0, Permission::EditShopData)?;
             let page = products_page(
                 &state,
                 &staff,
@@ -1264,9 +1250,7 @@ async fn import_csv(
     csrf: &str,
     csv: &str,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(slug)?;
-    staff.check_csrf(csrf)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, _) = staff.shop_to_change(slug, csrf, Permission::EditShopData)?;
     let t = staff.t;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -1500,10 +1484,8 @@ async fn save_settings(
     slug: web::Path<String>,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
     let values = form::FormValues::new(body.into_inner());
-    staff.check_csrf(values.get("_csrf"))?;
-    staff.require(role, Permission::ManageShop)?;
+    let (shop, role) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     match read_settings(&values, staff.t) {
         Ok(settings) => {
             store::shops::update_settings(&state.db, shop.id, &settings).await?;
@@ -1548,9 +1530,7 @@ async fn generate_codes(
     form: web::Form<CodesForm>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
-    staff.check_csrf(&form.csrf)?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
@@ -1633,10 +1613,8 @@ async fn preview_coupon(
     slug: web::Path<String>,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
     let values = form::FormValues::new(body.into_inner());
-    staff.check_csrf(values.get("_csrf"))?;
-    staff.require(role, Permission::EditShopData)?;
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
     let text = |status: StatusCode, line: String| {
         HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")

@@ -62,6 +62,31 @@ impl SignedIn {
         }
     }
 
+    /// The shop `slug`, if this staff member's role there allows `permission`.
+    pub fn shop_with(
+        &self,
+        slug: &str,
+        permission: Permission,
+    ) -> Result<(&ShopRecord, Role), AdminError> {
+        let (shop, role) = self.shop(slug)?;
+        self.require(role, permission)?;
+        Ok((shop, role))
+    }
+
+    /// The guard of every change to a shop: the shop must be theirs (404), the
+    /// form must carry their CSRF token (403) and their role must allow it (403).
+    pub fn shop_to_change(
+        &self,
+        slug: &str,
+        csrf: &str,
+        permission: Permission,
+    ) -> Result<(&ShopRecord, Role), AdminError> {
+        let (shop, role) = self.shop(slug)?;
+        self.check_csrf(csrf)?;
+        self.require(role, permission)?;
+        Ok((shop, role))
+    }
+
     pub fn require(&self, role: Role, permission: Permission) -> Result<(), AdminError> {
         if role.can(permission) {
             Ok(())
