@@ -5,7 +5,8 @@ use domain::{Coupon, KindRules, PrivateCodes, Validity};
 
 use super::i18n::{Lang, T};
 
-fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
+/// A moment on the shop's clock: "2026-11-23 16:00".
+pub fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -29,7 +30,7 @@ pub fn summary(coupon: &Coupon, t: T, tz: Tz) -> String {
     let mut parts = Vec::new();
     match t.lang {
         Lang::Zh => {
-            parts.push(coupon.benefit().describe_zh());
+            parts.push(t.benefit(coupon.benefit()));
             parts.push(match limits.quantity {
                 Some(q) => format!("共{q}张"),
                 None => "数量不限".into(),
@@ -63,7 +64,7 @@ pub fn summary(coupon: &Coupon, t: T, tz: Tz) -> String {
             parts.join("，")
         }
         Lang::En => {
-            parts.push(coupon.benefit().describe_en());
+            parts.push(t.benefit(coupon.benefit()));
             parts.push(match limits.quantity {
                 Some(q) => format!("{q} in all"),
                 None => "unlimited".into(),

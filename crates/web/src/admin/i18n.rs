@@ -419,6 +419,14 @@ impl T {
             .unwrap_or("?")
     }
 
+    /// A benefit as staff say it in this language: 满99减10 / ¥10.00 off orders of ¥99.00.
+    pub fn benefit(&self, benefit: &domain::Benefit) -> String {
+        match self.lang {
+            Lang::Zh => benefit.describe_zh(),
+            Lang::En => benefit.describe_en(),
+        }
+    }
+
     /// Money as shops show it: ¥99.00.
     pub fn channel(&self, channel: domain::Channel) -> &'static str {
         self.known(&format!("channel.{}", channel.as_str()))

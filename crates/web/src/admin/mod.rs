@@ -309,21 +309,14 @@ async fn coupons(
         limit: PAGE_SIZE,
     };
     let records = store::coupons::list_coupons(&state.db, shop.id, &filter).await?;
-    let local = |at: chrono::DateTime<chrono::Utc>| {
-        at.with_timezone(&shop.time_zone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
+    let local = |at| describe::local(at, shop.time_zone);
     let rows = records
         .iter()
         .map(|record| CouponRow {
             id: record.id,
             name: record.coupon.name().to_owned(),
             kind: t.kind_and_scope(record.coupon.kind(), !record.coupon.scope().is_shop()),
-            benefit: match t.lang {
-                Lang::Zh => record.coupon.benefit().describe_zh(),
-                Lang::En => record.coupon.benefit().describe_en(),
-            },
+            benefit: t.benefit(record.coupon.benefit()),
             status: t.status(record.status),
             status_class: record.status.as_str(),
             claimed: match record.coupon.limits().quantity {
@@ -470,22 +463,14 @@ async fn coupon_detail(
     let (unused, used, expired) = store::coupons::claim_states(&state.db, record.id).await?;
     let coupon = &record.coupon;
     let tz = shop.time_zone;
-    let local = |at: chrono::DateTime<chrono::Utc>| {
-        at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-    };
+    let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
     let facts = vec![
         (
             "coupon.kind",
             t.kind_and_scope(coupon.kind(), !coupon.scope().is_shop()),
         ),
-        (
-            "coupon.benefit",
-            match t.lang {
-                Lang::Zh => coupon.benefit().describe_zh(),
-                Lang::En => coupon.benefit().describe_en(),
-            },
-        ),
+        ("coupon.benefit", t.benefit(coupon.benefit())),
         (
             "coupon.scope",
             match coupon.scope() {
