@@ -1,0 +1,650 @@
+//! Coupon pages: the list, a coupon's page and its actions, the create and
+//! edit form and its live summary.
+
+use super::*;
+
+#[derive(Deserialize)]
+struct CouponQuery {
+    kind: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    before: Option<i64>,
+}
+
+struct CouponRow {
+    id: i64,
+    name: String,
+    kind: String,
+    benefit: String,
+    status: &'static str,
+    status_class: &'static str,
+    claimed: String,
+    window: String,
+}
+
+#[derive(Template)]
+#[template(path = "coupons.html")]
+struct CouponsPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    can_edit: bool,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    q: String,
+    rows: Vec<CouponRow>,
+    next_page: Option<String>,
+}
+
+#[get("/shops/{slug}/coupons")]
+pub(super) async fn coupons(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<CouponQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    // An unknown filter value filters nothing rather than failing the page.
+    let kind = query
+        .kind
+        .as_deref()
+        .and_then(|k| k.parse::<CouponKind>().ok());
+    let status = query
+        .status
+        .as_deref()
+        .and_then(|s| CouponStatus::parse(s).ok());
+    let filter = CouponFilter {
+        kind,
+        status,
+        name: query.q.clone(),
+        before: query.before,
+        limit: PAGE_SIZE,
+    };
+    let records = store::coupons::list_coupons(&state.db, shop.id, &filter).await?;
+    let local = |at| describe::local(at, shop.time_zone);
+    let rows = records
+        .iter()
+        .map(|record| CouponRow {
+            id: record.id,
+            name: record.coupon.name().to_owned(),
+            kind: t.kind_and_scope(record.coupon.kind(), !record.coupon.scope().is_shop()),
+            benefit: t.benefit(record.coupon.benefit()),
+            status: t.status(record.status),
+            status_class: record.status.as_str(),
+            claimed: match record.coupon.limits().quantity {
+                Some(quantity) => format!("{} / {}", record.claimed, quantity),
+                None => format!("{} / {}", record.claimed, t.t("coupons.unlimited")),
+            },
+            window: format!(
+                "{} – {}",
+                local(record.coupon.claim_from()),
+                local(record.coupon.claim_until())
+            ),
+        })
+        .collect();
+    let next_page = (records.len() as u64 == PAGE_SIZE)
+        .then(|| records.last())
+        .flatten()
+        .map(|last| {
+            let mut link = format!("/shops/{}/coupons?before={}", shop.slug, last.id);
+            for (name, value) in [
+                ("kind", &query.kind),
+                ("status", &query.status),
+                ("q", &query.q),
+            ] {
+                if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                    link.push_str(&format!("&{name}={}", urlencode(value)));
+                }
+            }
+            link
+        });
+    let page = CouponsPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        slug: shop.slug.clone(),
+        can_edit: role.can(Permission::EditShopData),
+        kinds: CouponKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.kind(*k), Some(*k) == kind))
+            .collect(),
+        statuses: [
+            CouponStatus::Draft,
+            CouponStatus::Active,
+            CouponStatus::Paused,
+            CouponStatus::Ended,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), t.status(s), Some(s) == status))
+        .collect(),
+        q: query.q.clone().unwrap_or_default(),
+        rows,
+        next_page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "coupon.html")]
+struct CouponPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    id: i64,
+    name: String,
+    status: &'static str,
+    status_class: &'static str,
+    summary: String,
+    can_edit: bool,
+    editable: bool,
+    csrf: String,
+    actions: Vec<(&'static str, &'static str)>,
+    facts: Vec<(&'static str, String)>,
+    claimed: u64,
+    used: u64,
+    expired: u64,
+    unused: u64,
+    codes: Option<CodesBox>,
+    estimate_link: Option<String>,
+}
+
+/// The codes section of a private coupon's page.
+struct CodesBox {
+    summary: String,
+    one_time: bool,
+    error: Option<String>,
+}
+
+async fn codes_box(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    error: Option<String>,
+) -> Result<Option<CodesBox>, AdminError> {
+    let domain::KindRules::Private(codes) = record.coupon.rules() else {
+        return Ok(None);
+    };
+    let (all, used) = store::codes::code_counts(&state.db, record.id).await?;
+    let summary = match codes {
+        domain::PrivateCodes::Shared { code } => {
+            t.t("codes.shared").replace("{code}", code.as_str())
+        }
+        domain::PrivateCodes::Unique { .. } => t
+            .t("codes.summary")
+            .replace("{all}", &all.to_string())
+            .replace("{used}", &used.to_string()),
+    };
+    Ok(Some(CodesBox {
+        summary,
+        one_time: matches!(codes, domain::PrivateCodes::Unique { .. }),
+        error,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    codes_error: Option<u8>,
+}
+
+#[get("/shops/{slug}/coupons/{id}")]
+pub(super) async fn coupon_detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    query: web::Query<DetailQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let (unused, used, expired) = store::coupons::claim_states(&state.db, record.id).await?;
+    let coupon = &record.coupon;
+    let tz = shop.time_zone;
+    let local = |at| describe::local(at, tz);
+    let any = t.t("coupon.everywhere");
+    let facts = vec![
+        (
+            "coupon.kind",
+            t.kind_and_scope(coupon.kind(), !coupon.scope().is_shop()),
+        ),
+        ("coupon.benefit", t.benefit(coupon.benefit())),
+        (
+            "coupon.scope",
+            match coupon.scope() {
+                Scope::Shop => t.t("coupon.scope_shop").to_owned(),
+                Scope::Items { skus } => skus
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        ),
+        ("coupon.validity", describe::validity(coupon, t, tz)),
+        (
+            "coupon.claim_window",
+            format!(
+                "{} – {}",
+                local(coupon.claim_from()),
+                local(coupon.claim_until())
+            ),
+        ),
+        ("coupon.audience", t.audience(coupon.audience())),
+        (
+            "coupon.channels",
+            if coupon.channels().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .channels()
+                    .iter()
+                    .map(|c| t.channel(*c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        (
+            "coupon.regions",
+            if coupon.regions().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .regions()
+                    .iter()
+                    .map(|r| format!("{} {}", r, r.name_zh()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+    ];
+    let mut actions: Vec<(&'static str, &'static str)> = record
+        .status
+        .actions()
+        .into_iter()
+        .map(|a| (a.as_str(), t.action(a)))
+        .collect();
+    actions.push(("clone", t.t("action.clone")));
+    let page = CouponPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        slug: shop.slug.clone(),
+        id: record.id,
+        name: coupon.name().to_owned(),
+        status: t.status(record.status),
+        status_class: record.status.as_str(),
+        summary: describe::summary(coupon, t, tz),
+        can_edit: role.can(Permission::EditShopData),
+        editable: role.can(Permission::EditShopData) && record.status != CouponStatus::Ended,
+        csrf: staff.csrf.clone(),
+        actions,
+        facts: facts
+            .into_iter()
+            .map(|(key, value)| (t.t(key), value))
+            .collect(),
+        claimed: record.claimed,
+        used,
+        expired,
+        unused,
+        estimate_link: match coupon.benefit().spec() {
+            domain::BenefitSpec::AmountOff { threshold, amount } => Some(format!(
+                "/shops/{}/estimate?face_value={amount}&threshold={threshold}&quantity={}",
+                shop.slug,
+                coupon.limits().quantity.unwrap_or(1000)
+            )),
+            _ => None,
+        },
+        codes: codes_box(
+            &state,
+            t,
+            &record,
+            query.codes_error.map(|_| t.t("codes.bad_count").to_owned()),
+        )
+        .await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Activate, pause, resume, end or clone; only for roles that edit shop data.
+#[post("/shops/{slug}/coupons/{id}/{action}")]
+pub(super) async fn coupon_action(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64, String)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id, action) = path.into_inner();
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let now = state.now();
+    if action == "clone" {
+        let record = store::coupons::get_coupon(&state.db, shop.id, id)
+            .await
+            .map_err(|_| staff.fail(Failure::NotFound))?;
+        let mut draft = record.coupon.to_draft();
+        let suffix = staff.t.t("clone.suffix");
+        let keep = domain::coupon::MAX_NAME_CHARS - suffix.chars().count();
+        draft.name = format!(
+            "{}{suffix}",
+            draft.name.chars().take(keep).collect::<String>()
+        );
+        if let Some(domain::PrivateCodes::Shared { .. }) = draft.private {
+            // A code opens one coupon: the copy gets one-time codes until staff choose.
+            draft.private = Some(domain::PrivateCodes::Unique { unique_codes: 1 });
+        }
+        let copy = draft
+            .validate()
+            .map_err(|_| staff.fail(Failure::Internal))?;
+        let created =
+            store::coupons::create_coupon(&state.db, shop.id, &copy, CouponStatus::Draft, now)
+                .await?;
+        return Ok(redirect(&format!(
+            "/shops/{}/coupons/{}",
+            shop.slug, created.id
+        )));
+    }
+    let action = LifecycleAction::parse(&action).ok_or(staff.fail(Failure::NotFound))?;
+    match store::coupons::apply_action(&state.db, shop.id, id, action, now).await {
+        // A stale page asked for a step that no longer applies: show the coupon as it is.
+        Ok(_) | Err(store::StoreError::Conflict(_)) => {
+            Ok(redirect(&format!("/shops/{}/coupons/{id}", shop.slug)))
+        }
+        Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "coupon_form.html")]
+struct CouponFormPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    title_key: &'static str,
+    action: String,
+    editing: bool,
+    csrf: String,
+    form: form::FormValues,
+    errors: form::FieldErrors,
+    summary: Option<String>,
+    kinds: Vec<(&'static str, &'static str)>,
+    audiences: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str, bool)>,
+    products: Vec<(String, String, bool)>,
+}
+
+impl CouponFormPage {
+    fn v(&self, name: &str) -> &str {
+        self.form.get(name)
+    }
+
+    fn e(&self, name: &str) -> Option<String> {
+        self.errors.get(name).map(|reason| self.t.reason(reason))
+    }
+}
+
+async fn coupon_form_page(
+    state: &AppState,
+    staff: &SignedIn,
+    shop: &store::shops::ShopRecord,
+    role: domain::roles::Role,
+    form: form::FormValues,
+    errors: form::FieldErrors,
+    summary: Option<String>,
+) -> Result<CouponFormPage, AdminError> {
+    let t = staff.t;
+    let products = store::products::list_products(&state.db, shop.id, None, 500).await?;
+    let chosen = form
+        .all("scope.skus")
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let channels_chosen = form
+        .all("channels")
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    let path = format!("/shops/{}/coupons/new", shop.slug);
+    Ok(CouponFormPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", &path)),
+        slug: shop.slug.clone(),
+        title_key: "form.title",
+        action: format!("/shops/{}/coupons", shop.slug),
+        editing: false,
+        csrf: staff.csrf.clone(),
+        summary,
+        kinds: CouponKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), t.kind(*k)))
+            .collect(),
+        audiences: [
+            "all",
+            "new_customers",
+            "returning_customers",
+            "followers",
+            "tag",
+        ]
+        .into_iter()
+        .map(|a| {
+            (
+                a,
+                t.t(match a {
+                    "all" => "audience.all",
+                    "new_customers" => "audience.new_customers",
+                    "returning_customers" => "audience.returning_customers",
+                    "followers" => "audience.followers",
+                    _ => "audience.tag",
+                }),
+            )
+        })
+        .collect(),
+        channels: domain::Channel::ALL
+            .iter()
+            .map(|c| {
+                (
+                    c.as_str(),
+                    t.channel(*c),
+                    channels_chosen.iter().any(|x| x == c.as_str()),
+                )
+            })
+            .collect(),
+        products: products
+            .iter()
+            .map(|p| {
+                let sku = p.sku.to_string();
+                let checked = chosen.contains(&sku);
+                (
+                    sku.clone(),
+                    format!("{} {} ({})", sku, p.name, t.money(p.price)),
+                    checked,
+                )
+            })
+            .collect(),
+        form,
+        errors,
+    })
+}
+
+#[get("/shops/{slug}/coupons/new")]
+pub(super) async fn new_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
+    // A sensible start: 满99减10, 1000 in all, one each, claimable for 30 days, valid 7 days.
+    let now = state.now();
+    let start = now - chrono::Duration::minutes(i64::from(chrono::Timelike::minute(&now)));
+    let mut values = form::FormValues::default();
+    for (name, value) in [
+        ("kind", "shop".to_owned()),
+        ("benefit.type", "amount_off".to_owned()),
+        ("benefit.threshold", "99.00".to_owned()),
+        ("benefit.amount", "10.00".to_owned()),
+        ("benefit.min_quantity", "1".to_owned()),
+        ("scope.type", "shop".to_owned()),
+        ("validity.type", "relative".to_owned()),
+        ("validity.days", "7".to_owned()),
+        ("claim_from", form::local_input(start, shop.time_zone)),
+        (
+            "claim_until",
+            form::local_input(start + chrono::Duration::days(30), shop.time_zone),
+        ),
+        ("quantity", "1000".to_owned()),
+        ("per_customer_limit", "1".to_owned()),
+        ("audience", "all".to_owned()),
+        ("repurchase.days_after", "7".to_owned()),
+        ("follower.auto_grant", "on".to_owned()),
+    ] {
+        values.set(name, value);
+    }
+    let page =
+        coupon_form_page(&state, &staff, shop, role, values, Default::default(), None).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[post("/shops/{slug}/coupons")]
+pub(super) async fn create_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, role) =
+        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let status = if values.get("status") == "draft" {
+        CouponStatus::Draft
+    } else {
+        CouponStatus::Active
+    };
+    let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
+        Ok(coupon) => {
+            match store::coupons::create_coupon(&state.db, shop.id, &coupon, status, state.now())
+                .await
+            {
+                Ok(created) => {
+                    return Ok(redirect(&format!(
+                        "/shops/{}/coupons/{}",
+                        shop.slug, created.id
+                    )));
+                }
+                // The design is sound but the shop refuses it (a code already in use).
+                Err(store::StoreError::Invalid(found)) => (
+                    found
+                        .iter()
+                        .map(|e| (e.field.clone(), e.reason.clone()))
+                        .collect(),
+                    Some(describe::summary(&coupon, staff.t, shop.time_zone)),
+                ),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(errors) => (errors, None),
+    };
+    // Nothing was written: the form again, with what was typed and the reasons.
+    let page = coupon_form_page(&state, &staff, shop, role, values, errors, summary).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// The form as an edit of coupon `id`.
+fn as_edit(mut page: CouponFormPage, id: i64) -> CouponFormPage {
+    page.title_key = "form.edit_title";
+    page.action = format!("/shops/{}/coupons/{id}", page.slug);
+    page.editing = true;
+    page
+}
+
+#[get("/shops/{slug}/coupons/{id}/edit")]
+pub(super) async fn edit_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let values = form::from_coupon(&record.coupon, shop.time_zone);
+    let summary = Some(describe::summary(&record.coupon, staff.t, shop.time_zone));
+    let page = coupon_form_page(
+        &state,
+        &staff,
+        shop,
+        role,
+        values,
+        Default::default(),
+        summary,
+    )
+    .await?;
+    Ok(render(StatusCode::OK, &as_edit(page, id)))
+}
+
+/// Saves an edit under SPEC §2's rule: once claimed, what customers hold stays.
+#[post("/shops/{slug}/coupons/{id}")]
+pub(super) async fn update_coupon(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, role) =
+        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let detail = format!("/shops/{}/coupons/{id}", shop.slug);
+    let errors = match form::read_coupon(&values, shop.time_zone) {
+        Ok(edited) => {
+            match store::coupons::update_coupon(&state.db, shop.id, id, &edited, state.now()).await
+            {
+                Ok(_) => return Ok(redirect(&detail)),
+                Err(store::StoreError::Invalid(found)) => found
+                    .iter()
+                    .map(|e| (form::field_of(&e.field), e.reason.clone()))
+                    .collect(),
+                // Ended meanwhile: nothing to edit any more.
+                Err(store::StoreError::Conflict(_)) => return Ok(redirect(&detail)),
+                Err(store::StoreError::NotFound(_)) => return Err(staff.fail(Failure::NotFound)),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(errors) => errors,
+    };
+    let page = coupon_form_page(&state, &staff, shop, role, values, errors, None).await?;
+    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &as_edit(page, id)))
+}
+
+/// The coupon form read as on saving, answered as one line of text: the coupon
+/// in words (200), or the first thing to fix (422). Writes nothing.
+#[post("/shops/{slug}/coupon-preview")]
+pub(super) async fn preview_coupon(
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let text = |status: StatusCode, line: String| {
+        HttpResponse::build(status)
+            .content_type("text/plain; charset=utf-8")
+            .body(line)
+    };
+    Ok(match form::read_coupon(&values, shop.time_zone) {
+        Ok(coupon) => text(
+            StatusCode::OK,
+            describe::summary(&coupon, staff.t, shop.time_zone),
+        ),
+        Err(errors) => {
+            let mut errors: Vec<_> = errors.into_iter().collect();
+            errors.sort();
+            let line = errors
+                .first()
+                .map(|(_, reason)| staff.t.reason(reason))
+                .unwrap_or_default();
+            text(StatusCode::UNPROCESSABLE_ENTITY, line)
+        }
+    })
+}

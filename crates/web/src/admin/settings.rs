@@ -1,0 +1,211 @@
+//! Shop settings: time zone, reminders, quiet hours, monthly cap, profit floor.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    csrf: String,
+    can_edit: bool,
+    saved: bool,
+    form: form::FormValues,
+    errors: HashMap<String, String>,
+}
+
+impl SettingsPage {
+    fn v(&self, name: &str) -> &str {
+        self.form.get(name)
+    }
+}
+
+fn minutes_text(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+fn settings_values(shop: &store::shops::ShopRecord) -> form::FormValues {
+    let mut values = form::FormValues::default();
+    values.set("time_zone", shop.time_zone.name().to_owned());
+    values.set(
+        "reminder_lead_hours",
+        shop.reminder_lead_hours
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    values.set("quiet_start", minutes_text(shop.quiet_start_minute));
+    values.set("quiet_end", minutes_text(shop.quiet_end_minute));
+    values.set(
+        "monthly_cap",
+        shop.monthly_cap.map(|c| c.to_string()).unwrap_or_default(),
+    );
+    values.set(
+        "profit_floor",
+        shop.profit_floor
+            .map(|p| p.normalize().to_string())
+            .unwrap_or_default(),
+    );
+    values
+}
+
+#[derive(Deserialize)]
+struct SavedQuery {
+    saved: Option<u8>,
+}
+
+/// Everyone may read the settings; only owners change them.
+#[get("/shops/{slug}/settings")]
+pub(super) async fn settings_page(
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<SavedQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let page = SettingsPage {
+        t: staff.t,
+        nav: Some(staff.nav(
+            shop,
+            role,
+            "settings",
+            &format!("/shops/{}/settings", shop.slug),
+        )),
+        slug: shop.slug.clone(),
+        csrf: staff.csrf.clone(),
+        can_edit: role.can(Permission::ManageShop),
+        saved: query.saved.is_some(),
+        form: settings_values(shop),
+        errors: HashMap::new(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// "22:00" → minutes of the day.
+fn parse_clock(text: &str) -> Option<u32> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+fn read_settings(
+    values: &form::FormValues,
+    t: T,
+) -> Result<store::shops::ShopSettings, HashMap<String, String>> {
+    let mut errors = HashMap::new();
+    let time_zone = domain::calendar::parse_time_zone(values.get("time_zone"))
+        .map_err(|e| errors.insert("time_zone".into(), t.reason(&e.reason)))
+        .ok();
+    let leads = store::shops::parse_lead_hours(
+        values
+            .get("reminder_lead_hours")
+            .replace('，', ",")
+            .as_str(),
+    )
+    .map_err(|e| errors.insert("reminder_lead_hours".into(), t.reason(&e)))
+    .ok();
+    let quiet_start = parse_clock(values.get("quiet_start"));
+    if quiet_start.is_none() {
+        errors.insert(
+            "quiet_start".into(),
+            t.reason("must be a time such as 22:00"),
+        );
+    }
+    let quiet_end = parse_clock(values.get("quiet_end"));
+    if quiet_end.is_none() {
+        errors.insert("quiet_end".into(), t.reason("must be a time such as 22:00"));
+    }
+    let monthly_cap = match values.get("monthly_cap") {
+        "" => Some(None),
+        text => match text.parse::<u32>() {
+            Ok(cap) if cap >= 1 => Some(Some(cap)),
+            _ => {
+                errors.insert(
+                    "monthly_cap".into(),
+                    t.reason("must be at least 1, or empty for unlimited"),
+                );
+                None
+            }
+        },
+    };
+    let profit_floor = match values.get("profit_floor") {
+        "" => Some(None),
+        text => match text.trim_end_matches('%').parse::<rust_decimal::Decimal>() {
+            Ok(p)
+                if p >= rust_decimal::Decimal::ZERO
+                    && p < rust_decimal::Decimal::ONE_HUNDRED
+                    && p.normalize().scale() <= 2 =>
+            {
+                Some(Some(p))
+            }
+            _ => {
+                errors.insert(
+                    "profit_floor".into(),
+                    t.reason("must be a percent from 0 to 100, at most two decimals"),
+                );
+                None
+            }
+        },
+    };
+    match (
+        time_zone,
+        leads,
+        quiet_start,
+        quiet_end,
+        monthly_cap,
+        profit_floor,
+    ) {
+        (
+            Some(time_zone),
+            Some(reminder_lead_hours),
+            Some(quiet_start_minute),
+            Some(quiet_end_minute),
+            Some(monthly_cap),
+            Some(profit_floor),
+        ) if errors.is_empty() => Ok(store::shops::ShopSettings {
+            time_zone,
+            reminder_lead_hours,
+            quiet_start_minute,
+            quiet_end_minute,
+            monthly_cap,
+            profit_floor,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[post("/shops/{slug}/settings")]
+pub(super) async fn save_settings(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, role) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    match read_settings(&values, staff.t) {
+        Ok(settings) => {
+            store::shops::update_settings(&state.db, shop.id, &settings).await?;
+            Ok(redirect(&format!("/shops/{}/settings?saved=1", shop.slug)))
+        }
+        Err(errors) => {
+            let page = SettingsPage {
+                t: staff.t,
+                nav: Some(staff.nav(
+                    shop,
+                    role,
+                    "settings",
+                    &format!("/shops/{}/settings", shop.slug),
+                )),
+                slug: shop.slug.clone(),
+                csrf: staff.csrf.clone(),
+                can_edit: true,
+                saved: false,
+                form: values,
+                errors,
+            };
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+    }
+}
