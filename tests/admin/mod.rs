@@ -251,10 +251,7 @@ async fn the_language_follows_the_browser_then_the_staff_setting() {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
         fixtures::coupon(db, &shop, json!({})).await;
-        let (_, password) =
-            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
-                .await
-                .unwrap();
+        let password = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
         let app = api::app(&database).await;
         let mut browser = Browser::new();
         let english = browser
@@ -326,6 +323,19 @@ async fn the_language_follows_the_browser_then_the_staff_setting() {
     }
 }
 
+/// A staff member of the shop with `role`; their generated password.
+async fn staff_member(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    email: &str,
+    role: Role,
+) -> String {
+    store::staff::create_staff(db, email, "", role, shop_id, now())
+        .await
+        .unwrap()
+        .1
+}
+
 /// Signs `email` in; the browser keeps the session.
 async fn signed_in<S, B>(app: &S, email: &str, password: &str) -> Browser
 where
@@ -357,14 +367,8 @@ async fn operators_act_on_coupons_viewers_only_look() {
             json!({"validity": {"type": "relative", "days": 7}}),
         )
         .await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
-        let (_, viewer) =
-            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
         let app = api::app(&database).await;
         let detail = format!("/shops/demo/coupons/{}", coupon.id);
 
@@ -458,14 +462,8 @@ async fn the_coupon_form_creates_or_shows_errors_next_to_fields() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
-        let (_, viewer) =
-            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let new = operator.get(&app, "/shops/demo/coupons/new").await;
@@ -568,10 +566,7 @@ async fn a_code_taken_by_another_coupon_is_refused_with_the_coupon_in_words() {
             json!({"kind": "private", "private": {"code": "VIP2026"}}),
         )
         .await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let csrf = operator.get(&app, "/shops/demo/coupons/new").await.csrf();
@@ -607,10 +602,7 @@ async fn editing_keeps_what_customers_hold() {
             json!({"validity": {"type": "relative", "days": 7}}),
         )
         .await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let detail = format!("/shops/demo/coupons/{}", coupon.id);
@@ -699,14 +691,8 @@ async fn products_are_created_edited_and_imported_all_or_nothing() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
-        let (_, viewer) =
-            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let csrf = operator.get(&app, "/shops/demo/products").await.csrf();
@@ -826,14 +812,8 @@ async fn owners_change_shop_settings_others_only_read_them() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        let (_, owner) =
-            store::staff::create_staff(db, "owner@example.com", "", Role::Owner, shop.id, now())
-                .await
-                .unwrap();
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut boss = signed_in(&app, "owner@example.com", &owner).await;
         let page = boss.get(&app, "/shops/demo/settings").await;
@@ -916,10 +896,7 @@ async fn one_time_codes_are_generated_and_exported_as_csv() {
             json!({"kind": "private", "private": {"unique_codes": 3}}),
         )
         .await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let detail = format!("/shops/demo/coupons/{}", coupon.id);
@@ -1005,10 +982,7 @@ async fn products_are_imported_from_an_uploaded_file() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let csrf = operator.get(&app, "/shops/demo/products").await.csrf();
@@ -1058,10 +1032,7 @@ async fn the_form_states_the_coupon_in_words_while_it_is_typed() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        let (_, ops) =
-            store::staff::create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
-                .await
-                .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
         let app = api::app(&database).await;
         let mut operator = signed_in(&app, "ops@example.com", &ops).await;
         let csrf = operator.get(&app, "/shops/demo/coupons/new").await.csrf();
@@ -1133,10 +1104,7 @@ async fn the_estimate_warns_below_the_profit_floor() {
         store::shops::update_settings(db, shop.id, &settings)
             .await
             .unwrap();
-        let (_, viewer) =
-            store::staff::create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
-                .await
-                .unwrap();
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
         let app = api::app(&database).await;
         let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
 
