@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_schema;
 mod m20261123_000002_reminder_scan;
 mod m20261123_000003_sessions;
+mod m20261123_000004_admin_pages;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_schema::Migration),
             Box::new(m20261123_000002_reminder_scan::Migration),
             Box::new(m20261123_000003_sessions::Migration),
+            Box::new(m20261123_000004_admin_pages::Migration),
         ]
     }
 }

@@ -7,3 +7,4 @@ mod idempotency;
 mod migrations;
 mod orders;
 mod staff;
+mod stats;

@@ -2,7 +2,7 @@
 //! are the shop's, computed from its IANA time zone (daylight saving included).
 
 use chrono::{
-    DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, TimeZone, Utc,
+    DateTime, Datelike, Days, LocalResult, Months, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc,
 };
 use chrono_tz::Tz;
 
@@ -77,8 +77,81 @@ pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
+/// The last `days` local calendar days up to and including the one holding `now`,
+/// oldest first, and the instant the first of them starts.
+pub fn last_days(now: DateTime<Utc>, tz: Tz, days: u32) -> (Vec<NaiveDate>, DateTime<Utc>) {
+    let today = now.with_timezone(&tz).date_naive();
+    let first = today - Days::new(u64::from(days.max(1) - 1));
+    let dates = first.iter_days().take(days.max(1) as usize).collect();
+    (dates, start_of_day(first, tz))
+}
+
+/// The zone's offsets from UTC between `start` and `end`, as (from, seconds east
+/// of UTC) with the first `from` equal to `start`: one entry unless the clocks
+/// change in between. Lets a database without time-zone rules (SQLite) turn UTC
+/// instants into local dates exactly, one fixed offset per stretch.
+pub fn offsets_between(
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, i32)> {
+    let offset_at = |at: DateTime<Utc>| {
+        tz.offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
+    };
+    let mut stretches = vec![(start, offset_at(start))];
+    // Clocks change on a quarter hour everywhere; look at each one.
+    let step = chrono::Duration::minutes(15);
+    let mut at = start;
+    while at < end {
+        let next = (at + step).min(end);
+        let offset = offset_at(next);
+        if offset != stretches.last().expect("one stretch at least").1 {
+            // The change lies in (at, next]: find its minute.
+            let mut minute = at;
+            while offset_at(minute) != offset {
+                minute += chrono::Duration::minutes(1);
+            }
+            stretches.push((minute, offset));
+        }
+        at = next;
+    }
+    stretches
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn offsets_change_once_across_a_clock_change() {
+        let tz = chrono_tz::America::New_York;
+        let stretches =
+            offsets_between(tz, utc("2026-10-20T00:00:00Z"), utc("2026-11-20T00:00:00Z"));
+        assert_eq!(
+            stretches,
+            vec![
+                (utc("2026-10-20T00:00:00Z"), -4 * 3600),
+                (utc("2026-11-01T06:00:00Z"), -5 * 3600)
+            ]
+        );
+        let shanghai = offsets_between(
+            chrono_tz::Asia::Shanghai,
+            utc("2026-10-20T00:00:00Z"),
+            utc("2026-11-20T00:00:00Z"),
+        );
+        assert_eq!(shanghai, vec![(utc("2026-10-20T00:00:00Z"), 8 * 3600)]);
+    }
+
+    #[test]
+    fn the_last_thirty_days_end_today_in_the_shop() {
+        // 2026-11-23 17:00 UTC is already the 24th in Shanghai.
+        let (days, start) = last_days(utc("2026-11-23T17:00:00Z"), chrono_tz::Asia::Shanghai, 30);
+        assert_eq!(days.len(), 30);
+        assert_eq!(days.last().unwrap().to_string(), "2026-11-24");
+        assert_eq!(days[0].to_string(), "2026-10-26");
+        assert_eq!(start, utc("2026-10-25T16:00:00Z"));
+    }
+
     use super::*;
 
     fn utc(text: &str) -> DateTime<Utc> {

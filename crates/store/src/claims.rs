@@ -146,6 +146,33 @@ pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<Cl
     from_row(&row)
 }
 
+/// Staff grant a coupon by hand (a customer-service coupon): the same rules as a
+/// claim, on the `customer_service` channel, inside the caller's write
+/// transaction. A refusal (`StoreError::Refused`) says why; the caller's
+/// transaction then rolls back and nothing is written.
+pub async fn grant_by_hand(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    customer_external_id: &str,
+    coupon_id: i64,
+    now: DateTime<Utc>,
+) -> Result<ClaimRecord> {
+    let shop = shops::get_shop(tx, shop_id).await?;
+    let customer = customers::find_or_create_locked(tx, shop_id, customer_external_id, now).await?;
+    let claimed = claim_in(
+        tx,
+        &shop,
+        &customer,
+        &ClaimTarget::Coupon(coupon_id),
+        Channel::CustomerService,
+        ClaimSource::Manual,
+        now,
+    )
+    .await?
+    .map_err(StoreError::Refused)?;
+    from_row(&claimed)
+}
+
 /// The claim itself, inside the caller's write transaction with the customer
 /// already locked. A refusal is returned as a value, having written nothing,
 /// so that grants can record it and go on.

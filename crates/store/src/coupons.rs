@@ -252,35 +252,45 @@ pub async fn create_coupon(
     status: CouponStatus,
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
+    write(db, async |tx| {
+        create_coupon_in(tx, shop_id, coupon, status, now).await
+    })
+    .await
+}
+
+/// [`create_coupon`] inside the caller's write transaction.
+pub async fn create_coupon_in(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    coupon: &Coupon,
+    status: CouponStatus,
+    now: DateTime<Utc>,
+) -> Result<CouponRecord> {
     if !matches!(status, CouponStatus::Draft | CouponStatus::Active) {
         return Err(StoreError::invalid(
             "status",
             "a new coupon is draft or active",
         ));
     }
-    let saved = write(db, async |tx| {
-        let mut row = coupon::ActiveModel {
-            shop_id: Set(shop_id),
-            status: Set(status.as_str().to_owned()),
-            claimed_count: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        fill(&mut row, coupon);
-        let saved = row.insert(tx).await?;
-        match coupon.rules() {
-            KindRules::Private(PrivateCodes::Shared { code }) => {
-                codes::add_shared_code(tx, shop_id, saved.id, code).await?;
-            }
-            KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
-                codes::generate_batch(tx, shop_id, saved.id, *unique_codes, now).await?;
-            }
-            _ => {}
+    let mut row = coupon::ActiveModel {
+        shop_id: Set(shop_id),
+        status: Set(status.as_str().to_owned()),
+        claimed_count: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    fill(&mut row, coupon);
+    let saved = row.insert(tx).await?;
+    match coupon.rules() {
+        KindRules::Private(PrivateCodes::Shared { code }) => {
+            codes::add_shared_code(tx, shop_id, saved.id, code).await?;
         }
-        Ok(saved)
-    })
-    .await?;
+        KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
+            codes::generate_batch(tx, shop_id, saved.id, *unique_codes, now).await?;
+        }
+        _ => {}
+    }
     from_row(saved)
 }
 
@@ -351,35 +361,45 @@ pub async fn update_coupon(
     edited: &Coupon,
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
-    let saved = write(db, async |tx| {
-        let row = lock_row(tx, shop_id, coupon_id).await?;
-        let current = from_row(row.clone())?;
-        if current.status == CouponStatus::Ended {
-            return Err(StoreError::Conflict(
-                "an ended coupon cannot be edited".into(),
-            ));
-        }
-        current.coupon.check_edit(edited, current.claimed > 0)?;
-        if edited.rules() != current.coupon.rules() && current.claimed == 0 {
-            // The code set-up changes with the design: replace the codes.
-            codes::delete_codes(tx, coupon_id).await?;
-            match edited.rules() {
-                KindRules::Private(PrivateCodes::Shared { code }) => {
-                    codes::add_shared_code(tx, shop_id, coupon_id, code).await?
-                }
-                KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
-                    codes::generate_batch(tx, shop_id, coupon_id, *unique_codes, now).await?;
-                }
-                _ => {}
-            }
-        }
-        let mut active: coupon::ActiveModel = row.into();
-        fill(&mut active, edited);
-        active.updated_at = Set(now);
-        Ok(active.update(tx).await?)
+    write(db, async |tx| {
+        update_coupon_in(tx, shop_id, coupon_id, edited, now).await
     })
-    .await?;
-    from_row(saved)
+    .await
+}
+
+/// [`update_coupon`] inside the caller's write transaction.
+pub async fn update_coupon_in(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    coupon_id: i64,
+    edited: &Coupon,
+    now: DateTime<Utc>,
+) -> Result<CouponRecord> {
+    let row = lock_row(tx, shop_id, coupon_id).await?;
+    let current = from_row(row.clone())?;
+    if current.status == CouponStatus::Ended {
+        return Err(StoreError::Conflict(
+            "an ended coupon cannot be edited".into(),
+        ));
+    }
+    current.coupon.check_edit(edited, current.claimed > 0)?;
+    if edited.rules() != current.coupon.rules() && current.claimed == 0 {
+        // The code set-up changes with the design: replace the codes.
+        codes::delete_codes(tx, coupon_id).await?;
+        match edited.rules() {
+            KindRules::Private(PrivateCodes::Shared { code }) => {
+                codes::add_shared_code(tx, shop_id, coupon_id, code).await?
+            }
+            KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
+                codes::generate_batch(tx, shop_id, coupon_id, *unique_codes, now).await?;
+            }
+            _ => {}
+        }
+    }
+    let mut active: coupon::ActiveModel = row.into();
+    fill(&mut active, edited);
+    active.updated_at = Set(now);
+    from_row(active.update(tx).await?)
 }
 
 /// Activates, pauses, resumes or ends a coupon.
@@ -390,20 +410,30 @@ pub async fn apply_action(
     action: LifecycleAction,
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
-    let saved = write(db, async |tx| {
-        let row = lock_row(tx, shop_id, coupon_id).await?;
-        let status =
-            CouponStatus::parse(&row.status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let next = status
-            .apply(action)
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let mut active: coupon::ActiveModel = row.into();
-        active.status = Set(next.as_str().to_owned());
-        active.updated_at = Set(now);
-        Ok(active.update(tx).await?)
+    write(db, async |tx| {
+        apply_action_in(tx, shop_id, coupon_id, action, now).await
     })
-    .await?;
-    from_row(saved)
+    .await
+}
+
+/// [`apply_action`] inside the caller's write transaction.
+pub async fn apply_action_in(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    coupon_id: i64,
+    action: LifecycleAction,
+    now: DateTime<Utc>,
+) -> Result<CouponRecord> {
+    let row = lock_row(tx, shop_id, coupon_id).await?;
+    let status =
+        CouponStatus::parse(&row.status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let next = status
+        .apply(action)
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let mut active: coupon::ActiveModel = row.into();
+    active.status = Set(next.as_str().to_owned());
+    active.updated_at = Set(now);
+    from_row(active.update(tx).await?)
 }
 
 /// The coupon row, locked for the rest of the transaction (PostgreSQL; SQLite's

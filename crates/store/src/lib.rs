@@ -6,7 +6,9 @@
 //! caller's transaction, and `&DatabaseConnection` where they own one.
 
 pub mod api_keys;
+pub mod audit;
 pub mod bench;
+pub mod browse;
 pub mod claims;
 pub mod codes;
 mod convert;
@@ -24,6 +26,7 @@ pub mod orders;
 pub mod products;
 pub mod shops;
 pub mod staff;
+pub mod stats;
 
 pub use db::{DEFAULT_DATABASE_URL, PoolSettings, begin_write, connect, migrate, open, ping};
 pub use error::{Result, StoreError};

@@ -141,12 +141,97 @@ struct CouponPage {
     csrf: String,
     actions: Vec<(&'static str, &'static str)>,
     facts: Vec<(&'static str, String)>,
+    metrics: CouponMetrics,
     claimed: u64,
     used: u64,
     expired: u64,
     unused: u64,
     codes: Option<CodesBox>,
     estimate_link: Option<String>,
+}
+
+impl CouponPage {
+    /// Our own SVG, built from numbers and escaped labels.
+    fn daily_chart(&self) -> askama::filters::Safe<&str> {
+        askama::filters::Safe(&self.metrics.daily_chart)
+    }
+}
+
+/// SPEC §8 for one coupon: a row per channel and the total, and a daily chart.
+struct CouponMetrics {
+    rows: Vec<MetricRow>,
+    total: MetricRow,
+    issued: String,
+    claim_rate: String,
+    daily_chart: String,
+}
+
+struct MetricRow {
+    channel: String,
+    claimed: u64,
+    used: u64,
+    expired: u64,
+    use_rate: String,
+    cost: String,
+    gmv: String,
+    roi: String,
+}
+
+async fn coupon_metrics(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    shop: &store::shops::ShopRecord,
+) -> Result<CouponMetrics, AdminError> {
+    let quantity = record.coupon.limits().quantity.map(u64::from);
+    let (total, by_channel) = store::metrics::coupon_tally(&state.db, record.id, quantity).await?;
+    let none = || "—".to_owned();
+    let row = |channel: String, tally: domain::Tally| {
+        let m = domain::Metrics::from_tally(tally);
+        MetricRow {
+            channel,
+            claimed: m.claimed,
+            used: m.used,
+            expired: m.expired,
+            use_rate: m.use_rate.map(|r| format!("{r}%")).unwrap_or_else(none),
+            cost: t.money(m.actual_cost),
+            gmv: t.money(m.coupon_gmv),
+            roi: m.roi.map(|r| r.to_string()).unwrap_or_else(none),
+        }
+    };
+    let all = domain::Metrics::from_tally(total);
+    let days =
+        store::stats::coupon_days(&state.db, record.id, shop.time_zone, state.now(), 30).await?;
+    let columns: Vec<super::chart::Column> = days
+        .iter()
+        .map(|(day, claims, used)| super::chart::Column {
+            value: *claims,
+            shown: format!(
+                "{} {claims} · {} {used}",
+                t.t("coupon.claimed"),
+                t.t("coupon.used")
+            ),
+            label: day.format("%m-%d").to_string(),
+        })
+        .collect();
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0);
+    Ok(CouponMetrics {
+        rows: by_channel
+            .into_iter()
+            .map(|(channel, tally)| row(t.channel(channel).to_owned(), tally))
+            .collect(),
+        total: row(t.t("metrics.total").to_owned(), total),
+        issued: quantity
+            .map(|q| q.to_string())
+            .unwrap_or_else(|| t.t("coupons.unlimited").to_owned()),
+        claim_rate: all.claim_rate.map(|r| format!("{r}%")).unwrap_or_else(none),
+        daily_chart: super::chart::columns(
+            t.t("metrics.daily"),
+            "claims",
+            &columns,
+            &max.to_string(),
+        ),
+    })
 }
 
 /// The codes section of a private coupon's page.
@@ -203,6 +288,7 @@ pub(super) async fn coupon_detail(
         .map_err(|_| staff.fail(Failure::NotFound))?;
     let (unused, used, expired) = store::coupons::claim_states(&state.db, record.id).await?;
     let coupon = &record.coupon;
+    let metrics = coupon_metrics(&state, t, &record, shop).await?;
     let tz = shop.time_zone;
     let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
@@ -284,6 +370,7 @@ pub(super) async fn coupon_detail(
             .into_iter()
             .map(|(key, value)| (t.t(key), value))
             .collect(),
+        metrics,
         claimed: record.claimed,
         used,
         expired,

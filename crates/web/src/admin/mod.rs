@@ -1,8 +1,10 @@
 //! The admin UI for shop staff (SPEC §6): server-rendered with askama, usable
 //! without JavaScript, in Simplified Chinese and English.
 
+mod chart;
 mod codes;
 mod coupons;
+mod dashboard;
 pub mod describe;
 mod estimate;
 pub mod form;
@@ -27,6 +29,7 @@ use store::coupons::CouponFilter;
 
 use self::codes::*;
 use self::coupons::*;
+use self::dashboard::*;
 use self::estimate::*;
 use self::i18n::{Lang, T};
 use self::page::{AdminError, Failure, Nav, redirect, render};
@@ -47,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(logout)
         .service(set_locale)
         .service(switch_shop)
+        .service(dashboard)
         .service(coupons)
         .service(new_coupon)
         .service(create_coupon)
@@ -82,7 +86,7 @@ async fn stylesheet() -> HttpResponse {
 #[get("/")]
 async fn home(staff: Option<SignedIn>) -> HttpResponse {
     match staff.as_ref().and_then(|s| s.shops.first()) {
-        Some((shop, _)) => redirect(&format!("/shops/{}/coupons", shop.slug)),
+        Some((shop, _)) => redirect(&format!("/shops/{}/dashboard", shop.slug)),
         None => redirect("/login"),
     }
 }

@@ -1,0 +1,281 @@
+//! What the admin pages list and show: customers, orders and the notification
+//! outbox, newest first and keyset-paged on the id (`before`), each page one
+//! index walk however large the shop.
+
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::claims::{self, ClaimRecord};
+use crate::entities::{
+    claim, coupon, customer, discount_allocation, notification, order, order_event, order_line,
+};
+use crate::error::{Result, StoreError};
+
+/// One page of a list: ids below `before`, at most `limit` rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page {
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+impl Page {
+    fn limit(&self) -> u64 {
+        self.limit.clamp(1, 200)
+    }
+}
+
+fn trimmed(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// External ids of customers, by id.
+async fn customer_ids(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.external_id))
+        .collect())
+}
+
+/// Names of coupons, by id.
+async fn coupon_names(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(coupon::Entity::find()
+        .filter(coupon::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect())
+}
+
+/// A shop's customers; `q` finds one by the storefront's id or phone number.
+pub async fn customers(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    q: Option<&str>,
+    page: Page,
+) -> Result<Vec<customer::Model>> {
+    let mut query = customer::Entity::find().filter(customer::Column::ShopId.eq(shop_id));
+    if let Some(q) = trimmed(q) {
+        query = query.filter(
+            customer::Column::ExternalId
+                .eq(q)
+                .or(customer::Column::Phone.eq(q)),
+        );
+    }
+    if let Some(before) = page.before {
+        query = query.filter(customer::Column::Id.lt(before));
+    }
+    Ok(query
+        .order_by_desc(customer::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?)
+}
+
+pub async fn customer(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    customer_id: i64,
+) -> Result<customer::Model> {
+    customer::Entity::find_by_id(customer_id)
+        .filter(customer::Column::ShopId.eq(shop_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("customer"))
+}
+
+/// A customer's claim and the name of its coupon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldClaim {
+    pub claim: ClaimRecord,
+    pub coupon_name: String,
+    pub source: String,
+}
+
+/// A customer's latest claims, newest first.
+pub async fn customer_claims(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    limit: u64,
+) -> Result<Vec<HeldClaim>> {
+    let rows = claim::Entity::find()
+        .filter(claim::Column::CustomerId.eq(customer_id))
+        .order_by_desc(claim::Column::Id)
+        .limit(limit.clamp(1, 200))
+        .all(db)
+        .await?;
+    let names = coupon_names(db, rows.iter().map(|r| r.coupon_id)).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HeldClaim {
+                claim: claims::from_row(row)?,
+                coupon_name: names.get(&row.coupon_id).cloned().unwrap_or_default(),
+                source: row.source.clone(),
+            })
+        })
+        .collect()
+}
+
+/// A customer's latest orders, newest first.
+pub async fn customer_orders(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    limit: u64,
+) -> Result<Vec<order::Model>> {
+    Ok(order::Entity::find()
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .order_by_desc(order::Column::Id)
+        .limit(limit.clamp(1, 200))
+        .all(db)
+        .await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// The storefront's order id, exactly.
+    pub external_id: Option<String>,
+    pub page: Page,
+}
+
+/// A shop's orders with their customer's external id.
+pub async fn orders(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    filter: &OrderFilter,
+) -> Result<Vec<(order::Model, String)>> {
+    let mut query = order::Entity::find().filter(order::Column::ShopId.eq(shop_id));
+    if let Some(status) = trimmed(filter.status.as_deref()) {
+        query = query.filter(order::Column::Status.eq(status));
+    }
+    if let Some(id) = trimmed(filter.external_id.as_deref()) {
+        query = query.filter(order::Column::ExternalId.eq(id));
+    }
+    if let Some(before) = filter.page.before {
+        query = query.filter(order::Column::Id.lt(before));
+    }
+    let rows = query
+        .order_by_desc(order::Column::Id)
+        .limit(filter.page.limit())
+        .all(db)
+        .await?;
+    let customers = customer_ids(db, rows.iter().map(|o| o.customer_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|o| {
+            let customer = customers.get(&o.customer_id).cloned().unwrap_or_default();
+            (o, customer)
+        })
+        .collect())
+}
+
+/// The discount one claim gave on one order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub line_id: i64,
+    pub claim_id: i64,
+    pub coupon_id: i64,
+    pub coupon_name: String,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetail {
+    pub order: order::Model,
+    pub customer_external_id: String,
+    pub lines: Vec<order_line::Model>,
+    pub allocations: Vec<Allocation>,
+    pub events: Vec<order_event::Model>,
+}
+
+pub async fn order_detail(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    order_id: i64,
+) -> Result<OrderDetail> {
+    let order = order::Entity::find_by_id(order_id)
+        .filter(order::Column::ShopId.eq(shop_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+    let lines = crate::orders::order_lines(db, order.id).await?;
+    let allocations = discount_allocation::Entity::find()
+        .filter(discount_allocation::Column::OrderId.eq(order.id))
+        .order_by_asc(discount_allocation::Column::Id)
+        .all(db)
+        .await?;
+    let names = coupon_names(db, allocations.iter().map(|a| a.coupon_id)).await?;
+    let events = order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order.id))
+        .order_by_asc(order_event::Column::OccurredAt)
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await?;
+    let customer_external_id = customer_ids(db, std::iter::once(order.customer_id))
+        .await?
+        .remove(&order.customer_id)
+        .unwrap_or_default();
+    Ok(OrderDetail {
+        allocations: allocations
+            .into_iter()
+            .map(|a| Allocation {
+                line_id: a.order_line_id,
+                claim_id: a.claim_id,
+                coupon_id: a.coupon_id,
+                coupon_name: names.get(&a.coupon_id).cloned().unwrap_or_default(),
+                amount_fen: a.amount_fen,
+            })
+            .collect(),
+        order,
+        customer_external_id,
+        lines,
+        events,
+    })
+}
+
+/// The outbox, optionally one status only, with each customer's external id.
+pub async fn notifications(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    status: Option<&str>,
+    page: Page,
+) -> Result<Vec<(notification::Model, String)>> {
+    let mut query = notification::Entity::find().filter(notification::Column::ShopId.eq(shop_id));
+    if let Some(status) = trimmed(status) {
+        query = query.filter(notification::Column::Status.eq(status));
+    }
+    if let Some(before) = page.before {
+        query = query.filter(notification::Column::Id.lt(before));
+    }
+    let rows = query
+        .order_by_desc(notification::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    let customers = customer_ids(db, rows.iter().map(|n| n.customer_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let customer = customers.get(&n.customer_id).cloned().unwrap_or_default();
+            (n, customer)
+        })
+        .collect())
+}

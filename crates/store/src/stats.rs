@@ -1,0 +1,321 @@
+//! The dashboard's figures and a coupon's daily chart, counted by the shop's local
+//! day in the database. Every query reads one window of one shop (or coupon) from
+//! a covering index (migration 000004), so a page costs the same whatever the
+//! shop's history.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use domain::calendar::{last_days, local_day, offsets_between};
+use domain::{Channel, Money};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::convert::{money, word};
+use crate::db::placeholder;
+use crate::error::{Result, StoreError};
+
+/// One local day's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFigures {
+    pub day: NaiveDate,
+    pub claims: u64,
+    /// Claims used on orders that day.
+    pub redemptions: u64,
+    /// Discounts given on orders paid that day (cancelled and refunded ones not).
+    pub cost: Money,
+    pub coupon_orders: u64,
+    /// Paid amount of that day's orders that used a coupon.
+    pub coupon_gmv: Money,
+    pub plain_orders: u64,
+    pub plain_gmv: Money,
+}
+
+impl DayFigures {
+    fn empty(day: NaiveDate) -> DayFigures {
+        DayFigures {
+            day,
+            claims: 0,
+            redemptions: 0,
+            cost: Money::ZERO,
+            coupon_orders: 0,
+            coupon_gmv: Money::ZERO,
+            plain_orders: 0,
+            plain_gmv: Money::ZERO,
+        }
+    }
+
+    /// The sum of several days.
+    pub fn total(days: &[DayFigures]) -> DayFigures {
+        let mut total = DayFigures::empty(days.last().map(|d| d.day).unwrap_or_default());
+        for d in days {
+            total.claims += d.claims;
+            total.redemptions += d.redemptions;
+            total.cost = total.cost.checked_add(d.cost).unwrap_or(Money::MAX);
+            total.coupon_orders += d.coupon_orders;
+            total.coupon_gmv = total
+                .coupon_gmv
+                .checked_add(d.coupon_gmv)
+                .unwrap_or(Money::MAX);
+            total.plain_orders += d.plain_orders;
+            total.plain_gmv = total
+                .plain_gmv
+                .checked_add(d.plain_gmv)
+                .unwrap_or(Money::MAX);
+        }
+        total
+    }
+}
+
+/// Claims made in the window by channel, and how many of them are used by now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelUse {
+    pub channel: Channel,
+    pub claimed: u64,
+    pub used: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    pub active_coupons: u64,
+    /// The last `days` local days, oldest first, every day present.
+    pub days: Vec<DayFigures>,
+    pub channels: Vec<ChannelUse>,
+}
+
+/// SQL for the local date (`YYYY-MM-DD`) of a UTC timestamp column, exact for
+/// instants in `[start, end)`. PostgreSQL knows the zone rules; SQLite gets one
+/// fixed offset per stretch between clock changes, the change instants bound as
+/// parameters from `first_param` on (pushed onto `values`).
+fn local_date_sql(
+    backend: DbBackend,
+    column: &str,
+    tz: Tz,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    first_param: u8,
+    values: &mut Vec<Value>,
+) -> String {
+    if backend == DbBackend::Postgres {
+        // Zone names are IANA identifiers (letters, digits, `/_+-`); never quotes.
+        let zone = tz.name().replace('\'', "");
+        return format!("to_char({column} AT TIME ZONE '{zone}', 'YYYY-MM-DD')");
+    }
+    let shifted = |offset: i32| format!("date({column}, '{:+} seconds')", offset);
+    let stretches = offsets_between(tz, start, end);
+    let (_, last) = *stretches.last().expect("one stretch at least");
+    if stretches.len() == 1 {
+        return shifted(last);
+    }
+    let mut sql = String::from("CASE");
+    for (i, window) in stretches.windows(2).enumerate() {
+        let p = placeholder(backend, first_param + i as u8);
+        values.push(window[1].0.into());
+        sql.push_str(&format!(
+            " WHEN {column} < {p} THEN {}",
+            shifted(window[0].1)
+        ));
+    }
+    sql.push_str(&format!(" ELSE {} END", shifted(last)));
+    sql
+}
+
+fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64> {
+    Ok(u64::try_from(row.try_get::<i64>("", column)?).unwrap_or(0))
+}
+
+fn day_of(row: &sea_orm::QueryResult) -> Result<NaiveDate> {
+    let text: String = row.try_get("", "day")?;
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("local date {text}")))
+}
+
+/// `SELECT <local day of column> AS day, <extra> … WHERE <owner> = ?1 AND column
+/// in [start, end of today) <and> GROUP BY 1<group>`, run and returned.
+#[allow(clippy::too_many_arguments)]
+async fn by_day(
+    db: &impl ConnectionTrait,
+    tz: Tz,
+    table: &str,
+    owner: &str,
+    owner_id: i64,
+    column: &str,
+    select: &str,
+    and: &str,
+    group: &str,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<sea_orm::QueryResult>> {
+    let backend = db.get_database_backend();
+    // Through the end of today: a claim at this very instant counts.
+    let end = local_day(now, tz).end;
+    let mut values: Vec<Value> = vec![owner_id.into(), start.into(), end.into()];
+    let day = local_date_sql(backend, column, tz, start, end, 4, &mut values);
+    let sql = format!(
+        "SELECT {day} AS day{select} FROM {table} WHERE {owner} = {p1} AND {column} >= {p2} \
+         AND {column} < {p3}{and} GROUP BY 1{group}",
+        p1 = placeholder(backend, 1),
+        p2 = placeholder(backend, 2),
+        p3 = placeholder(backend, 3),
+    );
+    Ok(db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?)
+}
+
+/// The shop's dashboard: the last `days` local days up to `now`.
+pub async fn shop_overview(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<Overview> {
+    let (dates, start) = last_days(now, tz, days);
+    let mut figures: BTreeMap<NaiveDate, DayFigures> =
+        dates.iter().map(|d| (*d, DayFigures::empty(*d))).collect();
+    let mut channels: BTreeMap<Channel, ChannelUse> = BTreeMap::new();
+
+    let claimed = by_day(
+        db,
+        tz,
+        "claims",
+        "shop_id",
+        shop_id,
+        "claimed_at",
+        ", channel, state, COUNT(*) AS n",
+        "",
+        ", 2, 3",
+        start,
+        now,
+    )
+    .await?;
+    for row in claimed {
+        let n = count(&row, "n")?;
+        if let Some(day) = figures.get_mut(&day_of(&row)?) {
+            day.claims += n;
+        }
+        let channel: Channel = word(&row.try_get::<String>("", "channel")?, "claims.channel")?;
+        let entry = channels.entry(channel).or_insert(ChannelUse {
+            channel,
+            claimed: 0,
+            used: 0,
+        });
+        entry.claimed += n;
+        if row.try_get::<String>("", "state")? == "used" {
+            entry.used += n;
+        }
+    }
+
+    let used = by_day(
+        db,
+        tz,
+        "claims",
+        "shop_id",
+        shop_id,
+        "used_at",
+        ", COUNT(*) AS n",
+        "",
+        "",
+        start,
+        now,
+    )
+    .await?;
+    for row in used {
+        if let Some(day) = figures.get_mut(&day_of(&row)?) {
+            day.redemptions += count(&row, "n")?;
+        }
+    }
+
+    let paid = by_day(
+        db,
+        tz,
+        "orders",
+        "shop_id",
+        shop_id,
+        "paid_at",
+        ", CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon, \
+         COUNT(*) AS n, CAST(SUM(merchant_discount_fen) AS BIGINT) AS cost, \
+         CAST(SUM(payable_fen) AS BIGINT) AS gmv",
+        " AND status NOT IN ('cancelled', 'refunded')",
+        ", 2",
+        start,
+        now,
+    )
+    .await?;
+    for row in paid {
+        let Some(day) = figures.get_mut(&day_of(&row)?) else {
+            continue;
+        };
+        let n = count(&row, "n")?;
+        let gmv = money(row.try_get::<Option<i64>>("", "gmv")?.unwrap_or(0), "gmv")?;
+        if row.try_get::<i32>("", "with_coupon")? == 1 {
+            day.coupon_orders += n;
+            day.coupon_gmv = gmv;
+            day.cost = money(row.try_get::<Option<i64>>("", "cost")?.unwrap_or(0), "cost")?;
+        } else {
+            day.plain_orders += n;
+            day.plain_gmv = gmv;
+        }
+    }
+
+    let backend = db.get_database_backend();
+    let active = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT COUNT(*) AS n FROM coupons WHERE shop_id = {} AND status = 'active'",
+                placeholder(backend, 1)
+            ),
+            [shop_id.into()],
+        ))
+        .await?
+        .map(|row| count(&row, "n"))
+        .transpose()?
+        .unwrap_or(0);
+
+    Ok(Overview {
+        active_coupons: active,
+        days: figures.into_values().collect(),
+        channels: channels.into_values().collect(),
+    })
+}
+
+/// A coupon's claims and uses per local day over the last `days` days.
+pub async fn coupon_days(
+    db: &impl ConnectionTrait,
+    coupon_id: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<Vec<(NaiveDate, u64, u64)>> {
+    let (dates, start) = last_days(now, tz, days);
+    let mut figures: BTreeMap<NaiveDate, (u64, u64)> = dates.iter().map(|d| (*d, (0, 0))).collect();
+    for (column, used) in [("claimed_at", false), ("used_at", true)] {
+        let rows = by_day(
+            db,
+            tz,
+            "claims",
+            "coupon_id",
+            coupon_id,
+            column,
+            ", COUNT(*) AS n",
+            "",
+            "",
+            start,
+            now,
+        )
+        .await?;
+        for row in rows {
+            if let Some(day) = figures.get_mut(&day_of(&row)?) {
+                let n = count(&row, "n")?;
+                if used {
+                    day.1 += n;
+                } else {
+                    day.0 += n;
+                }
+            }
+        }
+    }
+    Ok(figures.into_iter().map(|(d, (c, u))| (d, c, u)).collect())
+}

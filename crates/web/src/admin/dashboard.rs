@@ -1,0 +1,204 @@
+//! A shop's dashboard (SPEC §6): today, 7 and 30 days at a glance, 30-day charts,
+//! use rate by channel and the handbook's two health checks.
+
+use domain::metrics::{TARGET_AOV_RATIO, TARGET_CLAIM_TO_USE_PERCENT, percent_of};
+use domain::{AovComparison, Money};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use store::stats::DayFigures;
+
+use super::chart::{self, Bar, Column};
+use super::*;
+
+const DAYS: u32 = 30;
+
+/// One row of the at-a-glance table: label, today, 7 days, 30 days.
+struct Figure {
+    label: &'static str,
+    values: [String; 3],
+}
+
+struct Health {
+    label: &'static str,
+    value: String,
+    target: String,
+    /// "ok", "low" or "none" (no data yet): the CSS class and the word shown.
+    verdict: &'static str,
+    verdict_text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    t: T,
+    nav: Option<Nav>,
+    today: String,
+    active_coupons: u64,
+    figures: Vec<Figure>,
+    charts: Vec<String>,
+    channel_chart: Option<String>,
+    health: Vec<Health>,
+}
+
+impl DashboardPage {
+    /// The charts are our own SVG, built from numbers and escaped labels.
+    fn chart_html(&self, index: usize) -> askama::filters::Safe<&str> {
+        askama::filters::Safe(self.charts.get(index).map(String::as_str).unwrap_or(""))
+    }
+
+    fn channel_html(&self) -> askama::filters::Safe<&str> {
+        askama::filters::Safe(self.channel_chart.as_deref().unwrap_or(""))
+    }
+}
+
+fn verdict(t: T, healthy: Option<bool>) -> (&'static str, &'static str) {
+    match healthy {
+        Some(true) => ("ok", t.t("dashboard.ok")),
+        Some(false) => ("low", t.t("dashboard.low")),
+        None => ("none", t.t("dashboard.no_data")),
+    }
+}
+
+#[get("/shops/{slug}/dashboard")]
+pub(super) async fn dashboard(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let overview =
+        store::stats::shop_overview(&state.db, shop.id, shop.time_zone, state.now(), DAYS).await?;
+    let days = &overview.days;
+    let windows = [
+        DayFigures::total(&days[days.len() - 1..]),
+        DayFigures::total(&days[days.len().saturating_sub(7)..]),
+        DayFigures::total(days),
+    ];
+    let row = |label, value: &dyn Fn(&DayFigures) -> String| Figure {
+        label,
+        values: [value(&windows[0]), value(&windows[1]), value(&windows[2])],
+    };
+    let figures = vec![
+        row(t.t("dashboard.claims"), &|d| d.claims.to_string()),
+        row(t.t("dashboard.redemptions"), &|d| d.redemptions.to_string()),
+        row(t.t("dashboard.cost"), &|d| t.money(d.cost)),
+        row(t.t("dashboard.coupon_gmv"), &|d| t.money(d.coupon_gmv)),
+        row(t.t("dashboard.coupon_orders"), &|d| {
+            d.coupon_orders.to_string()
+        }),
+    ];
+
+    let label = |d: &DayFigures| d.day.format("%m-%d").to_string();
+    let count_chart = |title: &str, class: &str, value: &dyn Fn(&DayFigures) -> u64| {
+        let cols: Vec<Column> = days
+            .iter()
+            .map(|d| Column {
+                value: value(d),
+                shown: value(d).to_string(),
+                label: label(d),
+            })
+            .collect();
+        let max = cols.iter().map(|c| c.value).max().unwrap_or(0);
+        chart::columns(title, class, &cols, &max.to_string())
+    };
+    let cost_columns: Vec<Column> = days
+        .iter()
+        .map(|d| Column {
+            value: u64::try_from(d.cost.fen()).unwrap_or(0),
+            shown: t.money(d.cost),
+            label: label(d),
+        })
+        .collect();
+    let max_cost = days.iter().map(|d| d.cost).max().unwrap_or(Money::ZERO);
+    let charts = vec![
+        count_chart(t.t("dashboard.chart_claims"), "claims", &|d| d.claims),
+        count_chart(t.t("dashboard.chart_redemptions"), "redemptions", &|d| {
+            d.redemptions
+        }),
+        chart::columns(
+            t.t("dashboard.chart_cost"),
+            "cost",
+            &cost_columns,
+            &t.money(max_cost),
+        ),
+    ];
+
+    let to_bp = |percent: Decimal| (percent * Decimal::ONE_HUNDRED).to_u64().unwrap_or(0);
+    let channel_bars: Vec<Bar> = overview
+        .channels
+        .iter()
+        .map(|c| {
+            let rate = percent_of(c.used, c.claimed);
+            Bar {
+                label: t.channel(c.channel).to_owned(),
+                basis_points: rate.map(to_bp).unwrap_or(0),
+                shown: match rate {
+                    Some(rate) => format!("{rate}% ({}/{})", c.used, c.claimed),
+                    None => "—".into(),
+                },
+            }
+        })
+        .collect();
+    let channel_chart = (!channel_bars.is_empty()).then(|| {
+        chart::bars(
+            t.t("dashboard.use_by_channel"),
+            &channel_bars,
+            Some(to_bp(TARGET_CLAIM_TO_USE_PERCENT)),
+        )
+    });
+
+    let claimed: u64 = overview.channels.iter().map(|c| c.claimed).sum();
+    let used: u64 = overview.channels.iter().map(|c| c.used).sum();
+    let conversion = percent_of(used, claimed);
+    let month = &windows[2];
+    let aov = AovComparison::new(
+        month.coupon_gmv,
+        month.coupon_orders,
+        month.plain_gmv,
+        month.plain_orders,
+    );
+    let (conversion_verdict, conversion_text) =
+        verdict(t, conversion.map(|c| c > TARGET_CLAIM_TO_USE_PERCENT));
+    let (aov_verdict, aov_text) = verdict(t, aov.healthy());
+    let none = t.t("dashboard.no_data");
+    let health = vec![
+        Health {
+            label: t.t("dashboard.conversion"),
+            value: conversion
+                .map(|c| format!("{c}% ({used}/{claimed})"))
+                .unwrap_or_else(|| none.to_owned()),
+            target: format!("> {TARGET_CLAIM_TO_USE_PERCENT}%"),
+            verdict: conversion_verdict,
+            verdict_text: conversion_text,
+        },
+        Health {
+            label: t.t("dashboard.aov_ratio"),
+            value: match (aov.ratio, aov.coupon_aov, aov.non_coupon_aov) {
+                (Some(ratio), Some(with), Some(without)) => {
+                    format!("{ratio} ({} / {})", t.money(with), t.money(without))
+                }
+                _ => none.to_owned(),
+            },
+            target: format!("≥ {TARGET_AOV_RATIO}"),
+            verdict: aov_verdict,
+            verdict_text: aov_text,
+        },
+    ];
+
+    let page = DashboardPage {
+        t,
+        nav: Some(staff.nav(shop, role, "dashboard", req.path())),
+        today: days
+            .last()
+            .map(|d| d.day.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
+        active_coupons: overview.active_coupons,
+        figures,
+        charts,
+        channel_chart,
+        health,
+    };
+    Ok(render(StatusCode::OK, &page))
+}

@@ -1,0 +1,212 @@
+//! The dashboard's figures are counted by the shop's local day, in the database.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{Channel, Money, QuoteLine, Sku};
+use serde_json::json;
+use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
+use store::orders::{ClaimChoice, NewOrder, OrderEvent, place_order, record_event};
+use store::stats::{DayFigures, coupon_days, shop_overview};
+
+use crate::support::{databases, fixtures, now};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+async fn claim(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    coupon_id: i64,
+    customer: &str,
+    channel: Channel,
+    when: DateTime<Utc>,
+) -> i64 {
+    store::claims::claim(
+        db,
+        &ClaimRequest {
+            shop_id,
+            customer: customer.into(),
+            target: ClaimTarget::Coupon(coupon_id),
+            channel,
+            source: ClaimSource::Claim,
+            now: when,
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn paid_order(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    id: &str,
+    customer: &str,
+    claims: ClaimChoice,
+) {
+    place_order(
+        db,
+        &NewOrder {
+            shop_id,
+            external_id: id.into(),
+            customer: customer.into(),
+            lines: vec![QuoteLine {
+                sku: Sku::parse("A1").unwrap(),
+                unit_price: Money::parse("99.00").unwrap(),
+                activity_price: None,
+                quantity: 1,
+            }],
+            claims,
+            platform_discount: Money::ZERO,
+            now: now(),
+        },
+    )
+    .await
+    .unwrap();
+    record_event(db, shop_id, id, OrderEvent::Paid, now(), now())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_dashboard_counts_by_the_shops_day_and_channel() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        // One minute before and at Shanghai midnight (16:00 UTC), then today.
+        claim(
+            db,
+            shop.id,
+            coupon.id,
+            "a",
+            Channel::LiveRoom,
+            at("2026-11-22T15:59:00Z"),
+        )
+        .await;
+        claim(
+            db,
+            shop.id,
+            coupon.id,
+            "b",
+            Channel::LiveRoom,
+            at("2026-11-22T16:00:00Z"),
+        )
+        .await;
+        claim(db, shop.id, coupon.id, "c", Channel::ShortVideo, now()).await;
+        paid_order(db, shop.id, "o-1", "b", ClaimChoice::Best).await;
+        paid_order(db, shop.id, "o-2", "d", ClaimChoice::Exactly(vec![])).await;
+        // A paid order cancelled later counts for nothing.
+        paid_order(db, shop.id, "o-3", "c", ClaimChoice::Best).await;
+        record_event(db, shop.id, "o-3", OrderEvent::Refunded, now(), now())
+            .await
+            .unwrap();
+
+        let overview = shop_overview(db, shop.id, shop.time_zone, now(), 30)
+            .await
+            .unwrap();
+        let name = &database.backend;
+        assert_eq!(overview.active_coupons, 1, "{name}");
+        assert_eq!(overview.days.len(), 30);
+        assert_eq!(overview.days[29].day, date("2026-11-23"));
+        let day = |d: &str| *overview.days.iter().find(|f| f.day == date(d)).unwrap();
+        assert_eq!(
+            day("2026-11-22").claims,
+            1,
+            "{name}: 23:59 local is the 22nd"
+        );
+        let today = day("2026-11-23");
+        let busy: Vec<_> = overview.days.iter().filter(|d| d.claims > 0).map(|d| (d.day, d.claims)).collect();
+        assert_eq!(today.claims, 2, "{name}: midnight local is the 23rd {busy:?}");
+        assert_eq!(today.redemptions, 2, "{name}: o-1 and o-3 used claims");
+        assert_eq!(today.cost.to_string(), "10.00", "{name}: o-3 was refunded");
+        assert_eq!(
+            (today.coupon_orders, today.coupon_gmv.to_string()),
+            (1, "89.00".into())
+        );
+        assert_eq!(
+            (today.plain_orders, today.plain_gmv.to_string()),
+            (1, "99.00".into())
+        );
+        let total = DayFigures::total(&overview.days);
+        assert_eq!(total.claims, 3);
+
+        let live = overview
+            .channels
+            .iter()
+            .find(|c| c.channel == Channel::LiveRoom)
+            .unwrap();
+        assert_eq!((live.claimed, live.used), (2, 1), "{name}");
+        let video = overview
+            .channels
+            .iter()
+            .find(|c| c.channel == Channel::ShortVideo)
+            .unwrap();
+        assert_eq!((video.claimed, video.used), (1, 1), "{name}");
+
+        let days = coupon_days(db, coupon.id, shop.time_zone, now(), 30)
+            .await
+            .unwrap();
+        assert_eq!(days.len(), 30);
+        assert_eq!(days[28], (date("2026-11-22"), 1, 0), "{name}");
+        assert_eq!(days[29], (date("2026-11-23"), 2, 2), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn days_stay_right_across_a_clock_change() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop =
+            store::shops::create_shop(db, "ny", "New York", chrono_tz::America::New_York, now())
+                .await
+                .unwrap();
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"claim_from": "2026-10-01T00:00:00-04:00",
+                   "validity": {"type": "fixed", "from": "2026-10-01T00:00:00-04:00",
+                                "until": "2026-11-30T23:59:59-05:00"}}),
+        )
+        .await;
+        // 00:30 on 31 October (EDT, UTC−4) and 23:30 on 1 November (EST, UTC−5):
+        // a single offset for the month would put each on the wrong day.
+        claim(
+            db,
+            shop.id,
+            coupon.id,
+            "a",
+            Channel::LiveRoom,
+            at("2026-10-31T04:30:00Z"),
+        )
+        .await;
+        claim(
+            db,
+            shop.id,
+            coupon.id,
+            "b",
+            Channel::LiveRoom,
+            at("2026-11-02T04:30:00Z"),
+        )
+        .await;
+        let overview = shop_overview(db, shop.id, shop.time_zone, at("2026-11-05T12:00:00Z"), 30)
+            .await
+            .unwrap();
+        let claimed: Vec<(NaiveDate, u64)> = overview
+            .days
+            .iter()
+            .filter(|d| d.claims > 0)
+            .map(|d| (d.day, d.claims))
+            .collect();
+        assert_eq!(
+            claimed,
+            vec![(date("2026-10-31"), 1), (date("2026-11-01"), 1)],
+            "{}",
+            database.backend
+        );
+    }
+}
