@@ -120,8 +120,16 @@ async fn the_dashboard_counts_by_the_shops_day_and_channel() {
             "{name}: 23:59 local is the 22nd"
         );
         let today = day("2026-11-23");
-        let busy: Vec<_> = overview.days.iter().filter(|d| d.claims > 0).map(|d| (d.day, d.claims)).collect();
-        assert_eq!(today.claims, 2, "{name}: midnight local is the 23rd {busy:?}");
+        let busy: Vec<_> = overview
+            .days
+            .iter()
+            .filter(|d| d.claims > 0)
+            .map(|d| (d.day, d.claims))
+            .collect();
+        assert_eq!(
+            today.claims, 2,
+            "{name}: midnight local is the 23rd {busy:?}"
+        );
         assert_eq!(today.redemptions, 2, "{name}: o-1 and o-3 used claims");
         assert_eq!(today.cost.to_string(), "10.00", "{name}: o-3 was refunded");
         assert_eq!(

@@ -84,22 +84,16 @@ pub(super) async fn coupons(
             ),
         })
         .collect();
-    let next_page = (records.len() as u64 == PAGE_SIZE)
-        .then(|| records.last())
-        .flatten()
-        .map(|last| {
-            let mut link = format!("/shops/{}/coupons?before={}", shop.slug, last.id);
-            for (name, value) in [
-                ("kind", &query.kind),
-                ("status", &query.status),
-                ("q", &query.q),
-            ] {
-                if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
-                    link.push_str(&format!("&{name}={}", urlencode(value)));
-                }
-            }
-            link
-        });
+    let next_page = next_page(
+        req.path(),
+        records.len(),
+        records.last().map(|r| r.id),
+        &[
+            ("kind", query.kind.as_deref()),
+            ("status", query.status.as_deref()),
+            ("q", query.q.as_deref()),
+        ],
+    );
     let page = CouponsPage {
         t,
         nav: Some(staff.nav(shop, role, "coupons", req.path())),

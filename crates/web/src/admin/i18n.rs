@@ -431,6 +431,175 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "近 30 天每日领取",
         "Claims per day, last 30 days",
     ),
+    (
+        "refusal.not_started",
+        "还没到领取时间",
+        "The coupon cannot be claimed yet",
+    ),
+    (
+        "refusal.ended",
+        "领取已结束",
+        "The coupon can no longer be claimed",
+    ),
+    ("refusal.paused", "优惠券已暂停", "The coupon is paused"),
+    ("refusal.sold_out", "券已领完", "No coupons are left"),
+    (
+        "refusal.customer_limit",
+        "已达每人限领张数",
+        "The customer has claimed this coupon as often as allowed",
+    ),
+    (
+        "refusal.daily_limit",
+        "已达每人每日限领张数",
+        "The customer has claimed this coupon as often as allowed today",
+    ),
+    (
+        "refusal.monthly_cap",
+        "已达店铺每月领券上限",
+        "The customer has reached the shop's monthly limit of claims",
+    ),
+    (
+        "refusal.not_new_customer",
+        "仅限新客领取",
+        "The coupon is for new customers only",
+    ),
+    (
+        "refusal.not_returning_customer",
+        "仅限老客领取",
+        "The coupon is for returning customers only",
+    ),
+    (
+        "refusal.not_follower",
+        "仅限粉丝领取",
+        "The coupon is for followers of the shop only",
+    ),
+    (
+        "refusal.not_in_audience",
+        "该顾客不在券的适用人群内",
+        "The coupon is not for this customer",
+    ),
+    (
+        "refusal.channel_not_allowed",
+        "该券不能在此渠道领取",
+        "The coupon cannot be claimed in this channel",
+    ),
+    (
+        "refusal.region_not_allowed",
+        "该券不在顾客所在地区发放",
+        "The coupon is not available in the customer's region",
+    ),
+    ("refusal.invalid_code", "券码无效", "The code is not valid"),
+    (
+        "refusal.code_used",
+        "券码已被使用",
+        "The code has already been used",
+    ),
+    ("nav.customers", "顾客", "Customers"),
+    ("nav.orders", "订单", "Orders"),
+    ("nav.notifications", "消息", "Notifications"),
+    ("customers.title", "顾客", "Customers"),
+    (
+        "customers.search",
+        "顾客 ID 或手机号",
+        "Customer id or phone",
+    ),
+    ("customers.none", "没有找到顾客。", "No customers found."),
+    ("customers.external_id", "顾客 ID", "Customer id"),
+    ("customers.phone", "手机号", "Phone"),
+    ("customers.region", "地区", "Region"),
+    ("customers.tags", "标签", "Tags"),
+    ("customers.follower", "关注店铺", "Follows the shop"),
+    ("customers.followed_since", "关注于", "Following since"),
+    ("customers.not_following", "未关注", "Not following"),
+    ("customers.since", "首次出现", "First seen"),
+    ("customers.claims", "持有的券", "Claims"),
+    ("customers.no_claims", "还没有领过券。", "No claims yet."),
+    ("customers.orders", "订单", "Orders"),
+    ("customers.no_orders", "还没有订单。", "No orders yet."),
+    (
+        "customers.grant",
+        "手动发券（客服券）",
+        "Grant a coupon (customer service)",
+    ),
+    (
+        "customers.grant_hint",
+        "与顾客自己领取规则相同（限领、人群、地区等），渠道记为“客服”。",
+        "Under the same rules as a claim (limits, audience, region); the channel is recorded as customer service.",
+    ),
+    ("customers.grant_coupon", "优惠券", "Coupon"),
+    ("customers.grant_submit", "发放", "Grant"),
+    ("customers.granted", "已发放。", "Granted."),
+    ("customers.refused", "未能发放：", "Not granted: "),
+    (
+        "customers.no_active",
+        "没有进行中的优惠券可发。",
+        "No active coupon to grant.",
+    ),
+    ("claims.coupon", "优惠券", "Coupon"),
+    ("claims.channel", "渠道", "Channel"),
+    ("claims.source", "来源", "Source"),
+    ("claims.state", "状态", "State"),
+    ("claims.valid", "有效期", "Valid"),
+    ("claims.claimed_at", "领取时间", "Claimed"),
+    ("source.claim", "顾客领取", "Claimed"),
+    ("source.follow", "关注赠送", "Follow gift"),
+    ("source.repurchase", "复购赠送", "Repurchase gift"),
+    ("source.manual", "客服发放", "Customer service"),
+    ("state.unused", "未使用", "Unused"),
+    ("state.used", "已使用", "Used"),
+    ("state.expired", "已过期", "Expired"),
+    ("order_status.created", "待付款", "Awaiting payment"),
+    ("order_status.paid", "已付款", "Paid"),
+    ("order_status.shipped", "已发货", "Shipped"),
+    ("order_status.delivered", "已收货", "Delivered"),
+    ("order_status.cancelled", "已取消", "Cancelled"),
+    ("order_status.refunded", "已退款", "Refunded"),
+    ("orders.title", "订单", "Orders"),
+    ("orders.external_id", "订单号", "Order"),
+    ("orders.customer", "顾客", "Customer"),
+    ("orders.status", "状态", "Status"),
+    ("orders.discount", "店铺优惠", "Shop discount"),
+    ("orders.payable", "实付", "Paid amount"),
+    ("orders.created", "下单时间", "Placed"),
+    ("orders.none", "没有找到订单。", "No orders found."),
+    ("orders.search", "订单号", "Order id"),
+    ("orders.lines", "商品明细", "Lines"),
+    ("orders.sku", "SKU", "SKU"),
+    ("orders.unit_price", "单价", "Unit price"),
+    ("orders.activity_price", "活动价", "Activity price"),
+    ("orders.quantity", "数量", "Qty"),
+    ("orders.amount", "金额", "Amount"),
+    ("orders.line_discount", "优惠", "Discount"),
+    ("orders.coupon", "使用的券", "Coupon"),
+    ("orders.split", "优惠分摊", "Discount split"),
+    ("orders.no_coupon", "未用券", "No coupon"),
+    ("orders.subtotal", "商品合计", "Subtotal"),
+    ("orders.platform_discount", "平台优惠", "Platform discount"),
+    ("orders.events", "订单事件", "Events"),
+    ("orders.event", "事件", "Event"),
+    ("orders.occurred", "发生时间", "Occurred"),
+    ("orders.recorded", "记录时间", "Recorded"),
+    ("orders.no_events", "还没有事件。", "No events yet."),
+    ("orders.claim", "券 #", "Claim #"),
+    ("notifications.title", "消息发送", "Notifications"),
+    ("notifications.status", "状态", "Status"),
+    ("notifications.none", "没有消息。", "No notifications."),
+    ("notifications.created", "创建时间", "Created"),
+    ("notifications.kind", "类型", "Kind"),
+    ("notifications.attempts", "尝试次数", "Attempts"),
+    ("notifications.last_error", "最近错误", "Last error"),
+    ("notifications.retry", "重新发送", "Retry"),
+    ("notifications.next", "下次发送", "Next try"),
+    (
+        "notification.expiry_reminder",
+        "过期提醒",
+        "Expiry reminder",
+    ),
+    ("notification_status.queued", "待发送", "Queued"),
+    ("notification_status.sending", "发送中", "Sending"),
+    ("notification_status.sent", "已发送", "Sent"),
+    ("notification_status.failed", "发送失败", "Failed"),
+    ("notification_status.dropped", "已放弃", "Dropped"),
     ("status.draft", "草稿", "Draft"),
     ("status.active", "进行中", "Active"),
     ("status.paused", "已暂停", "Paused"),
@@ -636,6 +805,22 @@ impl T {
             return "减的金额必须小于门槛（满X减Y 要求 Y < X；无门槛请把门槛填 0）".into();
         }
         reason.to_owned()
+    }
+
+    /// `prefix` + `word` translated; the word itself when the table lacks it.
+    pub fn known_or_key(&self, prefix: &str, word: &str) -> &'static str {
+        let text = self.known(&format!("{prefix}{word}"));
+        if text == "?" { "—" } else { text }
+    }
+
+    /// An order's status in this language.
+    pub fn order_status(&self, status: &str) -> &'static str {
+        self.known_or_key("order_status.", status)
+    }
+
+    /// Why a claim or grant was refused, in this language.
+    pub fn refusal(&self, refusal: domain::Refusal) -> &'static str {
+        self.known(&format!("refusal.{}", refusal.code()))
     }
 
     pub fn money(&self, money: domain::Money) -> String {

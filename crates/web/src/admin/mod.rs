@@ -4,11 +4,14 @@
 mod chart;
 mod codes;
 mod coupons;
+mod customers;
 mod dashboard;
 pub mod describe;
 mod estimate;
 pub mod form;
 pub mod i18n;
+mod notifications;
+mod orders;
 pub mod page;
 mod products;
 pub mod session;
@@ -29,9 +32,12 @@ use store::coupons::CouponFilter;
 
 use self::codes::*;
 use self::coupons::*;
+use self::customers::*;
 use self::dashboard::*;
 use self::estimate::*;
 use self::i18n::{Lang, T};
+use self::notifications::*;
+use self::orders::*;
 use self::page::{AdminError, Failure, Nav, redirect, render};
 use self::products::*;
 use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
@@ -70,6 +76,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(import_products)
         .service(upload_products)
         .service(estimate_page)
+        .service(customer_list)
+        .service(customer_detail)
+        .service(grant_coupon)
+        .service(order_list)
+        .service(order_detail)
+        .service(notification_list)
+        .service(retry_notification)
         .service(settings_page)
         .service(save_settings);
 }
@@ -263,6 +276,24 @@ async fn switch_shop(
 }
 
 /// Percent-encodes a query value.
+/// The "next page" link of a keyset-paged list: present when the page is full,
+/// keeping the list's filters.
+fn next_page(
+    path: &str,
+    rows: usize,
+    last_id: Option<i64>,
+    filters: &[(&str, Option<&str>)],
+) -> Option<String> {
+    let last_id = last_id.filter(|_| rows as u64 == PAGE_SIZE)?;
+    let mut link = format!("{path}?before={last_id}");
+    for (name, value) in filters {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            link.push_str(&format!("&{name}={}", urlencode(value)));
+        }
+    }
+    Some(link)
+}
+
 fn urlencode(value: &str) -> String {
     value
         .bytes()

@@ -87,6 +87,19 @@ impl SignedIn {
         Ok((shop, role))
     }
 
+    /// This staff member changing `shop` at `at`, for the audit log.
+    pub fn actor(
+        &self,
+        shop: &ShopRecord,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> store::audit::Actor {
+        store::audit::Actor {
+            shop_id: shop.id,
+            staff_id: self.staff.id,
+            at,
+        }
+    }
+
     pub fn require(&self, role: Role, permission: Permission) -> Result<(), AdminError> {
         if role.can(permission) {
             Ok(())

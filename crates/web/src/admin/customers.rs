@@ -1,0 +1,320 @@
+//! Customers: the list (find one by id or phone), a customer's page with their
+//! follow state, claims and orders, and granting a coupon by hand.
+
+use store::browse::Page;
+
+use super::*;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    before: Option<i64>,
+}
+
+struct CustomerRow {
+    id: i64,
+    external_id: String,
+    phone: String,
+    region: String,
+    follower: bool,
+    since: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    q: String,
+    rows: Vec<CustomerRow>,
+    next_page: Option<String>,
+}
+
+#[get("/shops/{slug}/customers")]
+pub(super) async fn customer_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let page = Page {
+        before: query.before,
+        limit: PAGE_SIZE,
+    };
+    let found = store::browse::customers(&state.db, shop.id, query.q.as_deref(), page).await?;
+    let next_page = next_page(
+        req.path(),
+        found.len(),
+        found.last().map(|c| c.id),
+        &[("q", query.q.as_deref())],
+    );
+    let rows = found
+        .into_iter()
+        .map(|c| CustomerRow {
+            id: c.id,
+            external_id: c.external_id,
+            phone: c.phone.unwrap_or_default(),
+            region: c.region.unwrap_or_default(),
+            follower: c.is_follower,
+            since: describe::local(c.created_at, shop.time_zone),
+        })
+        .collect();
+    let page = CustomersPage {
+        t: staff.t,
+        nav: Some(staff.nav(shop, role, "customers", req.path())),
+        slug: shop.slug.clone(),
+        q: query.q.clone().unwrap_or_default(),
+        rows,
+        next_page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+struct ClaimRow {
+    coupon_id: i64,
+    coupon_name: String,
+    channel: &'static str,
+    source: &'static str,
+    state: &'static str,
+    state_class: &'static str,
+    valid: String,
+    claimed_at: String,
+}
+
+pub(super) struct OrderRow {
+    pub id: i64,
+    pub external_id: String,
+    pub customer: String,
+    pub status: &'static str,
+    pub status_class: String,
+    pub payable: String,
+    pub discount: String,
+    pub created_at: String,
+}
+
+/// An order as the lists show it.
+pub(super) fn order_row(
+    t: T,
+    tz: chrono_tz::Tz,
+    order: &store::entities::order::Model,
+    customer: String,
+) -> OrderRow {
+    let fen = |fen| domain::Money::from_fen(fen).unwrap_or(domain::Money::ZERO);
+    OrderRow {
+        id: order.id,
+        external_id: order.external_id.clone(),
+        customer,
+        status: t.order_status(&order.status),
+        status_class: order.status.clone(),
+        payable: t.money(fen(order.payable_fen)),
+        discount: t.money(fen(order.merchant_discount_fen)),
+        created_at: describe::local(order.created_at, tz),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    id: i64,
+    external_id: String,
+    facts: Vec<(&'static str, String)>,
+    follower: bool,
+    claims: Vec<ClaimRow>,
+    orders: Vec<OrderRow>,
+    can_grant: bool,
+    csrf: String,
+    grantable: Vec<(i64, String)>,
+    notice: Option<String>,
+    refusal: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    granted: Option<i64>,
+}
+
+async fn customer_page(
+    req: &HttpRequest,
+    state: &AppState,
+    staff: &SignedIn,
+    slug: &str,
+    id: i64,
+    notice: Option<String>,
+    refusal: Option<String>,
+) -> Result<CustomerPage, AdminError> {
+    let (shop, role) = staff.shop(slug)?;
+    let t = staff.t;
+    let tz = shop.time_zone;
+    let customer = store::browse::customer(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let claims = store::browse::customer_claims(&state.db, customer.id, 50).await?;
+    let orders = store::browse::customer_orders(&state.db, customer.id, 20).await?;
+    let can_grant = role.can(Permission::EditShopData);
+    let grantable = if can_grant {
+        let filter = CouponFilter {
+            status: Some(CouponStatus::Active),
+            limit: 100,
+            ..CouponFilter::default()
+        };
+        store::coupons::list_coupons(&state.db, shop.id, &filter)
+            .await?
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id,
+                    format!("{} · {}", c.coupon.name(), t.benefit(c.coupon.benefit())),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dash = || "—".to_owned();
+    let tags: Vec<String> = serde_json::from_str(&customer.tags).unwrap_or_default();
+    let facts = vec![
+        (
+            "customers.phone",
+            customer.phone.clone().unwrap_or_else(dash),
+        ),
+        (
+            "customers.region",
+            customer
+                .region
+                .as_deref()
+                .and_then(|r| r.parse::<domain::Region>().ok())
+                .map(|r| format!("{r} {}", r.name_zh()))
+                .unwrap_or_else(dash),
+        ),
+        (
+            "customers.tags",
+            if tags.is_empty() {
+                dash()
+            } else {
+                tags.join(", ")
+            },
+        ),
+        (
+            "customers.follower",
+            match (customer.is_follower, customer.followed_at) {
+                (true, Some(at)) => format!(
+                    "{} {}",
+                    t.t("customers.followed_since"),
+                    describe::local(at, tz)
+                ),
+                (true, None) => t.t("customers.follower").to_owned(),
+                (false, _) => t.t("customers.not_following").to_owned(),
+            },
+        ),
+        ("customers.since", describe::local(customer.created_at, tz)),
+    ];
+    Ok(CustomerPage {
+        t,
+        nav: Some(staff.nav(shop, role, "customers", req.path())),
+        slug: shop.slug.clone(),
+        id: customer.id,
+        external_id: customer.external_id.clone(),
+        facts: facts.into_iter().map(|(k, v)| (t.t(k), v)).collect(),
+        follower: customer.is_follower,
+        claims: claims
+            .into_iter()
+            .map(|held| ClaimRow {
+                coupon_id: held.claim.coupon_id,
+                coupon_name: held.coupon_name,
+                channel: t.channel(held.claim.channel),
+                source: t.known_or_key("source.", &held.source),
+                state: t.known_or_key("state.", held.claim.state.as_str()),
+                state_class: held.claim.state.as_str(),
+                valid: format!(
+                    "{} – {}",
+                    describe::local(held.claim.valid_from, tz),
+                    describe::local(held.claim.valid_until, tz)
+                ),
+                claimed_at: describe::local(held.claim.claimed_at, tz),
+            })
+            .collect(),
+        orders: orders
+            .iter()
+            .map(|o| order_row(t, tz, o, customer.external_id.clone()))
+            .collect(),
+        can_grant,
+        csrf: staff.csrf.clone(),
+        grantable,
+        notice,
+        refusal,
+    })
+}
+
+#[get("/shops/{slug}/customers/{id}")]
+pub(super) async fn customer_detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    query: web::Query<DetailQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let notice = query
+        .granted
+        .map(|_| staff.t.t("customers.granted").to_owned());
+    let page = customer_page(&req, &state, &staff, &slug, id, notice, None).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    coupon_id: i64,
+}
+
+/// A customer-service grant: the claiming rules apply; a refusal is shown on
+/// the customer's page and nothing is written.
+#[post("/shops/{slug}/customers/{id}/grant")]
+pub(super) async fn grant_coupon(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    form: web::Form<GrantForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let customer = store::browse::customer(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let now = state.now();
+    let coupon_id = form.coupon_id;
+    let granted = store::audit::write(&state.db, &staff.actor(shop, now), async |tx| {
+        let claim =
+            store::claims::grant_by_hand(tx, shop.id, &customer.external_id, coupon_id, now)
+                .await?;
+        let after = store::audit::row::<store::entities::claim::Entity>(tx, claim.id).await?;
+        let change = store::audit::Change::new("grant", "claim", claim.id).after(after);
+        Ok((claim, change))
+    })
+    .await;
+    match granted {
+        Ok(claim) => Ok(redirect(&format!(
+            "/shops/{}/customers/{id}?granted={}",
+            shop.slug, claim.id
+        ))),
+        Err(store::StoreError::Refused(refusal)) => {
+            let reason = format!(
+                "{}{}",
+                staff.t.t("customers.refused"),
+                staff.t.refusal(refusal)
+            );
+            let page = customer_page(&req, &state, &staff, &slug, id, None, Some(reason)).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,155 @@
+//! The notification outbox: every reminder with its status, attempts and last
+//! error, filtered by status; a failed one can be sent again.
+
+use store::browse::Page;
+
+use super::*;
+
+const STATUSES: [&str; 5] = ["queued", "sending", "sent", "failed", "dropped"];
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    before: Option<i64>,
+}
+
+struct NotificationRow {
+    id: i64,
+    customer_id: i64,
+    customer: String,
+    kind: &'static str,
+    channel: String,
+    status: &'static str,
+    status_class: String,
+    attempts: i32,
+    last_error: String,
+    created_at: String,
+    next_attempt: String,
+    failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    rows: Vec<NotificationRow>,
+    can_retry: bool,
+    csrf: String,
+    here: String,
+    next_page: Option<String>,
+}
+
+#[get("/shops/{slug}/notifications")]
+pub(super) async fn notification_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let tz = shop.time_zone;
+    let status = query.status.as_deref().filter(|s| STATUSES.contains(s));
+    let page = Page {
+        before: query.before,
+        limit: PAGE_SIZE,
+    };
+    let found = store::browse::notifications(&state.db, shop.id, status, page).await?;
+    let next_page = next_page(
+        req.path(),
+        found.len(),
+        found.last().map(|(n, _)| n.id),
+        &[("status", status)],
+    );
+    let rows = found
+        .into_iter()
+        .map(|(n, customer)| NotificationRow {
+            id: n.id,
+            customer_id: n.customer_id,
+            customer,
+            kind: t.known_or_key("notification.", &n.kind),
+            channel: n.channel.clone(),
+            status: t.known_or_key("notification_status.", &n.status),
+            failed: n.status == "failed",
+            status_class: n.status,
+            attempts: n.attempts,
+            last_error: n.last_error.unwrap_or_default(),
+            created_at: describe::local(n.created_at, tz),
+            next_attempt: describe::local(n.next_attempt_at, tz),
+        })
+        .collect();
+    let here = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    let page = NotificationsPage {
+        t,
+        nav: Some(staff.nav(shop, role, "notifications", req.path())),
+        slug: shop.slug.clone(),
+        statuses: STATUSES
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    t.known_or_key("notification_status.", s),
+                    status == Some(*s),
+                )
+            })
+            .collect(),
+        rows,
+        can_retry: role.can(Permission::EditShopData),
+        csrf: staff.csrf.clone(),
+        here,
+        next_page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+struct RetryForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    back: Option<String>,
+}
+
+/// Queues a failed notification again (attempts start over).
+#[post("/shops/{slug}/notifications/{id}/retry")]
+pub(super) async fn retry_notification(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    form: web::Form<RetryForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let now = state.now();
+    let retried = store::audit::write(&state.db, &staff.actor(shop, now), async |tx| {
+        type Outbox = store::entities::notification::Entity;
+        let before = store::audit::row::<Outbox>(tx, id).await?;
+        store::jobs::retry_notification(tx, shop.id, id, now).await?;
+        let after = store::audit::row::<Outbox>(tx, id).await?;
+        Ok((
+            (),
+            store::audit::Change::new("retry", "notification", id)
+                .before(before)
+                .after(after),
+        ))
+    })
+    .await;
+    match retried {
+        // Retried, or no longer failed (a stale page): show the outbox as it is.
+        Ok(()) | Err(store::StoreError::Conflict(_)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    let back = form
+        .back
+        .as_deref()
+        .filter(|b| b.starts_with(&format!("/shops/{}/notifications", shop.slug)))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("/shops/{}/notifications", shop.slug));
+    Ok(redirect(&back))
+}

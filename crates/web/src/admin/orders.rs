@@ -1,0 +1,221 @@
+//! Orders: the list (by status, or one order id) and an order's page with its
+//! lines, the claim applied to each, the discount split and the event history.
+
+use store::browse::{OrderFilter, Page};
+
+use super::customers::{OrderRow, order_row};
+use super::*;
+
+const STATUSES: [&str; 6] = [
+    "created",
+    "paid",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "refunded",
+];
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    before: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "orders.html")]
+struct OrdersPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    q: String,
+    orders: Vec<OrderRow>,
+    next_page: Option<String>,
+}
+
+#[get("/shops/{slug}/orders")]
+pub(super) async fn order_list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    // An unknown status filters nothing rather than failing the page.
+    let status = query
+        .status
+        .as_deref()
+        .filter(|s| STATUSES.contains(s))
+        .map(str::to_owned);
+    let filter = OrderFilter {
+        status: status.clone(),
+        external_id: query.q.clone(),
+        page: Page {
+            before: query.before,
+            limit: PAGE_SIZE,
+        },
+    };
+    let found = store::browse::orders(&state.db, shop.id, &filter).await?;
+    let next_page = next_page(
+        req.path(),
+        found.len(),
+        found.last().map(|(o, _)| o.id),
+        &[("status", status.as_deref()), ("q", query.q.as_deref())],
+    );
+    let page = OrdersPage {
+        t,
+        nav: Some(staff.nav(shop, role, "orders", req.path())),
+        slug: shop.slug.clone(),
+        statuses: STATUSES
+            .iter()
+            .map(|s| (*s, t.order_status(s), status.as_deref() == Some(*s)))
+            .collect(),
+        q: query.q.clone().unwrap_or_default(),
+        orders: found
+            .into_iter()
+            .map(|(o, customer)| order_row(t, shop.time_zone, &o, customer))
+            .collect(),
+        next_page,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+struct LineRow {
+    sku: String,
+    unit_price: String,
+    activity_price: String,
+    quantity: i32,
+    amount: String,
+    discount: String,
+    /// (coupon id, coupon name, claim id) of the claim applied to the line.
+    coupon: Option<(i64, String, i64)>,
+}
+
+#[derive(Template)]
+#[template(path = "order.html")]
+struct OrderPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    external_id: String,
+    status: &'static str,
+    status_class: String,
+    customer_id: i64,
+    customer: String,
+    facts: Vec<(&'static str, String)>,
+    lines: Vec<LineRow>,
+    /// Per coupon: (coupon id, name, claim id, total, "line 1: ¥x, line 2: ¥y").
+    split: Vec<(i64, String, i64, String, String)>,
+    events: Vec<(&'static str, String, String)>,
+}
+
+#[get("/shops/{slug}/orders/{id}")]
+pub(super) async fn order_detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let tz = shop.time_zone;
+    let detail = store::browse::order_detail(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let fen = |fen: i64| t.money(domain::Money::from_fen(fen).unwrap_or(domain::Money::ZERO));
+    let order = &detail.order;
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|at| describe::local(at, tz))
+            .unwrap_or_else(|| "—".into())
+    };
+    let facts = vec![
+        ("orders.subtotal", fen(order.subtotal_fen)),
+        ("orders.discount", fen(order.merchant_discount_fen)),
+        ("orders.platform_discount", fen(order.platform_discount_fen)),
+        ("orders.payable", fen(order.payable_fen)),
+        ("orders.created", describe::local(order.created_at, tz)),
+        ("order_status.paid", when(order.paid_at)),
+        ("order_status.delivered", when(order.delivered_at)),
+    ];
+    let lines = detail
+        .lines
+        .iter()
+        .map(|line| LineRow {
+            sku: line.sku.clone(),
+            unit_price: fen(line.unit_price_fen),
+            activity_price: line
+                .activity_price_fen
+                .map(fen)
+                .unwrap_or_else(|| "—".into()),
+            quantity: line.quantity,
+            amount: fen(line.amount_fen),
+            discount: fen(line.discount_fen),
+            coupon: detail
+                .allocations
+                .iter()
+                .find(|a| a.line_id == line.id)
+                .map(|a| (a.coupon_id, a.coupon_name.clone(), a.claim_id)),
+        })
+        .collect();
+    let mut split: Vec<(i64, String, i64, String, String)> = Vec::new();
+    let mut claims: Vec<i64> = detail.allocations.iter().map(|a| a.claim_id).collect();
+    claims.dedup();
+    for claim_id in claims {
+        let parts: Vec<_> = detail
+            .allocations
+            .iter()
+            .filter(|a| a.claim_id == claim_id)
+            .collect();
+        let total: i64 = parts.iter().map(|a| a.amount_fen).sum();
+        let by_line = parts
+            .iter()
+            .map(|a| {
+                let line_no = detail
+                    .lines
+                    .iter()
+                    .find(|l| l.id == a.line_id)
+                    .map(|l| l.line_no)
+                    .unwrap_or(0);
+                format!("#{line_no} {}", fen(a.amount_fen))
+            })
+            .collect::<Vec<_>>()
+            .join(" + ");
+        split.push((
+            parts[0].coupon_id,
+            parts[0].coupon_name.clone(),
+            claim_id,
+            fen(total),
+            by_line,
+        ));
+    }
+    let page = OrderPage {
+        t,
+        nav: Some(staff.nav(shop, role, "orders", req.path())),
+        slug: shop.slug.clone(),
+        external_id: order.external_id.clone(),
+        status: t.order_status(&order.status),
+        status_class: order.status.clone(),
+        customer_id: order.customer_id,
+        customer: detail.customer_external_id.clone(),
+        facts: facts.into_iter().map(|(k, v)| (t.t(k), v)).collect(),
+        lines,
+        split,
+        events: detail
+            .events
+            .iter()
+            .map(|e| {
+                (
+                    // Events are named as the status they lead to.
+                    t.order_status(&e.event_type),
+                    describe::local(e.occurred_at, tz),
+                    describe::local(e.recorded_at, tz),
+                )
+            })
+            .collect(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
