@@ -10,6 +10,8 @@ use serde_json::json;
 
 use crate::support::{api, databases, fixtures, now};
 
+mod pages;
+
 /// A browser: keeps the cookies the application sets.
 struct Browser {
     cookies: Vec<Cookie<'static>>,
@@ -192,7 +194,7 @@ async fn signing_in_and_out_with_csrf_everywhere() {
         assert_eq!(session.same_site(), Some(actix_web::cookie::SameSite::Lax));
 
         let home = browser.get(&app, "/").await;
-        assert_eq!(home.location.as_deref(), Some("/shops/demo/coupons"));
+        assert_eq!(home.location.as_deref(), Some("/shops/demo/dashboard"));
         let list = browser.get(&app, "/shops/demo/coupons").await;
         assert_eq!(list.status, 200);
         assert!(

@@ -92,3 +92,14 @@ pub async fn revoke_api_key(
     }
     Ok(())
 }
+
+/// The shop's keys, newest first (revoked ones too, marked).
+pub async fn list_api_keys(db: &impl ConnectionTrait, shop_id: i64) -> Result<Vec<api_key::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(api_key::Entity::find()
+        .filter(api_key::Column::ShopId.eq(shop_id))
+        .order_by_desc(api_key::Column::Id)
+        .limit(200)
+        .all(db)
+        .await?)
+}

@@ -116,6 +116,33 @@ pub async fn write<T>(
     .await
 }
 
+/// A staff change to one row of `E`, logged with the row as it was (when `existing`
+/// names it) and as `work` left it: `work` returns the row's id and its result.
+pub async fn write_row<E, T>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    action: &'static str,
+    entity: &'static str,
+    existing: Option<i64>,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(i64, T)>,
+) -> Result<T>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    write(db, actor, async |tx| {
+        let before = match existing {
+            Some(id) => row::<E>(tx, id).await?,
+            None => None,
+        };
+        let (id, value) = work(tx).await?;
+        let after = row::<E>(tx, id).await?;
+        let change = Change::new(action, entity, id).before(before).after(after);
+        Ok((value, change))
+    })
+    .await
+}
+
 /// One entry as the audit page shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -177,7 +204,12 @@ pub async fn entries(
     }
     let rows = query
         .order_by_desc(audit_entry::Column::Id)
-        .limit(filter.limit.clamp(1, 200))
+        // 0 (the default) means a page of 50.
+        .limit(if filter.limit == 0 {
+            50
+        } else {
+            filter.limit.min(200)
+        })
         .all(db)
         .await?;
     let mut staff_ids: Vec<i64> = rows.iter().filter_map(|r| r.staff_id).collect();

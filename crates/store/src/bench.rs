@@ -23,7 +23,7 @@ pub struct ClaimsBench {
     pub customers: Vec<(i64, String)>,
 }
 
-fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> domain::Coupon {
+pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> domain::Coupon {
     CouponDraft {
         name: name.into(),
         kind: CouponKind::Shop,

@@ -22,8 +22,13 @@ pub struct Page {
 }
 
 impl Page {
+    /// 0 (the default) means 50; never more than 200.
     fn limit(&self) -> u64 {
-        self.limit.clamp(1, 200)
+        if self.limit == 0 {
+            50
+        } else {
+            Ord::min(self.limit, 200)
+        }
     }
 }
 

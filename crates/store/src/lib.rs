@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod bench;
+pub mod bench_admin;
 pub mod browse;
 pub mod claims;
 pub mod codes;

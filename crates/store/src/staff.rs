@@ -103,38 +103,52 @@ pub async fn create_staff(
         name.trim().to_owned()
     };
     let created = crate::db::write(db, async |tx| {
-        let inserted = staff::Entity::insert(staff::ActiveModel {
-            email: Set(email.clone()),
-            name: Set(name.clone()),
-            password_hash: Set(hash.clone()),
-            locale: Set("zh-CN".into()),
-            failed_sign_ins: Set(0),
-            locked_until: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::column(staff::Column::Email)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(tx)
-        .await?;
-        if inserted == 0 {
-            return Err(StoreError::Conflict(format!(
-                "{email} already has an account"
-            )));
-        }
-        let row = staff::Entity::find()
-            .filter(staff::Column::Email.eq(&email))
-            .one(tx)
-            .await?
-            .ok_or(StoreError::NotFound("staff"))?;
-        set_role_in(tx, row.id, shop_id, role).await?;
-        Ok(record(&row))
+        create_staff_in(tx, &email, &name, &hash, role, shop_id, now).await
     })
     .await?;
     Ok((created, password))
+}
+
+/// [`create_staff`]'s rows, inside the caller's transaction: the account (an
+/// email already known is a conflict) and its membership of `shop_id`.
+async fn create_staff_in(
+    tx: &impl ConnectionTrait,
+    email: &str,
+    name: &str,
+    hash: &str,
+    role: Role,
+    shop_id: i64,
+    now: DateTime<Utc>,
+) -> Result<StaffRecord> {
+    let inserted = staff::Entity::insert(staff::ActiveModel {
+        email: Set(email.to_owned()),
+        name: Set(name.to_owned()),
+        password_hash: Set(hash.to_owned()),
+        locale: Set("zh-CN".into()),
+        failed_sign_ins: Set(0),
+        locked_until: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(staff::Column::Email)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!(
+            "{email} already has an account"
+        )));
+    }
+    let row = staff::Entity::find()
+        .filter(staff::Column::Email.eq(email))
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound("staff"))?;
+    set_role_in(tx, row.id, shop_id, role).await?;
+    Ok(record(&row))
 }
 
 async fn set_role_in(
@@ -155,6 +169,169 @@ async fn set_role_in(
     )
     .exec_without_returning(db)
     .await?;
+    Ok(())
+}
+
+/// What adding someone to a shop did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// A new account, with its generated password (shown once).
+    NewAccount(StaffRecord, String),
+    /// Someone who already had an account (in another shop) now works here too.
+    ExistingAccount(StaffRecord),
+}
+
+/// Adds a staff member to a shop with a role, inside the caller's transaction:
+/// a new email gets an account with a generated password; an existing account
+/// gets the membership; someone already in this shop is a conflict.
+pub async fn add_to_shop(
+    tx: &impl ConnectionTrait,
+    email: &str,
+    name: &str,
+    role: Role,
+    shop_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Added> {
+    let email = check_email(email)?;
+    let name = name.trim();
+    if name.chars().count() > 100 {
+        return Err(StoreError::invalid(
+            "name",
+            "must be at most 100 characters",
+        ));
+    }
+    let existing = staff::Entity::find()
+        .filter(staff::Column::Email.eq(&email))
+        .one(tx)
+        .await?;
+    if let Some(row) = existing {
+        let member = membership::Entity::find_by_id((row.id, shop_id))
+            .one(tx)
+            .await?;
+        if member.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "{email} already works in this shop"
+            )));
+        }
+        set_role_in(tx, row.id, shop_id, role).await?;
+        return Ok(Added::ExistingAccount(record(&row)));
+    }
+    let name = if name.is_empty() {
+        email.split('@').next().unwrap_or("").to_owned()
+    } else {
+        name.to_owned()
+    };
+    let password = generate_password();
+    let created = create_staff_in(
+        tx,
+        &email,
+        &name,
+        &hash_password(&password),
+        role,
+        shop_id,
+        now,
+    )
+    .await?;
+    Ok(Added::NewAccount(created, password))
+}
+
+/// A shop's staff with their roles, by name.
+pub async fn shop_staff(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+) -> Result<Vec<(StaffRecord, Role)>> {
+    let members = membership::Entity::find()
+        .filter(membership::Column::ShopId.eq(shop_id))
+        .all(db)
+        .await?;
+    let people = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(members.iter().map(|m| m.staff_id)))
+        .order_by_asc(staff::Column::Name)
+        .all(db)
+        .await?;
+    people
+        .iter()
+        .map(|person| {
+            let role = members
+                .iter()
+                .find(|m| m.staff_id == person.id)
+                .map(|m| m.role.as_str())
+                .unwrap_or_default();
+            let role = role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("membership role {role}")))?;
+            Ok((record(person), role))
+        })
+        .collect()
+}
+
+/// The membership row as JSON, for the audit log.
+pub async fn membership_row(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+    shop_id: i64,
+) -> Result<Option<serde_json::Value>> {
+    Ok(membership::Entity::find_by_id((staff_id, shop_id))
+        .into_json()
+        .one(db)
+        .await?)
+}
+
+/// Owners of the shop other than `staff_id`.
+async fn other_owners(db: &impl ConnectionTrait, shop_id: i64, staff_id: i64) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(membership::Entity::find()
+        .filter(membership::Column::ShopId.eq(shop_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .filter(membership::Column::StaffId.ne(staff_id))
+        .count(db)
+        .await?)
+}
+
+/// Changes a member's role; a shop always keeps at least one owner.
+pub async fn change_role(
+    tx: &impl ConnectionTrait,
+    staff_id: i64,
+    shop_id: i64,
+    role: Role,
+) -> Result<()> {
+    if membership::Entity::find_by_id((staff_id, shop_id))
+        .one(tx)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::NotFound("staff member"));
+    }
+    if role != Role::Owner && other_owners(tx, shop_id, staff_id).await? == 0 {
+        return Err(StoreError::Conflict(
+            "a shop needs at least one owner".into(),
+        ));
+    }
+    set_role_in(tx, staff_id, shop_id, role).await
+}
+
+/// Takes someone off the shop (their account stays, for other shops); a shop
+/// always keeps at least one owner.
+pub async fn remove_from_shop(
+    tx: &impl ConnectionTrait,
+    staff_id: i64,
+    shop_id: i64,
+) -> Result<()> {
+    if membership::Entity::find_by_id((staff_id, shop_id))
+        .one(tx)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::NotFound("staff member"));
+    }
+    if other_owners(tx, shop_id, staff_id).await? == 0 {
+        return Err(StoreError::Conflict(
+            "a shop needs at least one owner".into(),
+        ));
+    }
+    membership::Entity::delete_by_id((staff_id, shop_id))
+        .exec(tx)
+        .await?;
     Ok(())
 }
 

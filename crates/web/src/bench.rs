@@ -272,3 +272,148 @@ pub async fn reminders(
     let expiry = timed_pass(&ctx, scheduler::JobName::ExpireClaims, now).await?;
     Ok((built, reminders, expiry))
 }
+
+/// One admin page's response times over `requests` sequential GETs.
+pub struct PageTimes {
+    pub label: String,
+    pub path: String,
+    pub bytes: usize,
+    pub latencies: Vec<Duration>,
+}
+
+impl PageTimes {
+    pub fn percentile(&self, p: f64) -> Duration {
+        RunStats {
+            claims: 0,
+            elapsed: Duration::ZERO,
+            latencies: self.latencies.clone(),
+        }
+        .percentile(p)
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{:<28} p50 {:>7.1} ms  p95 {:>7.1} ms  max {:>7.1} ms  ({} KiB)  {}",
+            self.label,
+            self.percentile(0.5).as_secs_f64() * 1000.0,
+            self.percentile(0.95).as_secs_f64() * 1000.0,
+            self.latencies
+                .iter()
+                .max()
+                .copied()
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0,
+            self.bytes / 1024,
+            self.path,
+        )
+    }
+}
+
+/// Builds the admin benchmark's shop and times every admin page over HTTP on
+/// loopback, signed in as its owner: `(seconds to build, times per page)`.
+pub async fn admin(
+    db: &DatabaseConnection,
+    scale: store::bench_admin::AdminScale,
+    requests: usize,
+) -> anyhow::Result<(Duration, Vec<PageTimes>)> {
+    let now = Utc::now();
+    let started = Instant::now();
+    let setup = store::bench_admin::prepare_admin_bench(db, scale, now).await?;
+    let built = started.elapsed();
+    let (_, session) = store::staff::sign_in(
+        db,
+        &setup.owner_email,
+        &setup.owner_password,
+        "127.0.0.1",
+        now,
+    )
+    .await?
+    .map_err(|e| anyhow::anyhow!("the benchmark owner cannot sign in: {e:?}"))?;
+
+    let config = crate::config::Config {
+        bind: "127.0.0.1:0".parse().expect("a loopback address"),
+        ..crate::config::Config::load(None, |_| None)?
+    };
+    let app =
+        crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let server = app.server();
+    let handle = server.handle();
+    tokio::spawn(server);
+    crate::install_crypto();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let cookie = format!("mo_session={}", session.token);
+
+    let shop = format!("/shops/{}", setup.shop_slug);
+    // The second page of each list starts below an id from the middle.
+    let pages: Vec<(&str, String)> = vec![
+        ("dashboard", format!("{shop}/dashboard")),
+        ("coupons", format!("{shop}/coupons")),
+        ("coupons: active", format!("{shop}/coupons?status=active")),
+        (
+            "coupons: kind + page",
+            format!(
+                "{shop}/coupons?kind=shop&before={}",
+                setup.busy_coupon + 50_000
+            ),
+        ),
+        (
+            "coupon page",
+            format!("{shop}/coupons/{}", setup.busy_coupon),
+        ),
+        ("customers", format!("{shop}/customers")),
+        ("customers: search", format!("{shop}/customers?q=cust-4242")),
+        (
+            "customer page",
+            format!("{shop}/customers/{}", setup.busy_customer),
+        ),
+        ("orders", format!("{shop}/orders")),
+        (
+            "orders: paid + page",
+            format!("{shop}/orders?status=paid&before={}", setup.some_order),
+        ),
+        ("order page", format!("{shop}/orders/{}", setup.some_order)),
+        ("notifications", format!("{shop}/notifications")),
+        (
+            "notifications: failed",
+            format!("{shop}/notifications?status=failed"),
+        ),
+        ("products", format!("{shop}/products")),
+        ("audit log", format!("{shop}/audit")),
+        ("audit log: coupons", format!("{shop}/audit?entity=coupon")),
+        ("staff and keys", format!("{shop}/team")),
+    ];
+    let mut results = Vec::with_capacity(pages.len());
+    for (label, path) in pages {
+        let url = format!("{base}{path}");
+        let mut latencies = Vec::with_capacity(requests);
+        let mut bytes = 0;
+        // Two warm-up requests (connection, page cache), then the measured ones.
+        for i in 0..requests + 2 {
+            let started = Instant::now();
+            let response = client.get(&url).header("Cookie", &cookie).send().await?;
+            let status = response.status();
+            let body = response.bytes().await?;
+            let elapsed = started.elapsed();
+            anyhow::ensure!(
+                status == reqwest::StatusCode::OK,
+                "{path} answered {status}"
+            );
+            bytes = body.len();
+            if i >= 2 {
+                latencies.push(elapsed);
+            }
+        }
+        results.push(PageTimes {
+            label: label.to_owned(),
+            path,
+            bytes,
+            latencies,
+        });
+    }
+    handle.stop(true).await;
+    Ok((built, results))
+}

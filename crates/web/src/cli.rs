@@ -162,6 +162,24 @@ enum Bench {
         #[arg(long, default_value_t = 1000)]
         batch_size: u64,
     },
+    /// Time every admin page on one shop of 100 k coupons, 1 M claims and 200 k orders.
+    Admin {
+        /// The database to build (default: a new SQLite file in the temporary folder).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Coupons to build.
+        #[arg(long, default_value_t = 100_000)]
+        coupons: u64,
+        /// Claims to build, spread over the coupons, customers and the past year.
+        #[arg(long, default_value_t = 1_000_000)]
+        claims: u64,
+        /// Orders to build.
+        #[arg(long, default_value_t = 200_000)]
+        orders: u64,
+        /// Timed requests per page.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
     /// Claims per second through the HTTP server on loopback, next to the store-level figure.
     HttpClaims {
         /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
@@ -291,23 +309,41 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Bench(Bench::Admin {
+            database,
+            coupons,
+            claims,
+            orders,
+            requests,
+        }) => {
+            let database =
+                database.unwrap_or_else(|| scratch_sqlite("merchant-ops-bench-admin.db"));
+            let (db, backend) = open_for_bench(&database, config.max_connections).await?;
+            let scale = store::bench_admin::AdminScale {
+                coupons,
+                claims,
+                orders,
+                ..store::bench_admin::AdminScale::default()
+            };
+            let (built, pages) = crate::bench::admin(&db, scale, requests).await?;
+            println!(
+                "admin pages benchmark: {backend}, {coupons} coupons, {claims} claims, {orders} orders \
+                 (built in {:.1} s), {requests} requests per page",
+                built.as_secs_f64()
+            );
+            for page in &pages {
+                println!("{}", page.line());
+            }
+            println!("target: list pages p95 < 50 ms, dashboard p95 < 200 ms (SQLite)");
+            Ok(())
+        }
         Command::Bench(Bench::Reminders {
             database,
             claims,
             batch_size,
         }) => {
-            let database = match database {
-                Some(url) => url,
-                None => {
-                    let path = std::env::temp_dir().join("merchant-ops-bench-reminders.db");
-                    for suffix in ["", "-wal", "-shm"] {
-                        let mut file = path.clone().into_os_string();
-                        file.push(suffix);
-                        let _ = std::fs::remove_file(file);
-                    }
-                    format!("sqlite://{}?mode=rwc", path.display())
-                }
-            };
+            let database =
+                database.unwrap_or_else(|| scratch_sqlite("merchant-ops-bench-reminders.db"));
             let (db, backend) = open_for_bench(&database, config.max_connections).await?;
             let (built, reminders, expiry) =
                 crate::bench::reminders(&db, claims, batch_size).await?;
@@ -383,6 +419,17 @@ async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     }
     served?;
     Ok(())
+}
+
+/// A new, empty SQLite database in the temporary folder (an old one is removed).
+fn scratch_sqlite(name: &str) -> String {
+    let path = std::env::temp_dir().join(name);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let _ = std::fs::remove_file(file);
+    }
+    format!("sqlite://{}?mode=rwc", path.display())
 }
 
 /// Opens the benchmark's database with a connection per client, and names its backend.

@@ -34,9 +34,19 @@ pub(super) async fn generate_codes(
     match form.count.trim().parse::<u32>() {
         Ok(count) if (1..=MAX_CODES_PER_BATCH).contains(&count) => {
             let now = state.now();
-            store::db::write(&state.db, async |tx| {
-                store::codes::generate_batch(tx, shop.id, id, count, now).await
-            })
+            type Batches = store::entities::code_batch::Entity;
+            let actor = staff.actor(shop, now);
+            store::audit::write_row::<Batches, _>(
+                &state.db,
+                &actor,
+                "generate",
+                "code_batch",
+                None,
+                async |tx| {
+                    let batch = store::codes::generate_batch(tx, shop.id, id, count, now).await?;
+                    Ok((batch, ()))
+                },
+            )
             .await?;
             Ok(redirect(&detail))
         }

@@ -417,16 +417,26 @@ pub(super) async fn coupon_action(
         let copy = draft
             .validate()
             .map_err(|_| staff.fail(Failure::Internal))?;
-        let created =
-            store::coupons::create_coupon(&state.db, shop.id, &copy, CouponStatus::Draft, now)
-                .await?;
+        let created = audited_coupon(&state, &staff, shop, "clone", None, async |tx| {
+            store::coupons::create_coupon_in(tx, shop.id, &copy, CouponStatus::Draft, now).await
+        })
+        .await?;
         return Ok(redirect(&format!(
             "/shops/{}/coupons/{}",
             shop.slug, created.id
         )));
     }
     let action = LifecycleAction::parse(&action).ok_or(staff.fail(Failure::NotFound))?;
-    match store::coupons::apply_action(&state.db, shop.id, id, action, now).await {
+    let applied = audited_coupon(
+        &state,
+        &staff,
+        shop,
+        action.as_str(),
+        Some(id),
+        async |tx| store::coupons::apply_action_in(tx, shop.id, id, action, now).await,
+    )
+    .await;
+    match applied {
         // A stale page asked for a step that no longer applies: show the coupon as it is.
         Ok(_) | Err(store::StoreError::Conflict(_)) => {
             Ok(redirect(&format!("/shops/{}/coupons/{id}", shop.slug)))
@@ -434,6 +444,32 @@ pub(super) async fn coupon_action(
         Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
         Err(other) => Err(other.into()),
     }
+}
+
+/// A change to a coupon by this staff member, logged with it.
+async fn audited_coupon(
+    state: &AppState,
+    staff: &SignedIn,
+    shop: &store::shops::ShopRecord,
+    action: &'static str,
+    existing: Option<i64>,
+    work: impl AsyncFnOnce(
+        &sea_orm::DatabaseTransaction,
+    ) -> Result<store::coupons::CouponRecord, store::StoreError>,
+) -> Result<store::coupons::CouponRecord, store::StoreError> {
+    let actor = staff.actor(shop, state.now());
+    store::audit::write_row::<store::entities::coupon::Entity, _>(
+        &state.db,
+        &actor,
+        action,
+        "coupon",
+        existing,
+        async |tx| {
+            let saved = work(tx).await?;
+            Ok((saved.id, saved))
+        },
+    )
+    .await
 }
 
 #[derive(Template)]
@@ -603,9 +639,12 @@ pub(super) async fn create_coupon(
     };
     let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
         Ok(coupon) => {
-            match store::coupons::create_coupon(&state.db, shop.id, &coupon, status, state.now())
-                .await
-            {
+            let now = state.now();
+            let created = audited_coupon(&state, &staff, shop, "create", None, async |tx| {
+                store::coupons::create_coupon_in(tx, shop.id, &coupon, status, now).await
+            })
+            .await;
+            match created {
                 Ok(created) => {
                     return Ok(redirect(&format!(
                         "/shops/{}/coupons/{}",
@@ -679,8 +718,12 @@ pub(super) async fn update_coupon(
     let detail = format!("/shops/{}/coupons/{id}", shop.slug);
     let errors = match form::read_coupon(&values, shop.time_zone) {
         Ok(edited) => {
-            match store::coupons::update_coupon(&state.db, shop.id, id, &edited, state.now()).await
-            {
+            let now = state.now();
+            let updated = audited_coupon(&state, &staff, shop, "update", Some(id), async |tx| {
+                store::coupons::update_coupon_in(tx, shop.id, id, &edited, now).await
+            })
+            .await;
+            match updated {
                 Ok(_) => return Ok(redirect(&detail)),
                 Err(store::StoreError::Invalid(found)) => found
                     .iter()

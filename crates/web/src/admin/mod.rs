@@ -1,6 +1,7 @@
 //! The admin UI for shop staff (SPEC §6): server-rendered with askama, usable
 //! without JavaScript, in Simplified Chinese and English.
 
+mod audit;
 mod chart;
 mod codes;
 mod coupons;
@@ -16,6 +17,7 @@ pub mod page;
 mod products;
 pub mod session;
 mod settings;
+mod team;
 
 // What the page modules share: they `use super::*`.
 use std::collections::HashMap;
@@ -30,6 +32,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use store::coupons::CouponFilter;
 
+use self::audit::*;
 use self::codes::*;
 use self::coupons::*;
 use self::customers::*;
@@ -42,6 +45,7 @@ use self::page::{AdminError, Failure, Nav, redirect, render};
 use self::products::*;
 use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
 use self::settings::*;
+use self::team::*;
 use crate::app::AppState;
 
 /// The token a sign-in form carries before there is a session (double submit).
@@ -84,7 +88,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(notification_list)
         .service(retry_notification)
         .service(settings_page)
-        .service(save_settings);
+        .service(save_settings)
+        .service(team)
+        .service(add_staff)
+        .service(change_staff)
+        .service(create_key)
+        .service(revoke_key)
+        .service(audit_log);
 }
 
 #[get("/static/admin.css")]

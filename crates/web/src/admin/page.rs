@@ -38,6 +38,8 @@ pub struct Nav {
     pub shops: Vec<NavShop>,
     pub shop_slug: String,
     pub section: &'static str,
+    /// Owners see the staff, keys and audit pages.
+    pub manage: bool,
     pub staff_name: String,
     pub role_key: &'static str,
     pub csrf: String,

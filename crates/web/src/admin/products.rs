@@ -196,8 +196,7 @@ pub(super) async fn create_product(
     let form = form.into_inner();
     match read_product(staff.t, &form.sku, &form.name, &form.price) {
         Ok((sku, name, price)) => {
-            store::products::upsert_product(&state.db, shop.id, &sku, &name, price, state.now())
-                .await?;
+            audited_product(&state, &staff, shop, "create", None, &sku, &name, price).await?;
             Ok(redirect(&format!("/shops/{}/products", shop.slug)))
         }
         Err(errors) => Ok(render(
@@ -253,17 +252,14 @@ pub(super) async fn update_product(
     let (shop, role) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let form = form.into_inner();
     let existing = Sku::parse(&sku).map_err(|_| staff.fail(Failure::NotFound))?;
-    if store::products::find_product(&state.db, shop.id, &existing)
-        .await?
-        .is_none()
-    {
+    let Some(product) = store::products::find_product(&state.db, shop.id, &existing).await? else {
         return Err(staff.fail(Failure::NotFound));
-    }
+    };
+    let id = product.id;
     // The SKU is the product's key: an edit changes name and price only.
     match read_product(staff.t, existing.as_str(), &form.name, &form.price) {
         Ok((sku, name, price)) => {
-            store::products::upsert_product(&state.db, shop.id, &sku, &name, price, state.now())
-                .await?;
+            audited_product(&state, &staff, shop, "update", Some(id), &sku, &name, price).await?;
             Ok(redirect(&format!("/shops/{}/products", shop.slug)))
         }
         Err(errors) => Ok(render(
@@ -398,11 +394,19 @@ async fn import_csv(
     }
     if errors.is_empty() && !rows.is_empty() {
         let now = state.now();
-        store::db::write(&state.db, async |tx| {
+        store::audit::write(&state.db, &staff.actor(shop, now), async |tx| {
             for (sku, name, price) in &rows {
                 store::products::upsert_product(tx, shop.id, sku, name, *price, now).await?;
             }
-            Ok(())
+            let skus: Vec<String> = rows.iter().map(|(sku, _, _)| sku.to_string()).collect();
+            let change = store::audit::Change {
+                action: "import",
+                entity: "product",
+                entity_id: None,
+                before: None,
+                after: Some(serde_json::json!({ "count": rows.len(), "skus": skus })),
+            };
+            Ok(((), change))
         })
         .await?;
         return Ok(redirect(&format!(
@@ -416,4 +420,33 @@ async fn import_csv(
     }
     let page = products_page(state, staff, slug, None, None, csv.to_owned(), errors).await?;
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+}
+
+/// Saves a product (new or edited) and logs it with the change.
+#[allow(clippy::too_many_arguments)]
+async fn audited_product(
+    state: &AppState,
+    staff: &SignedIn,
+    shop: &store::shops::ShopRecord,
+    action: &'static str,
+    existing: Option<i64>,
+    sku: &Sku,
+    name: &str,
+    price: domain::Money,
+) -> Result<(), AdminError> {
+    let now = state.now();
+    store::audit::write_row::<store::entities::product::Entity, _>(
+        &state.db,
+        &staff.actor(shop, now),
+        action,
+        "product",
+        existing,
+        async |tx| {
+            let (saved, _) =
+                store::products::upsert_product(tx, shop.id, sku, name, price, now).await?;
+            Ok((saved.id, ()))
+        },
+    )
+    .await?;
+    Ok(())
 }

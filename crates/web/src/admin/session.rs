@@ -120,6 +120,7 @@ impl SignedIn {
                 .collect(),
             shop_slug: shop.slug.clone(),
             section,
+            manage: role.can(Permission::ManageShop),
             staff_name: self.staff.name.clone(),
             role_key: match role {
                 Role::Owner => "role.owner",

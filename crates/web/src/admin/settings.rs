@@ -186,7 +186,18 @@ pub(super) async fn save_settings(
     let (shop, role) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     match read_settings(&values, staff.t) {
         Ok(settings) => {
-            store::shops::update_settings(&state.db, shop.id, &settings).await?;
+            store::audit::write_row::<store::entities::shop::Entity, _>(
+                &state.db,
+                &staff.actor(shop, state.now()),
+                "update",
+                "shop",
+                Some(shop.id),
+                async |tx| {
+                    let saved = store::shops::update_settings(tx, shop.id, &settings).await?;
+                    Ok((saved.id, ()))
+                },
+            )
+            .await?;
             Ok(redirect(&format!("/shops/{}/settings?saved=1", shop.slug)))
         }
         Err(errors) => {

@@ -1,0 +1,337 @@
+//! Staff and API keys (owners only): add someone with a role (a new account's
+//! password is shown once), change a role, take someone off the shop; create an
+//! API key (shown once) and revoke one. A shop always keeps an owner.
+
+use domain::roles::Role;
+use store::audit::{Actor, Change};
+use store::staff::Added;
+
+use super::*;
+
+const ROLES: [Role; 3] = [Role::Owner, Role::Operator, Role::Viewer];
+
+fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "role.owner",
+        Role::Operator => "role.operator",
+        Role::Viewer => "role.viewer",
+    }
+}
+
+struct MemberRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    is_me: bool,
+}
+
+struct KeyRow {
+    id: i64,
+    prefix: String,
+    label: String,
+    created_at: String,
+    last_used: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "team.html")]
+struct TeamPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    csrf: String,
+    roles: Vec<(&'static str, &'static str)>,
+    members: Vec<MemberRow>,
+    keys: Vec<KeyRow>,
+    /// Shown once: a new account's password or a new API key.
+    secret: Option<(String, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+    form: form::FormValues,
+}
+
+impl TeamPage {
+    fn v(&self, name: &str) -> &str {
+        self.form.get(name)
+    }
+}
+
+/// What to show above the lists after a change.
+#[derive(Default)]
+struct Outcome {
+    secret: Option<(String, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+    form: form::FormValues,
+}
+
+async fn team_page(
+    state: &AppState,
+    staff: &SignedIn,
+    slug: &str,
+    outcome: Outcome,
+) -> Result<TeamPage, AdminError> {
+    let (shop, role) = staff.shop_with(slug, Permission::ManageShop)?;
+    let t = staff.t;
+    let tz = shop.time_zone;
+    let members = store::staff::shop_staff(&state.db, shop.id).await?;
+    let keys = store::api_keys::list_api_keys(&state.db, shop.id).await?;
+    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
+        at.map(|at| describe::local(at, tz))
+            .unwrap_or_else(|| "—".into())
+    };
+    Ok(TeamPage {
+        t,
+        nav: Some(staff.nav(shop, role, "team", &format!("/shops/{}/team", shop.slug))),
+        slug: shop.slug.clone(),
+        csrf: staff.csrf.clone(),
+        roles: ROLES
+            .iter()
+            .map(|r| (r.as_str(), t.t(role_key(*r))))
+            .collect(),
+        members: members
+            .into_iter()
+            .map(|(person, role)| MemberRow {
+                is_me: person.id == staff.staff.id,
+                id: person.id,
+                name: person.name,
+                email: person.email,
+                role: role.as_str(),
+            })
+            .collect(),
+        keys: keys
+            .into_iter()
+            .map(|key| KeyRow {
+                id: key.id,
+                prefix: format!("mo_{}_…", key.prefix),
+                label: key.label,
+                created_at: describe::local(key.created_at, tz),
+                last_used: when(key.last_used_at),
+                revoked: key.revoked_at.map(|at| describe::local(at, tz)),
+            })
+            .collect(),
+        secret: outcome.secret,
+        notice: outcome.notice,
+        error: outcome.error,
+        form: outcome.form,
+    })
+}
+
+#[get("/shops/{slug}/team")]
+pub(super) async fn team(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AdminError> {
+    let page = team_page(&state, &staff, &slug, Outcome::default()).await?;
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// Renders the page after a change: 200 when it worked, 422 with the reason when not.
+async fn after_change(
+    state: &AppState,
+    staff: &SignedIn,
+    slug: &str,
+    result: Result<Outcome, store::StoreError>,
+    form: form::FormValues,
+) -> Result<HttpResponse, AdminError> {
+    let t = staff.t;
+    let (status, outcome) = match result {
+        Ok(outcome) => (StatusCode::OK, outcome),
+        Err(store::StoreError::NotFound(_)) => return Err(staff.fail(Failure::NotFound)),
+        Err(store::StoreError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Outcome {
+                error: Some(
+                    errors
+                        .iter()
+                        .map(|e| {
+                            format!(
+                                "{}: {}",
+                                t.t(&format!("team.{}", e.field)),
+                                t.reason(&e.reason)
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                form,
+                ..Outcome::default()
+            },
+        ),
+        Err(store::StoreError::Conflict(reason)) => (
+            StatusCode::CONFLICT,
+            Outcome {
+                error: Some(team_conflict(t, &reason)),
+                form,
+                ..Outcome::default()
+            },
+        ),
+        Err(other) => return Err(other.into()),
+    };
+    let page = team_page(state, staff, slug, outcome).await?;
+    Ok(render(status, &page))
+}
+
+fn team_conflict(t: T, reason: &str) -> String {
+    if reason.contains("at least one owner") {
+        t.t("team.last_owner").to_owned()
+    } else if reason.contains("already") {
+        t.t("team.already_member").to_owned()
+    } else {
+        reason.to_owned()
+    }
+}
+
+fn role_from(values: &form::FormValues) -> Result<Role, store::StoreError> {
+    values
+        .get("role")
+        .parse::<Role>()
+        .map_err(|_| store::StoreError::invalid("role", "must be owner, operator or viewer"))
+}
+
+#[post("/shops/{slug}/team/staff")]
+pub(super) async fn add_staff(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let actor = staff.actor(shop, state.now());
+    let t = staff.t;
+    let result = async {
+        let role = role_from(&values)?;
+        let (email, name) = (values.get("email"), values.get("name"));
+        store::audit::write(&state.db, &actor, async |tx| {
+            let added = store::staff::add_to_shop(tx, email, name, role, shop.id, actor.at).await?;
+            let person = match &added {
+                Added::NewAccount(person, _) | Added::ExistingAccount(person) => person.id,
+            };
+            let after = store::staff::membership_row(tx, person, shop.id).await?;
+            Ok((added, Change::new("add", "membership", person).after(after)))
+        })
+        .await
+    }
+    .await
+    .map(|added| match added {
+        Added::NewAccount(person, password) => Outcome {
+            secret: Some((
+                t.t("team.password_once").replace("{email}", &person.email),
+                password,
+            )),
+            ..Outcome::default()
+        },
+        Added::ExistingAccount(person) => Outcome {
+            notice: Some(t.t("team.added_existing").replace("{email}", &person.email)),
+            ..Outcome::default()
+        },
+    });
+    after_change(&state, &staff, &slug, result, values).await
+}
+
+/// `POST …/team/staff/{id}/role` (change the role) or `…/remove`.
+#[post("/shops/{slug}/team/staff/{id}/{action}")]
+pub(super) async fn change_staff(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64, String)>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id, action) = path.into_inner();
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let actor: Actor = staff.actor(shop, state.now());
+    let result = match action.as_str() {
+        "role" => match role_from(&values) {
+            Ok(role) => {
+                store::audit::write(&state.db, &actor, async |tx| {
+                    let before = store::staff::membership_row(tx, id, shop.id).await?;
+                    store::staff::change_role(tx, id, shop.id, role).await?;
+                    let after = store::staff::membership_row(tx, id, shop.id).await?;
+                    let change = Change::new("change_role", "membership", id)
+                        .before(before)
+                        .after(after);
+                    Ok(((), change))
+                })
+                .await
+            }
+            Err(error) => Err(error),
+        },
+        "remove" => {
+            store::audit::write(&state.db, &actor, async |tx| {
+                let before = store::staff::membership_row(tx, id, shop.id).await?;
+                store::staff::remove_from_shop(tx, id, shop.id).await?;
+                Ok(((), Change::new("remove", "membership", id).before(before)))
+            })
+            .await
+        }
+        _ => return Err(staff.fail(Failure::NotFound)),
+    };
+    if result.is_ok() && id == staff.staff.id && action == "remove" {
+        // Took themselves off the shop: nothing here to show them any more.
+        return Ok(redirect("/"));
+    }
+    let result = result.map(|()| Outcome {
+        notice: Some(staff.t.t("team.saved").to_owned()),
+        ..Outcome::default()
+    });
+    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+}
+
+#[post("/shops/{slug}/team/keys")]
+pub(super) async fn create_key(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let actor = staff.actor(shop, state.now());
+    let label = values.get("label").to_owned();
+    let result = store::audit::write(&state.db, &actor, async |tx| {
+        let (id, key) = store::api_keys::create_api_key(tx, shop.id, &label, actor.at).await?;
+        let after = store::audit::row::<store::entities::api_key::Entity>(tx, id).await?;
+        Ok((key, Change::new("create", "api_key", id).after(after)))
+    })
+    .await
+    .map(|key| Outcome {
+        secret: Some((staff.t.t("team.key_once").to_owned(), key)),
+        ..Outcome::default()
+    });
+    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+}
+
+#[post("/shops/{slug}/team/keys/{id}/revoke")]
+pub(super) async fn revoke_key(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
+    let actor = staff.actor(shop, state.now());
+    let result = store::audit::write(&state.db, &actor, async |tx| {
+        type Keys = store::entities::api_key::Entity;
+        let before = store::audit::row::<Keys>(tx, id).await?;
+        store::api_keys::revoke_api_key(tx, shop.id, id, actor.at).await?;
+        let after = store::audit::row::<Keys>(tx, id).await?;
+        Ok((
+            (),
+            Change::new("revoke", "api_key", id)
+                .before(before)
+                .after(after),
+        ))
+    })
+    .await
+    .map(|()| Outcome {
+        notice: Some(staff.t.t("team.saved").to_owned()),
+        ..Outcome::default()
+    });
+    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+}

@@ -1,0 +1,654 @@
+//! The dashboard, customers, orders, the outbox, staff and keys, and the audit
+//! log, over HTTP through the real application.
+
+use chrono::Duration;
+use domain::roles::Role;
+use domain::{Channel, Money, QuoteLine, Sku};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use serde_json::json;
+use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
+use store::orders::{ClaimChoice, NewOrder, OrderEvent, place_order, record_event};
+
+use super::{signed_in, staff_member};
+use crate::support::{api, databases, fixtures, now};
+
+async fn claim(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    coupon_id: i64,
+    customer: &str,
+) -> i64 {
+    store::claims::claim(
+        db,
+        &ClaimRequest {
+            shop_id,
+            customer: customer.into(),
+            target: ClaimTarget::Coupon(coupon_id),
+            channel: Channel::LiveRoom,
+            source: ClaimSource::Claim,
+            now: now(),
+        },
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+async fn paid_order(
+    db: &sea_orm::DatabaseConnection,
+    shop_id: i64,
+    id: &str,
+    customer: &str,
+) -> i64 {
+    let placed = place_order(
+        db,
+        &NewOrder {
+            shop_id,
+            external_id: id.into(),
+            customer: customer.into(),
+            lines: vec![
+                QuoteLine {
+                    sku: Sku::parse("A1").unwrap(),
+                    unit_price: Money::parse("60.00").unwrap(),
+                    activity_price: None,
+                    quantity: 1,
+                },
+                QuoteLine {
+                    sku: Sku::parse("B2").unwrap(),
+                    unit_price: Money::parse("40.00").unwrap(),
+                    activity_price: None,
+                    quantity: 1,
+                },
+            ],
+            claims: ClaimChoice::Best,
+            platform_discount: Money::ZERO,
+            now: now(),
+        },
+    )
+    .await
+    .unwrap();
+    record_event(db, shop_id, id, OrderEvent::Paid, now(), now())
+        .await
+        .unwrap();
+    placed.id
+}
+
+async fn audit_count(db: &sea_orm::DatabaseConnection) -> usize {
+    store::entities::audit_entry::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_today_charts_and_health() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        claim(db, shop.id, coupon.id, "c-1").await;
+        claim(db, shop.id, coupon.id, "c-2").await;
+        paid_order(db, shop.id, "o-1", "c-1").await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut browser = signed_in(&app, "viewer@example.com", &viewer).await;
+
+        let home = browser.get(&app, "/").await;
+        assert_eq!(home.location.as_deref(), Some("/shops/demo/dashboard"));
+        let page = browser.get(&app, "/shops/demo/dashboard").await;
+        assert_eq!(page.status, 200, "{}", database.backend);
+        let body = &page.body;
+        // Three 30-day column charts and the channel bars, drawn as SVG.
+        assert_eq!(body.matches("<svg class=\"chart").count(), 4, "{body}");
+        assert_eq!(body.matches("class=\"bar\"").count(), 3 * 30 + 1);
+        assert!(body.contains("<title>11-23: 2</title>"), "two claims today");
+        assert!(
+            body.contains("<title>11-23: ¥10.00</title>"),
+            "today's cost"
+        );
+        // Claims row: today, 7 and 30 days.
+        assert!(body.contains("<th>领取</th><td class=\"num\">2</td><td class=\"num\">2</td><td class=\"num\">2</td>"), "{body}");
+        // One of two claims used: 50 % is below the 65 % target.
+        assert!(
+            body.contains("50.00% (1/2)") && body.contains("verdict low"),
+            "{body}"
+        );
+        // No order without a coupon yet: the AOV check has no data.
+        assert!(body.contains("verdict none"));
+        // Another shop's dashboard does not exist for this viewer.
+        fixtures::shop(db, "other").await;
+        assert_eq!(
+            browser.get(&app, "/shops/other/dashboard").await.status,
+            404
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_customer_page_shows_claims_and_grants_by_hand_under_the_rules() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let once = fixtures::coupon(db, &shop, json!({"name": "一人一张"})).await;
+        let gift = fixtures::coupon(
+            db,
+            &shop,
+            json!({"name": "客服补偿券", "benefit": {"type": "amount_off", "threshold": "0.00", "amount": "5.00"}}),
+        )
+        .await;
+        claim(db, shop.id, once.id, "c-1").await;
+        let customer = store::customers::find_customer(db, shop.id, "c-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let operator = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut ops = signed_in(&app, "ops@example.com", &operator).await;
+
+        let list = ops.get(&app, "/shops/demo/customers?q=c-1").await;
+        let detail_path = format!("/shops/demo/customers/{}", customer.id);
+        assert!(
+            list.body.contains(&format!("href=\"{detail_path}\"")),
+            "{}",
+            list.body
+        );
+        let nobody = ops.get(&app, "/shops/demo/customers?q=nobody").await;
+        assert!(nobody.body.contains("没有找到顾客"));
+
+        let page = ops.get(&app, &detail_path).await;
+        assert!(
+            page.body.contains("一人一张")
+                && page.body.contains("未使用")
+                && page.body.contains("直播间"),
+            "{}",
+            page.body
+        );
+        let csrf = page.csrf();
+        let audits = audit_count(db).await;
+
+        // The per-customer limit refuses a second one: the reason is shown, nothing written.
+        let refused = ops
+            .post(
+                &app,
+                &format!("{detail_path}/grant"),
+                &[("_csrf", &csrf), ("coupon_id", &once.id.to_string())],
+            )
+            .await;
+        assert_eq!(refused.status, 422, "{}", database.backend);
+        assert!(
+            refused.body.contains("id=\"grant-refusal\"")
+                && refused.body.contains("已达每人限领张数"),
+            "{}",
+            refused.body
+        );
+        let held = store::browse::customer_claims(db, customer.id, 50)
+            .await
+            .unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(
+            audit_count(db).await,
+            audits,
+            "a refused grant logs nothing"
+        );
+
+        let granted = ops
+            .post(
+                &app,
+                &format!("{detail_path}/grant"),
+                &[("_csrf", &csrf), ("coupon_id", &gift.id.to_string())],
+            )
+            .await;
+        assert_eq!(granted.status, 303);
+        let held = store::browse::customer_claims(db, customer.id, 50)
+            .await
+            .unwrap();
+        assert_eq!(held.len(), 2);
+        assert_eq!(
+            (held[0].claim.channel, held[0].source.as_str()),
+            (Channel::CustomerService, "manual")
+        );
+        let after = ops.get(&app, granted.location.as_deref().unwrap()).await;
+        assert!(
+            after.body.contains("已发放")
+                && after.body.contains("客服补偿券")
+                && after.body.contains("客服发放")
+        );
+        let entries = store::audit::entries(db, shop.id, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            (entries[0].action.as_str(), entries[0].entity.as_str()),
+            ("grant", "claim")
+        );
+
+        // Viewers see the page without the form, and a forged grant is refused.
+        let mut reader = signed_in(&app, "viewer@example.com", &viewer).await;
+        let seen = reader.get(&app, &detail_path).await;
+        assert!(!seen.body.contains("/grant\""));
+        let forged = reader
+            .post(
+                &app,
+                &format!("{detail_path}/grant"),
+                &[("_csrf", &seen.csrf()), ("coupon_id", &gift.id.to_string())],
+            )
+            .await;
+        assert_eq!(forged.status, 403);
+        assert_eq!(
+            store::browse::customer_claims(db, customer.id, 50)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_order_page_shows_lines_claims_split_and_events() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"name": "满99减10"})).await;
+        claim(db, shop.id, coupon.id, "c-1").await;
+        let order_id = paid_order(db, shop.id, "o-1", "c-1").await;
+        place_order(
+            db,
+            &NewOrder {
+                shop_id: shop.id,
+                external_id: "o-2".into(),
+                customer: "c-2".into(),
+                lines: vec![QuoteLine {
+                    sku: Sku::parse("A1").unwrap(),
+                    unit_price: Money::parse("60.00").unwrap(),
+                    activity_price: None,
+                    quantity: 1,
+                }],
+                claims: ClaimChoice::Best,
+                platform_discount: Money::ZERO,
+                now: now(),
+            },
+        )
+        .await
+        .unwrap();
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut browser = signed_in(&app, "viewer@example.com", &viewer).await;
+
+        let all = browser.get(&app, "/shops/demo/orders").await;
+        assert!(all.body.contains(">o-1<") && all.body.contains(">o-2<"));
+        let paid = browser.get(&app, "/shops/demo/orders?status=paid").await;
+        assert!(
+            paid.body.contains(">o-1<") && !paid.body.contains(">o-2<"),
+            "{}",
+            paid.body
+        );
+        let found = browser.get(&app, "/shops/demo/orders?q=o-2").await;
+        assert!(found.body.contains(">o-2<") && !found.body.contains(">o-1<"));
+
+        let page = browser
+            .get(&app, &format!("/shops/demo/orders/{order_id}"))
+            .await;
+        assert_eq!(page.status, 200, "{}", database.backend);
+        // ¥10 off ¥100 split 60:40 across the two lines.
+        assert!(page.body.contains("#1 ¥6.00 + #2 ¥4.00"), "{}", page.body);
+        assert!(page.body.contains("¥90.00") && page.body.contains("满99减10"));
+        assert!(page.body.contains("<td>已付款</td>"), "the paid event");
+        assert_eq!(
+            browser.get(&app, "/shops/demo/orders/999999").await.status,
+            404
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_filters_by_status_and_retries_a_failed_one() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        let claim_id = claim(db, shop.id, coupon.id, "c-1").await;
+        let customer = store::customers::find_customer(db, shop.id, "c-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = store::entities::notification::ActiveModel {
+            shop_id: Set(shop.id),
+            customer_id: Set(customer.id),
+            claim_id: Set(Some(claim_id)),
+            kind: Set("expiry_reminder".into()),
+            lead_hours: Set(24),
+            channel: Set("webhook".into()),
+            payload: Set("{}".into()),
+            status: Set("failed".into()),
+            attempts: Set(5),
+            next_attempt_at: Set(now() - Duration::hours(1)),
+            last_error: Set(Some("HTTP 502 from the webhook".into())),
+            created_at: Set(now() - Duration::hours(2)),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .unwrap();
+        let operator = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let app = api::app(&database).await;
+        let mut ops = signed_in(&app, "ops@example.com", &operator).await;
+
+        let queued = ops
+            .get(&app, "/shops/demo/notifications?status=queued")
+            .await;
+        assert!(queued.body.contains("没有消息"), "{}", queued.body);
+        let list = ops
+            .get(&app, "/shops/demo/notifications?status=failed")
+            .await;
+        assert!(
+            list.body.contains("HTTP 502 from the webhook") && list.body.contains("发送失败"),
+            "{}",
+            list.body
+        );
+        let retry = ops
+            .post(
+                &app,
+                &format!("/shops/demo/notifications/{}/retry", failed.id),
+                &[
+                    ("_csrf", &list.csrf()),
+                    ("back", "/shops/demo/notifications?status=failed"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            retry.location.as_deref(),
+            Some("/shops/demo/notifications?status=failed")
+        );
+        let row = store::entities::notification::Entity::find_by_id(failed.id)
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (row.status.as_str(), row.attempts),
+            ("queued", 0),
+            "{}",
+            database.backend
+        );
+        let entries = store::audit::entries(db, shop.id, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(entries[0].action, "retry");
+        assert!(
+            entries[0]
+                .changes()
+                .iter()
+                .any(|(field, before, after)| field == "status"
+                    && before.as_ref().unwrap() == "failed"
+                    && after.as_ref().unwrap() == "queued")
+        );
+    }
+}
+
+#[tokio::test]
+async fn owners_manage_staff_and_keys_and_a_shop_keeps_an_owner() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let operator = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let app = api::app(&database).await;
+
+        let mut ops = signed_in(&app, "ops@example.com", &operator).await;
+        assert_eq!(ops.get(&app, "/shops/demo/team").await.status, 403);
+        assert_eq!(ops.get(&app, "/shops/demo/audit").await.status, 403);
+        let coupons = ops.get(&app, "/shops/demo/coupons").await;
+        assert!(
+            !coupons.body.contains("/shops/demo/team"),
+            "no link for operators"
+        );
+
+        let mut boss = signed_in(&app, "owner@example.com", &owner).await;
+        let page = boss.get(&app, "/shops/demo/team").await;
+        assert_eq!(page.status, 200, "{}", database.backend);
+        let csrf = page.csrf();
+        let added = boss
+            .post(
+                &app,
+                "/shops/demo/team/staff",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", "New@Example.com"),
+                    ("name", "小李"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 200, "{}", added.body);
+        let password = added
+            .body
+            .split("<code>")
+            .nth(1)
+            .unwrap()
+            .split("</code>")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(password.len(), 16);
+        signed_in(&app, "new@example.com", &password).await;
+        let again = boss
+            .post(
+                &app,
+                "/shops/demo/team/staff",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", "new@example.com"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, 409);
+        assert!(
+            again.body.contains("此人已在本店") && again.body.contains("value=\"new@example.com\"")
+        );
+        let bad = boss
+            .post(
+                &app,
+                "/shops/demo/team/staff",
+                &[
+                    ("_csrf", &csrf),
+                    ("email", "not-an-email"),
+                    ("role", "viewer"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status, 422);
+
+        let members = store::staff::shop_staff(db, shop.id).await.unwrap();
+        let find = |email: &str| members.iter().find(|(s, _)| s.email == email).unwrap().0.id;
+        let (new_id, owner_id) = (find("new@example.com"), find("owner@example.com"));
+        let promoted = boss
+            .post(
+                &app,
+                &format!("/shops/demo/team/staff/{new_id}/role"),
+                &[("_csrf", &csrf), ("role", "operator")],
+            )
+            .await;
+        assert_eq!(promoted.status, 200);
+        // The only owner cannot step down or leave.
+        let demoted = boss
+            .post(
+                &app,
+                &format!("/shops/demo/team/staff/{owner_id}/role"),
+                &[("_csrf", &csrf), ("role", "viewer")],
+            )
+            .await;
+        assert_eq!(demoted.status, 409);
+        assert!(demoted.body.contains("店铺至少要保留一位店主"));
+        let left = boss
+            .post(
+                &app,
+                &format!("/shops/demo/team/staff/{owner_id}/remove"),
+                &[("_csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(left.status, 409);
+        let removed = boss
+            .post(
+                &app,
+                &format!("/shops/demo/team/staff/{new_id}/remove"),
+                &[("_csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(removed.status, 200);
+        let roles: Vec<(String, Role)> = store::staff::shop_staff(db, shop.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(s, r)| (s.email, r))
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                ("ops@example.com".to_owned(), Role::Operator),
+                ("owner@example.com".to_owned(), Role::Owner)
+            ]
+        );
+
+        // An API key is shown once, works, and stops working when revoked.
+        let created = boss
+            .post(
+                &app,
+                "/shops/demo/team/keys",
+                &[("_csrf", &csrf), ("label", "小程序")],
+            )
+            .await;
+        let key = created
+            .body
+            .split("<code>")
+            .nth(1)
+            .unwrap()
+            .split("</code>")
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            store::api_keys::shop_for_key(db, &key).await.unwrap(),
+            Some(shop.id)
+        );
+        let listed = boss.get(&app, "/shops/demo/team").await;
+        assert!(!listed.body.contains(&key), "never shown again");
+        let key_id = store::api_keys::list_api_keys(db, shop.id).await.unwrap()[0].id;
+        boss.post(
+            &app,
+            &format!("/shops/demo/team/keys/{key_id}/revoke"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+        assert_eq!(store::api_keys::shop_for_key(db, &key).await.unwrap(), None);
+
+        // Every change is in the log, secrets hidden.
+        let log = boss.get(&app, "/shops/demo/audit").await;
+        assert!(
+            log.body.contains("吊销") && log.body.contains("修改角色") && log.body.contains("移出"),
+            "{}",
+            log.body
+        );
+        assert!(!log.body.contains(&key[key.len() - 10..]));
+        let keys_only = boss.get(&app, "/shops/demo/audit?entity=api_key").await;
+        assert!(keys_only.body.contains("API 密钥") && !keys_only.body.contains("修改角色"));
+    }
+}
+
+#[tokio::test]
+async fn every_staff_change_is_logged_with_before_and_after() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"name": "旧名字"})).await;
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut boss = signed_in(&app, "owner@example.com", &owner).await;
+        let page = boss
+            .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+            .await;
+        let csrf = page.csrf();
+        let paused = boss
+            .post(
+                &app,
+                &format!("/shops/demo/coupons/{}/pause", coupon.id),
+                &[("_csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(paused.status, 303, "{}", paused.body);
+        let settings = boss.get(&app, "/shops/demo/settings").await;
+        assert_eq!(settings.status, 200);
+        let saved = boss
+            .post(
+                &app,
+                "/shops/demo/settings",
+                &[
+                    ("_csrf", &csrf),
+                    ("time_zone", "Asia/Shanghai"),
+                    ("reminder_lead_hours", "48"),
+                    ("quiet_start", "22:00"),
+                    ("quiet_end", "08:00"),
+                    ("monthly_cap", "3"),
+                    ("profit_floor", "20"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        boss.post(
+            &app,
+            "/shops/demo/products",
+            &[
+                ("_csrf", &csrf),
+                ("sku", "A1"),
+                ("name", "羊毛围巾"),
+                ("price", "99.00"),
+            ],
+        )
+        .await;
+
+        let entries = store::audit::entries(db, shop.id, &Default::default())
+            .await
+            .unwrap();
+        let done: Vec<(&str, &str)> = entries
+            .iter()
+            .map(|e| (e.action.as_str(), e.entity.as_str()))
+            .collect();
+        assert_eq!(
+            done,
+            vec![
+                ("create", "product"),
+                ("update", "shop"),
+                ("pause", "coupon")
+            ],
+            "{}",
+            database.backend
+        );
+        let pause = &entries[2];
+        assert!(pause.changes().iter().any(|(f, b, a)| f == "status"
+            && b.as_ref().unwrap() == "active"
+            && a.as_ref().unwrap() == "paused"));
+        let shop_change = &entries[1];
+        let fields: Vec<String> = shop_change
+            .changes()
+            .into_iter()
+            .map(|(f, _, _)| f)
+            .collect();
+        assert!(
+            fields.contains(&"monthly_cap".to_string())
+                && fields.contains(&"reminder_lead_hours".to_string()),
+            "{fields:?}"
+        );
+        assert_eq!(entries[0].staff_name.as_deref(), Some("owner"));
+
+        let log = boss.get(&app, "/shops/demo/audit?entity=coupon").await;
+        assert!(
+            log.body.contains("暂停") && log.body.contains("<del>active</del> → <ins>paused</ins>"),
+            "{}",
+            log.body
+        );
+        assert!(!log.body.contains("店铺设置 #"));
+    }
+}
