@@ -239,7 +239,7 @@ impl Session<'_> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staff_create_find_and_pause_a_coupon_in_a_real_browser() {
+async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() {
     if !browser_available() {
         return;
     }
@@ -311,6 +311,50 @@ async fn staff_create_find_and_pause_a_coupon_in_a_real_browser() {
     browser.click("button.action-activate").await;
     let summary = "满99减10，共1000张，每人限领1张，领取后7天有效";
     assert!(browser.wait_for_text(summary).await.contains(summary));
+    // A customer claims it and uses it on a paid order.
+    let coupon_id = store::coupons::list_coupons(db, shop.id, &Default::default())
+        .await
+        .unwrap()[0]
+        .id;
+    let claim = |customer: &str| store::claims::ClaimRequest {
+        shop_id: shop.id,
+        customer: customer.into(),
+        target: store::claims::ClaimTarget::Coupon(coupon_id),
+        channel: domain::Channel::LiveRoom,
+        source: store::claims::ClaimSource::Claim,
+        now: now(),
+    };
+    store::claims::claim(db, &claim("c-1")).await.unwrap();
+    store::claims::claim(db, &claim("c-2")).await.unwrap();
+    store::orders::place_order(
+        db,
+        &store::orders::NewOrder {
+            shop_id: shop.id,
+            external_id: "o-1".into(),
+            customer: "c-1".into(),
+            lines: vec![domain::QuoteLine {
+                sku: domain::Sku::parse("A1").unwrap(),
+                unit_price: domain::Money::yuan(120),
+                activity_price: None,
+                quantity: 1,
+            }],
+            claims: store::orders::ClaimChoice::Best,
+            platform_discount: domain::Money::ZERO,
+            now: now(),
+        },
+    )
+    .await
+    .unwrap();
+    store::orders::record_event(
+        db,
+        shop.id,
+        "o-1",
+        store::orders::OrderEvent::Paid,
+        now(),
+        now(),
+    )
+    .await
+    .unwrap();
     browser.go(&format!("{base}/shops/demo/coupons")).await;
     let list = browser.wait_for_text("进行中").await;
     assert!(
@@ -328,6 +372,86 @@ async fn staff_create_find_and_pause_a_coupon_in_a_real_browser() {
     browser.click("button.action-pause").await;
     assert!(browser.wait_for_text("已暂停").await.contains("已暂停"));
     browser.screenshot("coupon-paused.png").await;
+
+    // The dashboard draws its charts on the server: they are there as SVG.
+    browser.go(&format!("{base}/shops/demo/dashboard")).await;
+    assert!(
+        browser.wait_for("svg.chart.claims rect.bar").await,
+        "the claims chart"
+    );
+    for chart in ["svg.chart.redemptions", "svg.chart.cost", "svg.chart.bars"] {
+        assert!(browser.find(chart).await.is_some(), "{chart}");
+    }
+    let dashboard = browser.text().await;
+    assert!(
+        dashboard.contains("近 30 天每日领取") && dashboard.contains("50.00% (1/2)"),
+        "{dashboard}"
+    );
+    browser.screenshot("dashboard.png").await;
+
+    // A customer's page shows their claim; a second one by hand is refused by
+    // the per-customer limit, with the reason.
+    store::coupons::apply_action(
+        db,
+        shop.id,
+        coupon_id,
+        domain::LifecycleAction::Resume,
+        now(),
+    )
+    .await
+    .unwrap();
+    browser
+        .go(&format!("{base}/shops/demo/customers?q=c-2"))
+        .await;
+    browser.click("table.list a").await;
+    let customer = browser.wait_for_text("未使用").await;
+    assert!(
+        customer.contains("满99减10") && customer.contains("直播间"),
+        "{customer}"
+    );
+    browser.click(".grant button").await;
+    assert!(
+        browser.wait_for("#grant-refusal").await,
+        "the refusal is shown"
+    );
+    assert!(browser.text().await.contains("未能发放：已达每人限领张数"));
+    browser.screenshot("customer.png").await;
+    store::coupons::apply_action(
+        db,
+        shop.id,
+        coupon_id,
+        domain::LifecycleAction::Pause,
+        now(),
+    )
+    .await
+    .unwrap();
+
+    // The estimate warns below the shop's profit floor.
+    store::shops::update_settings(
+        db,
+        shop.id,
+        &store::shops::ShopSettings {
+            time_zone: shop.time_zone,
+            reminder_lead_hours: vec![24],
+            quiet_start_minute: 22 * 60,
+            quiet_end_minute: 8 * 60,
+            monthly_cap: None,
+            profit_floor: Some("25".parse().unwrap()),
+        },
+    )
+    .await
+    .unwrap();
+    browser
+        .go(&format!(
+            "{base}/shops/demo/estimate?face_value=10&threshold=99&quantity=1000&use_rate=30&aov=120&margin=30"
+        ))
+        .await;
+    assert!(
+        browser.wait_for("#floor-warning").await,
+        "the profit-floor warning"
+    );
+    assert!(browser.text().await.contains("21.67%"));
+    browser.screenshot("estimate-warning.png").await;
     browser.end().await;
 
     // A viewer sees the coupon but no button to change it.

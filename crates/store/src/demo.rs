@@ -40,7 +40,7 @@ fn coupon(now: DateTime<Utc>, body: Value) -> Result<domain::Coupon> {
     let mut base = json!({
         "kind": "shop", "scope": {"type": "shop"},
         "validity": {"type": "relative", "days": 7},
-        "claim_from": now - Duration::days(7), "claim_until": now + Duration::days(30),
+        "claim_from": now - Duration::days(30), "claim_until": now + Duration::days(30),
         "quantity": 1000, "per_customer_limit": 1, "audience": "all", "channels": [], "regions": []
     });
     for (key, value) in body.as_object().expect("an object") {
@@ -160,7 +160,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
                 shop.id,
                 &coupon(now, body)?,
                 status,
-                now - Duration::days(7),
+                now - Duration::days(30),
             )
             .await?
             .id,
@@ -294,6 +294,9 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
         }
     }
 
+    everyday_trade(db, shop.id, ids[0], ids[1], now).await?;
+    outbox(db, shop.id, now).await?;
+
     let (_, password) =
         staff::create_staff(db, DEMO_OWNER, "小鹿", Role::Owner, shop.id, now).await?;
     Ok(DemoShop {
@@ -301,4 +304,140 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
         owner_email: DEMO_OWNER.into(),
         owner_password: password,
     })
+}
+
+/// A month of ordinary days, so the dashboard has something to draw: every day
+/// a few live-room and shop-page shoppers claim a coupon (through the real
+/// claiming path) and most of them use it on a paid order; someone else buys
+/// without one.
+async fn everyday_trade(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    live_coupon: i64,
+    shop_coupon: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let dress = |quantity: u32| QuoteLine {
+        sku: Sku::parse("DRESS-01").expect("a demo SKU"),
+        unit_price: Money::yuan(199),
+        activity_price: None,
+        quantity,
+    };
+    for day in 1..=28i64 {
+        let shoppers = 2 + day % 4;
+        for k in 0..shoppers {
+            let customer = format!("fan-{day:02}-{k}");
+            let at = now - Duration::days(day) + Duration::hours(k);
+            let (coupon, channel) = match k % 3 {
+                0 => (live_coupon, Channel::LiveRoom),
+                1 => (live_coupon, Channel::ShortVideo),
+                _ => (shop_coupon, Channel::ShopPage),
+            };
+            let request = ClaimRequest {
+                shop_id,
+                customer: customer.clone(),
+                target: ClaimTarget::Coupon(coupon),
+                channel,
+                source: ClaimSource::Claim,
+                now: at,
+            };
+            claims::claim(db, &request).await?;
+            // Three in four shoppers use their coupon a couple of hours later.
+            if (day + k) % 4 == 0 {
+                continue;
+            }
+            let external_id = format!("DY2026{day:02}{k:04}");
+            let placed_at = at + Duration::hours(2);
+            orders::place_order(
+                db,
+                &NewOrder {
+                    shop_id,
+                    external_id: external_id.clone(),
+                    customer,
+                    lines: vec![dress(1 + (k as u32 % 2))],
+                    claims: ClaimChoice::Best,
+                    platform_discount: Money::ZERO,
+                    now: placed_at,
+                },
+            )
+            .await?;
+            let paid = placed_at + Duration::minutes(5);
+            orders::record_event(db, shop_id, &external_id, OrderEvent::Paid, paid, paid).await?;
+        }
+        // A shopper without a coupon buys a T-shirt.
+        let external_id = format!("TB2026{day:02}9999");
+        let placed_at = now - Duration::days(day) + Duration::hours(6);
+        orders::place_order(
+            db,
+            &NewOrder {
+                shop_id,
+                external_id: external_id.clone(),
+                customer: format!("walk-in-{day:02}"),
+                lines: vec![QuoteLine {
+                    sku: Sku::parse("TEE-02").expect("a demo SKU"),
+                    unit_price: Money::yuan(69),
+                    activity_price: None,
+                    quantity: 1,
+                }],
+                claims: ClaimChoice::Exactly(vec![]),
+                platform_discount: Money::ZERO,
+                now: placed_at,
+            },
+        )
+        .await?;
+        orders::record_event(
+            db,
+            shop_id,
+            &external_id,
+            OrderEvent::Paid,
+            placed_at,
+            placed_at,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Two reminders in the outbox: one sent, one that failed (staff can retry it).
+async fn outbox(db: &DatabaseConnection, shop_id: i64, now: DateTime<Utc>) -> Result<()> {
+    use crate::entities::notification;
+    use sea_orm::{ActiveModelTrait, Set};
+    let held = claims::unused_claims(
+        db,
+        shop_id,
+        customers::find_customer(db, shop_id, "dy-10002")
+            .await?
+            .ok_or(StoreError::NotFound("customer"))?
+            .id,
+    )
+    .await?;
+    for ((claim, coupon), (status, error)) in held.iter().zip([
+        ("sent", None),
+        ("failed", Some("webhook answered HTTP 502 Bad Gateway")),
+    ]) {
+        notification::ActiveModel {
+            shop_id: Set(shop_id),
+            customer_id: Set(claim.customer_id),
+            claim_id: Set(Some(claim.id)),
+            kind: Set(crate::jobs::REMINDER.into()),
+            lead_hours: Set(72),
+            channel: Set("webhook".into()),
+            payload: Set(json!({
+                "kind": crate::jobs::REMINDER, "customer": "dy-10002",
+                "claim_id": claim.id, "coupon_name": coupon.coupon.name(),
+                "valid_until": claim.valid_until, "lead_hours": 72,
+            })
+            .to_string()),
+            status: Set(status.into()),
+            attempts: Set(if error.is_some() { 5 } else { 1 }),
+            next_attempt_at: Set(now - Duration::hours(3)),
+            last_error: Set(error.map(str::to_owned)),
+            created_at: Set(now - Duration::hours(4)),
+            sent_at: Set((error.is_none()).then_some(now - Duration::hours(3))),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
 }

@@ -43,12 +43,47 @@ struct AuditPage {
     next_page: Option<String>,
 }
 
-/// A JSON value as one short line.
-fn shown(value: &Option<serde_json::Value>) -> String {
+/// A stored value as staff read it: fen as ¥, basis points as %, minutes of
+/// the day as a time, anything else as one short line.
+fn shown(t: T, field: &str, value: &Option<serde_json::Value>) -> String {
+    use serde_json::Value;
     match value {
-        None | Some(serde_json::Value::Null) => "—".into(),
-        Some(serde_json::Value::String(text)) => text.chars().take(120).collect(),
+        None | Some(Value::Null) => "—".into(),
+        Some(Value::Number(n)) if field.ends_with("_fen") && n.as_i64().is_some() => {
+            let fen = n.as_i64().unwrap_or(0);
+            domain::Money::from_fen(fen)
+                .map(|m| t.money(m))
+                .unwrap_or_else(|_| fen.to_string())
+        }
+        Some(Value::Number(n)) if field.ends_with("_bp") && n.as_i64().is_some() => {
+            format!(
+                "{}%",
+                rust_decimal::Decimal::new(n.as_i64().unwrap_or(0), 2).normalize()
+            )
+        }
+        Some(Value::Number(n)) if field.ends_with("_minute") && n.as_u64().is_some() => {
+            let minute = n.as_u64().unwrap_or(0);
+            format!("{:02}:{:02}", minute / 60, minute % 60)
+        }
+        Some(Value::String(word)) if matches!(field, "status" | "role") => {
+            // Coupon and notification statuses, roles: their words on the pages.
+            ["status.", "notification_status.", "role."]
+                .iter()
+                .map(|prefix| t.known_or_key(prefix, word))
+                .find(|text| *text != "—")
+                .map(str::to_owned)
+                .unwrap_or_else(|| word.clone())
+        }
+        Some(Value::String(text)) => text.chars().take(120).collect(),
         Some(other) => other.to_string().chars().take(120).collect(),
+    }
+}
+
+/// A column's name in the staff's language, or the column itself.
+fn field_name(t: T, field: &str) -> String {
+    match t.known_or_key("field.", field) {
+        "—" => field.to_owned(),
+        name => name.to_owned(),
     }
 }
 
@@ -73,7 +108,13 @@ fn entry_row(t: T, slug: &str, tz: chrono_tz::Tz, entry: Entry) -> EntryRow {
             .changes()
             .into_iter()
             .filter(|(field, _, _)| !matches!(field.as_str(), "id" | "shop_id" | "updated_at"))
-            .map(|(field, before, after)| (field, shown(&before), shown(&after)))
+            .map(|(field, before, after)| {
+                (
+                    field_name(t, &field),
+                    shown(t, &field, &before),
+                    shown(t, &field, &after),
+                )
+            })
             .collect(),
     }
 }

@@ -29,7 +29,7 @@ pub struct Column {
 
 const WIDTH: u64 = 600;
 const HEIGHT: u64 = 160;
-const LEFT: u64 = 56;
+const LEFT: u64 = 72;
 const BOTTOM: u64 = 22;
 const TOP: u64 = 10;
 
@@ -95,7 +95,8 @@ pub struct Bar {
 pub fn bars(title: &str, bars: &[Bar], target_bp: Option<u64>) -> String {
     let row = 26u64;
     let label_w = 120u64;
-    let plot_w = WIDTH - label_w - 90;
+    // Room at the end for "65.52% (38/58)".
+    let plot_w = WIDTH - label_w - 160;
     let height = row * bars.len().max(1) as u64 + 8;
     let mut svg = String::new();
     let _ = write!(
@@ -106,9 +107,14 @@ pub fn bars(title: &str, bars: &[Bar], target_bp: Option<u64>) -> String {
     for (i, bar) in bars.iter().enumerate() {
         let y = i as u64 * row + 4;
         let w = bar.basis_points.min(10_000) * plot_w / 10_000;
+        // Below the target reads amber at a glance.
+        let class = match target_bp {
+            Some(target) if bar.basis_points < target => "bar low",
+            _ => "bar",
+        };
         let _ = write!(
             svg,
-            r#"<text x="{lx}" y="{ty}" class="label" text-anchor="end">{label}</text><rect x="{label_w}" y="{y}" width="{plot_w}" height="18" class="track"/><rect x="{label_w}" y="{y}" width="{w}" height="18" class="bar"><title>{label}: {shown}</title></rect><text x="{vx}" y="{ty}" class="value">{shown}</text>"#,
+            r#"<text x="{lx}" y="{ty}" class="label" text-anchor="end">{label}</text><rect x="{label_w}" y="{y}" width="{plot_w}" height="18" class="track"/><rect x="{label_w}" y="{y}" width="{w}" height="18" class="{class}"><title>{label}: {shown}</title></rect><text x="{vx}" y="{ty}" class="value">{shown}</text>"#,
             lx = label_w - 8,
             ty = y + 14,
             vx = label_w + plot_w + 8,
@@ -189,11 +195,13 @@ mod tests {
             }],
             Some(6500),
         );
-        // 390 px of plot: half is 195, the target at 65 % is 120 + 253.
+        // 320 px of plot: half is 160, the target at 65 % is 120 + 208.
         assert!(
-            svg.contains(r#"width="195" height="18" class="bar""#),
+            svg.contains(r#"width="160" height="18" class="bar""#),
             "{svg}"
         );
-        assert!(svg.contains(r#"x1="373""#), "{svg}");
+        assert!(svg.contains(r#"x1="328""#), "{svg}");
+        // 50 % is below the 65 % target.
+        assert!(svg.contains(r#"class="bar low""#));
     }
 }

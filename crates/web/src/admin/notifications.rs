@@ -18,7 +18,9 @@ struct NotificationRow {
     customer_id: i64,
     customer: String,
     kind: &'static str,
-    channel: String,
+    /// The coupon the message is about, from its payload.
+    about: String,
+    channel: &'static str,
     status: &'static str,
     status_class: String,
     attempts: i32,
@@ -72,7 +74,11 @@ pub(super) async fn notification_list(
             customer_id: n.customer_id,
             customer,
             kind: t.known_or_key("notification.", &n.kind),
-            channel: n.channel.clone(),
+            about: serde_json::from_str::<serde_json::Value>(&n.payload)
+                .ok()
+                .and_then(|p| p["coupon_name"].as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            channel: t.known_or_key("notify_channel.", &n.channel),
             status: t.known_or_key("notification_status.", &n.status),
             failed: n.status == "failed",
             status_class: n.status,
