@@ -602,6 +602,20 @@ async fn every_staff_change_is_logged_with_before_and_after() {
             )
             .await;
         assert_eq!(saved.status, 303, "{}", saved.body);
+        let settings_form = [
+            ("_csrf", csrf.as_str()),
+            ("time_zone", "Asia/Shanghai"),
+            ("reminder_lead_hours", "48"),
+            ("quiet_start", "22:00"),
+            ("quiet_end", "08:00"),
+            ("monthly_cap", "3"),
+            ("profit_floor", "20"),
+        ];
+        // Saved again unchanged: not a change, not logged.
+        let again = boss
+            .post(&app, "/shops/demo/settings", &settings_form)
+            .await;
+        assert_eq!(again.status, 303);
         boss.post(
             &app,
             "/shops/demo/products",

@@ -130,17 +130,35 @@ where
     E: EntityTrait,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
 {
-    write(db, actor, async |tx| {
+    crate::db::write(db, async |tx| {
         let before = match existing {
             Some(id) => row::<E>(tx, id).await?,
             None => None,
         };
         let (id, value) = work(tx).await?;
         let after = row::<E>(tx, id).await?;
-        let change = Change::new(action, entity, id).before(before).after(after);
-        Ok((value, change))
+        if before.is_some() && without_stamp(&before) == without_stamp(&after) {
+            // Saved as it was: nothing changed, nothing to log.
+            return Ok(value);
+        }
+        record(
+            tx,
+            actor,
+            Change::new(action, entity, id).before(before).after(after),
+        )
+        .await?;
+        Ok(value)
     })
     .await
+}
+
+/// A row without its `updated_at`, which every save moves.
+fn without_stamp(row: &Option<Value>) -> Option<Value> {
+    let mut row = row.clone();
+    if let Some(Value::Object(map)) = &mut row {
+        map.remove("updated_at");
+    }
+    row
 }
 
 /// One entry as the audit page shows it.

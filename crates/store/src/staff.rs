@@ -265,16 +265,25 @@ pub async fn shop_staff(
         .collect()
 }
 
-/// The membership row as JSON, for the audit log.
+/// A membership as the audit log keeps it: who (email, name) and their role.
 pub async fn membership_row(
     db: &impl ConnectionTrait,
     staff_id: i64,
     shop_id: i64,
 ) -> Result<Option<serde_json::Value>> {
-    Ok(membership::Entity::find_by_id((staff_id, shop_id))
-        .into_json()
+    let Some(member) = membership::Entity::find_by_id((staff_id, shop_id))
         .one(db)
-        .await?)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let person = staff::Entity::find_by_id(staff_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("staff member"))?;
+    Ok(Some(serde_json::json!({
+        "email": person.email, "name": person.name, "role": member.role,
+    })))
 }
 
 /// Owners of the shop other than `staff_id`.

@@ -45,7 +45,7 @@ struct AuditPage {
 
 /// A stored value as staff read it: fen as ¥, basis points as %, minutes of
 /// the day as a time, anything else as one short line.
-fn shown(t: T, field: &str, value: &Option<serde_json::Value>) -> String {
+fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>) -> String {
     use serde_json::Value;
     match value {
         None | Some(Value::Null) => "—".into(),
@@ -74,7 +74,10 @@ fn shown(t: T, field: &str, value: &Option<serde_json::Value>) -> String {
                 .map(str::to_owned)
                 .unwrap_or_else(|| word.clone())
         }
-        Some(Value::String(text)) => text.chars().take(120).collect(),
+        Some(Value::String(text)) => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(at) => describe::local(at.with_timezone(&chrono::Utc), tz),
+            Err(_) => text.chars().take(120).collect(),
+        },
         Some(other) => other.to_string().chars().take(120).collect(),
     }
 }
@@ -107,12 +110,14 @@ fn entry_row(t: T, slug: &str, tz: chrono_tz::Tz, entry: Entry) -> EntryRow {
         changes: entry
             .changes()
             .into_iter()
-            .filter(|(field, _, _)| !matches!(field.as_str(), "id" | "shop_id" | "updated_at"))
+            .filter(|(field, _, _)| {
+                !matches!(field.as_str(), "id" | "shop_id" | "staff_id" | "updated_at")
+            })
             .map(|(field, before, after)| {
                 (
                     field_name(t, &field),
-                    shown(t, &field, &before),
-                    shown(t, &field, &after),
+                    shown(t, tz, &field, &before),
+                    shown(t, tz, &field, &after),
                 )
             })
             .collect(),
