@@ -26,3 +26,7 @@ lint:
 
 fmt:
     cargo fmt --all
+
+# The admin pages at 100 k coupons, 1 M claims and 200 k orders (SQLite scratch file)
+bench-admin:
+    cargo run --release -- bench admin

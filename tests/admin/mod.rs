@@ -1126,6 +1126,30 @@ async fn the_estimate_warns_below_the_profit_floor() {
             database.backend
         );
 
+        // From the coupon form, with what is typed there (saved or not).
+        let csrf = page.csrf();
+        let from_form = reader
+            .post(
+                &app,
+                "/shops/demo/estimate",
+                &[
+                    ("_csrf", &csrf),
+                    ("name", "未保存"),
+                    ("benefit.type", "amount_off"),
+                    ("benefit.threshold", "199"),
+                    ("benefit.amount", "20"),
+                    ("quantity", "500"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            from_form.location.as_deref(),
+            Some("/shops/demo/estimate?face_value=20&threshold=199&quantity=500")
+        );
+        let forged = reader
+            .post(&app, "/shops/demo/estimate", &[("benefit.amount", "20")])
+            .await;
+        assert_eq!(forged.status, 403);
         let thin = reader.get(&app, "/shops/demo/estimate?face_value=10.00&threshold=99.00&quantity=1000&use_rate=30&aov=120&margin=30").await;
         assert_eq!(thin.status, 200);
         assert!(

@@ -196,12 +196,24 @@ mod tests {
             Some(6500),
         );
         // 320 px of plot: half is 160, the target at 65 % is 120 + 208.
+        // 50 % is below the 65 % target: amber.
         assert!(
-            svg.contains(r#"width="160" height="18" class="bar""#),
+            svg.contains(r#"width="160" height="18" class="bar low""#),
             "{svg}"
         );
         assert!(svg.contains(r#"x1="328""#), "{svg}");
-        // 50 % is below the 65 % target.
-        assert!(svg.contains(r#"class="bar low""#));
+        let above = bars(
+            "use",
+            &[Bar {
+                label: "短视频".into(),
+                basis_points: 7000,
+                shown: "70.00%".into(),
+            }],
+            Some(6500),
+        );
+        assert!(
+            above.contains(r#"width="224" height="18" class="bar""#),
+            "{above}"
+        );
     }
 }

@@ -156,3 +156,32 @@ pub(super) async fn estimate_page(
     };
     Ok(render(StatusCode::OK, &page))
 }
+
+/// "Estimate this coupon" from the coupon form: what is typed there (saved or
+/// not) opens the estimate, filled in. Nothing is written.
+#[post("/shops/{slug}/estimate")]
+pub(super) async fn estimate_from_form(
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, _) = staff.shop(&slug)?;
+    let values = form::FormValues::new(body.into_inner());
+    staff.check_csrf(values.get("_csrf"))?;
+    let mut query = Vec::new();
+    for (to, from) in [
+        ("face_value", "benefit.amount"),
+        ("threshold", "benefit.threshold"),
+        ("quantity", "quantity"),
+    ] {
+        let value = values.get(from).trim();
+        if !value.is_empty() {
+            query.push(format!("{to}={}", urlencode(value)));
+        }
+    }
+    Ok(redirect(&format!(
+        "/shops/{}/estimate?{}",
+        shop.slug,
+        query.join("&")
+    )))
+}

@@ -80,6 +80,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(import_products)
         .service(upload_products)
         .service(estimate_page)
+        .service(estimate_from_form)
         .service(customer_list)
         .service(customer_detail)
         .service(grant_coupon)
