@@ -3,11 +3,10 @@
 
 use chrono::Duration;
 use domain::roles::Role;
-use domain::{Channel, Money, QuoteLine, Sku};
+use domain::{Channel, Money};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
-use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
-use store::orders::{ClaimChoice, NewOrder, OrderEvent, place_order, record_event};
+use store::orders::ClaimChoice;
 
 use super::{signed_in, staff_member};
 use crate::support::{api, databases, fixtures, now};
@@ -18,59 +17,20 @@ async fn claim(
     coupon_id: i64,
     customer: &str,
 ) -> i64 {
-    store::claims::claim(
-        db,
-        &ClaimRequest {
-            shop_id,
-            customer: customer.into(),
-            target: ClaimTarget::Coupon(coupon_id),
-            channel: Channel::LiveRoom,
-            source: ClaimSource::Claim,
-            now: now(),
-        },
-    )
-    .await
-    .unwrap()
-    .id
+    fixtures::claim(db, shop_id, coupon_id, customer, Channel::LiveRoom, now())
+        .await
+        .id
 }
 
+/// ¥60 + ¥40 with the best claims, paid.
 async fn paid_order(
     db: &sea_orm::DatabaseConnection,
     shop_id: i64,
     id: &str,
     customer: &str,
 ) -> i64 {
-    let placed = place_order(
-        db,
-        &NewOrder {
-            shop_id,
-            external_id: id.into(),
-            customer: customer.into(),
-            lines: vec![
-                QuoteLine {
-                    sku: Sku::parse("A1").unwrap(),
-                    unit_price: Money::parse("60.00").unwrap(),
-                    activity_price: None,
-                    quantity: 1,
-                },
-                QuoteLine {
-                    sku: Sku::parse("B2").unwrap(),
-                    unit_price: Money::parse("40.00").unwrap(),
-                    activity_price: None,
-                    quantity: 1,
-                },
-            ],
-            claims: ClaimChoice::Best,
-            platform_discount: Money::ZERO,
-            now: now(),
-        },
-    )
-    .await
-    .unwrap();
-    record_event(db, shop_id, id, OrderEvent::Paid, now(), now())
-        .await
-        .unwrap();
-    placed.id
+    let lines = vec![fixtures::line("A1", "60.00"), fixtures::line("B2", "40.00")];
+    fixtures::paid_order(db, shop_id, id, customer, lines, ClaimChoice::Best).await
 }
 
 async fn audit_count(db: &sea_orm::DatabaseConnection) -> usize {
@@ -258,18 +218,14 @@ async fn an_order_page_shows_lines_claims_split_and_events() {
         let coupon = fixtures::coupon(db, &shop, json!({"name": "满99减10"})).await;
         claim(db, shop.id, coupon.id, "c-1").await;
         let order_id = paid_order(db, shop.id, "o-1", "c-1").await;
-        place_order(
+        // o-2 is placed and never paid.
+        store::orders::place_order(
             db,
-            &NewOrder {
+            &store::orders::NewOrder {
                 shop_id: shop.id,
                 external_id: "o-2".into(),
                 customer: "c-2".into(),
-                lines: vec![QuoteLine {
-                    sku: Sku::parse("A1").unwrap(),
-                    unit_price: Money::parse("60.00").unwrap(),
-                    activity_price: None,
-                    quantity: 1,
-                }],
+                lines: vec![fixtures::line("A1", "60.00")],
                 claims: ClaimChoice::Best,
                 platform_discount: Money::ZERO,
                 now: now(),

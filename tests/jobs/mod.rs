@@ -8,7 +8,7 @@ mod repurchase;
 use chrono::{DateTime, Utc};
 use domain::Channel;
 use sea_orm::DatabaseConnection;
-use store::claims::{ClaimRecord, ClaimRequest, ClaimSource, ClaimTarget};
+use store::claims::ClaimRecord;
 
 pub fn context(db: &DatabaseConnection, settings: scheduler::JobSettings) -> scheduler::Context {
     scheduler::Context::new(db.clone(), settings).0
@@ -28,19 +28,7 @@ pub async fn claim_at(
     coupon_id: i64,
     at: DateTime<Utc>,
 ) -> ClaimRecord {
-    store::claims::claim(
-        db,
-        &ClaimRequest {
-            shop_id,
-            customer: customer.into(),
-            target: ClaimTarget::Coupon(coupon_id),
-            channel: Channel::LiveRoom,
-            source: ClaimSource::Claim,
-            now: at,
-        },
-    )
-    .await
-    .unwrap()
+    crate::support::fixtures::claim(db, shop_id, coupon_id, customer, Channel::LiveRoom, at).await
 }
 
 /// Runs passes of `job` at once on separate pools; the sum of what they did.

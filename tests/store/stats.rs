@@ -1,10 +1,9 @@
 //! The dashboard's figures are counted by the shop's local day, in the database.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::{Channel, Money, QuoteLine, Sku};
+use domain::Channel;
 use serde_json::json;
-use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
-use store::orders::{ClaimChoice, NewOrder, OrderEvent, place_order, record_event};
+use store::orders::{ClaimChoice, OrderEvent, record_event};
 use store::stats::{DayFigures, coupon_days, shop_overview};
 
 use crate::support::{databases, fixtures, now};
@@ -25,20 +24,9 @@ async fn claim(
     channel: Channel,
     when: DateTime<Utc>,
 ) -> i64 {
-    store::claims::claim(
-        db,
-        &ClaimRequest {
-            shop_id,
-            customer: customer.into(),
-            target: ClaimTarget::Coupon(coupon_id),
-            channel,
-            source: ClaimSource::Claim,
-            now: when,
-        },
-    )
-    .await
-    .unwrap()
-    .id
+    fixtures::claim(db, shop_id, coupon_id, customer, channel, when)
+        .await
+        .id
 }
 
 async fn paid_order(
@@ -48,28 +36,15 @@ async fn paid_order(
     customer: &str,
     claims: ClaimChoice,
 ) {
-    place_order(
+    fixtures::paid_order(
         db,
-        &NewOrder {
-            shop_id,
-            external_id: id.into(),
-            customer: customer.into(),
-            lines: vec![QuoteLine {
-                sku: Sku::parse("A1").unwrap(),
-                unit_price: Money::parse("99.00").unwrap(),
-                activity_price: None,
-                quantity: 1,
-            }],
-            claims,
-            platform_discount: Money::ZERO,
-            now: now(),
-        },
+        shop_id,
+        id,
+        customer,
+        vec![fixtures::line("A1", "99.00")],
+        claims,
     )
-    .await
-    .unwrap();
-    record_event(db, shop_id, id, OrderEvent::Paid, now(), now())
-        .await
-        .unwrap();
+    .await;
 }
 
 #[tokio::test]

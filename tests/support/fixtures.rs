@@ -57,3 +57,73 @@ pub async fn coupon(db: &DatabaseConnection, shop: &ShopRecord, patch: Value) ->
     .await
     .expect("coupon created")
 }
+
+/// `customer` claims `coupon_id` in `channel` at `at` (it must be allowed).
+pub async fn claim(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    coupon_id: i64,
+    customer: &str,
+    channel: domain::Channel,
+    at: DateTime<Utc>,
+) -> store::claims::ClaimRecord {
+    store::claims::claim(
+        db,
+        &store::claims::ClaimRequest {
+            shop_id,
+            customer: customer.into(),
+            target: store::claims::ClaimTarget::Coupon(coupon_id),
+            channel,
+            source: store::claims::ClaimSource::Claim,
+            now: at,
+        },
+    )
+    .await
+    .expect("the claim is allowed")
+}
+
+/// A cart line of one item at `price` (yuan, e.g. "99.00").
+pub fn line(sku: &str, price: &str) -> domain::QuoteLine {
+    domain::QuoteLine {
+        sku: domain::Sku::parse(sku).unwrap(),
+        unit_price: domain::Money::parse(price).unwrap(),
+        activity_price: None,
+        quantity: 1,
+    }
+}
+
+/// An order of `lines` by `customer` with the best quote, placed and paid now; its id.
+pub async fn paid_order(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    external_id: &str,
+    customer: &str,
+    lines: Vec<domain::QuoteLine>,
+    claims: store::orders::ClaimChoice,
+) -> i64 {
+    let placed = store::orders::place_order(
+        db,
+        &store::orders::NewOrder {
+            shop_id,
+            external_id: external_id.into(),
+            customer: customer.into(),
+            lines,
+            claims,
+            platform_discount: domain::Money::ZERO,
+            now: now(),
+        },
+    )
+    .await
+    .expect("the order is placed");
+    store::orders::record_event(
+        db,
+        shop_id,
+        external_id,
+        store::orders::OrderEvent::Paid,
+        now(),
+        now(),
+    )
+    .await
+    .expect("the order is paid");
+    placed.id
+}

@@ -297,12 +297,13 @@ async fn other_owners(db: &impl ConnectionTrait, shop_id: i64, staff_id: i64) ->
         .await?)
 }
 
-/// Changes a member's role; a shop always keeps at least one owner.
-pub async fn change_role(
+/// A change to someone's membership may go ahead: they work here, and the shop
+/// keeps an owner when they are no longer one (`stays_owner` false).
+async fn may_change(
     tx: &impl ConnectionTrait,
     staff_id: i64,
     shop_id: i64,
-    role: Role,
+    stays_owner: bool,
 ) -> Result<()> {
     if membership::Entity::find_by_id((staff_id, shop_id))
         .one(tx)
@@ -311,11 +312,22 @@ pub async fn change_role(
     {
         return Err(StoreError::NotFound("staff member"));
     }
-    if role != Role::Owner && other_owners(tx, shop_id, staff_id).await? == 0 {
+    if !stays_owner && other_owners(tx, shop_id, staff_id).await? == 0 {
         return Err(StoreError::Conflict(
             "a shop needs at least one owner".into(),
         ));
     }
+    Ok(())
+}
+
+/// Changes a member's role; a shop always keeps at least one owner.
+pub async fn change_role(
+    tx: &impl ConnectionTrait,
+    staff_id: i64,
+    shop_id: i64,
+    role: Role,
+) -> Result<()> {
+    may_change(tx, staff_id, shop_id, role == Role::Owner).await?;
     set_role_in(tx, staff_id, shop_id, role).await
 }
 
@@ -326,18 +338,7 @@ pub async fn remove_from_shop(
     staff_id: i64,
     shop_id: i64,
 ) -> Result<()> {
-    if membership::Entity::find_by_id((staff_id, shop_id))
-        .one(tx)
-        .await?
-        .is_none()
-    {
-        return Err(StoreError::NotFound("staff member"));
-    }
-    if other_owners(tx, shop_id, staff_id).await? == 0 {
-        return Err(StoreError::Conflict(
-            "a shop needs at least one owner".into(),
-        ));
-    }
+    may_change(tx, staff_id, shop_id, false).await?;
     membership::Entity::delete_by_id((staff_id, shop_id))
         .exec(tx)
         .await?;
