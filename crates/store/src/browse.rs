@@ -36,21 +36,34 @@ fn trimmed(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// External ids of customers, by id.
-async fn customer_ids(
+/// One text column of rows of `E`, by id: what lists show instead of ids.
+async fn labels<E: EntityTrait>(
     db: &impl ConnectionTrait,
+    id: E::Column,
+    label: E::Column,
     ids: impl Iterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok(customer::Entity::find()
-        .filter(customer::Column::Id.is_in(ids))
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .column(label)
+        .filter(id.is_in(ids))
+        .into_tuple::<(i64, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.id, c.external_id))
         .collect())
+}
+
+/// External ids of customers, by id.
+async fn customer_ids(
+    db: &impl ConnectionTrait,
+    ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, String>> {
+    labels::<customer::Entity>(db, customer::Column::Id, customer::Column::ExternalId, ids).await
 }
 
 /// Names of coupons, by id.
@@ -58,16 +71,7 @@ async fn coupon_names(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = i64>,
 ) -> Result<HashMap<i64, String>> {
-    let mut ids: Vec<i64> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(coupon::Entity::find()
-        .filter(coupon::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect())
+    labels::<coupon::Entity>(db, coupon::Column::Id, coupon::Column::Name, ids).await
 }
 
 /// A shop's customers; `q` finds one by the storefront's id or phone number.
