@@ -54,7 +54,12 @@ const INDEXES: &[(&str, &str, &[&str])] = &[
         &["shop_id", "status", "id"],
     ),
     ("orders", "ix_orders_customer_id", &["customer_id", "id"]),
-    ("coupons", "ix_coupons_shop_id", &["shop_id", "id"]),
+    // Newest first, and the name search reads names from the index, not the rows.
+    (
+        "coupons",
+        "ix_coupons_shop_id_name",
+        &["shop_id", "id", "name"],
+    ),
     (
         "coupons",
         "ix_coupons_shop_kind_id",

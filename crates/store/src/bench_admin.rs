@@ -50,7 +50,8 @@ const CHUNK: u64 = 100_000;
 /// `n` = 1..=count, as a table.
 fn series(backend: DbBackend, count: u64) -> String {
     match backend {
-        DbBackend::Postgres => format!("generate_series(1, {count}) AS g(n)"),
+        // BIGINT: the generated times multiply n past 32 bits.
+        DbBackend::Postgres => format!("generate_series(CAST(1 AS BIGINT), {count}) AS g(n)"),
         _ => format!(
             "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) \
              SELECT n FROM s) AS g"

@@ -83,7 +83,7 @@ pub struct Overview {
     pub channels: Vec<ChannelUse>,
 }
 
-/// SQL for the local date (`YYYY-MM-DD`) of a UTC timestamp column, exact for
+/// SQL for the local date of a UTC timestamp column, exact for
 /// instants in `[start, end)`. PostgreSQL knows the zone rules; SQLite gets one
 /// fixed offset per stretch between clock changes, the change instants bound as
 /// parameters from `first_param` on (pushed onto `values`).
@@ -99,7 +99,8 @@ fn local_date_sql(
     if backend == DbBackend::Postgres {
         // Zone names are IANA identifiers (letters, digits, `/_+-`); never quotes.
         let zone = tz.name().replace('\'', "");
-        return format!("to_char({column} AT TIME ZONE '{zone}', 'YYYY-MM-DD')");
+        // A DATE groups and converts about twice as fast as to_char's text.
+        return format!("CAST({column} AT TIME ZONE '{zone}' AS DATE)");
     }
     let shifted = |offset: i32| format!("date({column}, '{:+} seconds')", offset);
     let stretches = offsets_between(tz, start, end);
@@ -124,7 +125,11 @@ fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64> {
     Ok(u64::try_from(row.try_get::<i64>("", column)?).unwrap_or(0))
 }
 
+/// The `day` column: a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite.
 fn day_of(row: &sea_orm::QueryResult) -> Result<NaiveDate> {
+    if let Ok(date) = row.try_get::<NaiveDate>("", "day") {
+        return Ok(date);
+    }
     let text: String = row.try_get("", "day")?;
     text.parse()
         .map_err(|_| StoreError::Corrupt(format!("local date {text}")))
@@ -176,20 +181,51 @@ pub async fn shop_overview(
         dates.iter().map(|d| (*d, DayFigures::empty(*d))).collect();
     let mut channels: BTreeMap<Channel, ChannelUse> = BTreeMap::new();
 
-    let claimed = by_day(
-        db,
-        tz,
-        "claims",
-        "shop_id",
-        shop_id,
-        "claimed_at",
-        ", channel, state, COUNT(*) AS n",
-        "",
-        ", 2, 3",
-        start,
-        now,
-    )
-    .await?;
+    // Four independent reads: on a pool they run side by side.
+    let (claimed, used, paid, active) = tokio::try_join!(
+        by_day(
+            db,
+            tz,
+            "claims",
+            "shop_id",
+            shop_id,
+            "claimed_at",
+            ", channel, state, COUNT(*) AS n",
+            "",
+            ", 2, 3",
+            start,
+            now,
+        ),
+        by_day(
+            db,
+            tz,
+            "claims",
+            "shop_id",
+            shop_id,
+            "used_at",
+            ", COUNT(*) AS n",
+            "",
+            "",
+            start,
+            now,
+        ),
+        by_day(
+            db,
+            tz,
+            "orders",
+            "shop_id",
+            shop_id,
+            "paid_at",
+            ", CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon, \
+             COUNT(*) AS n, CAST(SUM(merchant_discount_fen) AS BIGINT) AS cost, \
+             CAST(SUM(payable_fen) AS BIGINT) AS gmv",
+            " AND status NOT IN ('cancelled', 'refunded')",
+            ", 2",
+            start,
+            now,
+        ),
+        active_coupons(db, shop_id),
+    )?;
     for row in claimed {
         let n = count(&row, "n")?;
         if let Some(day) = figures.get_mut(&day_of(&row)?) {
@@ -207,42 +243,12 @@ pub async fn shop_overview(
         }
     }
 
-    let used = by_day(
-        db,
-        tz,
-        "claims",
-        "shop_id",
-        shop_id,
-        "used_at",
-        ", COUNT(*) AS n",
-        "",
-        "",
-        start,
-        now,
-    )
-    .await?;
     for row in used {
         if let Some(day) = figures.get_mut(&day_of(&row)?) {
             day.redemptions += count(&row, "n")?;
         }
     }
 
-    let paid = by_day(
-        db,
-        tz,
-        "orders",
-        "shop_id",
-        shop_id,
-        "paid_at",
-        ", CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon, \
-         COUNT(*) AS n, CAST(SUM(merchant_discount_fen) AS BIGINT) AS cost, \
-         CAST(SUM(payable_fen) AS BIGINT) AS gmv",
-        " AND status NOT IN ('cancelled', 'refunded')",
-        ", 2",
-        start,
-        now,
-    )
-    .await?;
     for row in paid {
         let Some(day) = figures.get_mut(&day_of(&row)?) else {
             continue;
@@ -259,26 +265,27 @@ pub async fn shop_overview(
         }
     }
 
-    let backend = db.get_database_backend();
-    let active = db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "SELECT COUNT(*) AS n FROM coupons WHERE shop_id = {} AND status = 'active'",
-                placeholder(backend, 1)
-            ),
-            [shop_id.into()],
-        ))
-        .await?
-        .map(|row| count(&row, "n"))
-        .transpose()?
-        .unwrap_or(0);
-
     Ok(Overview {
         active_coupons: active,
         days: figures.into_values().collect(),
         channels: channels.into_values().collect(),
     })
+}
+
+async fn active_coupons(db: &impl ConnectionTrait, shop_id: i64) -> Result<u64> {
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_sql_and_values(
+        backend,
+        format!(
+            "SELECT COUNT(*) AS n FROM coupons WHERE shop_id = {} AND status = 'active'",
+            placeholder(backend, 1)
+        ),
+        [shop_id.into()],
+    ))
+    .await?
+    .map(|row| count(&row, "n"))
+    .transpose()
+    .map(|n| n.unwrap_or(0))
 }
 
 /// A coupon's claims and uses per local day over the last `days` days.

@@ -354,6 +354,10 @@ pub async fn admin(
         ("coupons", format!("{shop}/coupons")),
         ("coupons: active", format!("{shop}/coupons?status=active")),
         (
+            "coupons: name search",
+            format!("{shop}/coupons?q=%E7%AC%AC4242%E6%9C%9F"),
+        ),
+        (
             "coupons: kind + page",
             format!(
                 "{shop}/coupons?kind=shop&before={}",
