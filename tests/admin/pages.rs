@@ -630,3 +630,70 @@ async fn every_staff_change_is_logged_with_before_and_after() {
         assert!(!log.body.contains("店铺设置 #"));
     }
 }
+
+#[tokio::test]
+async fn lists_page_newest_first_and_keep_their_filters() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        for i in 0..25 {
+            let customer = format!("c-{i:02}");
+            let order = format!("o-{i:02}");
+            let paid = fixtures::paid_order(
+                db,
+                shop.id,
+                &order,
+                &customer,
+                vec![fixtures::line("A1", "10.00")],
+                ClaimChoice::Exactly(vec![]),
+            )
+            .await;
+            assert!(paid > 0);
+        }
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut browser = signed_in(&app, "viewer@example.com", &viewer).await;
+
+        let first = browser.get(&app, "/shops/demo/orders?status=paid").await;
+        assert_eq!(first.body.matches("href=\"/shops/demo/orders/").count(), 20);
+        assert!(first.body.contains(">o-24<") && !first.body.contains(">o-04<"));
+        let next = first
+            .body
+            .split("class=\"pager\"><a href=\"")
+            .nth(1)
+            .expect("a next page")
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        assert!(
+            next.contains("before=") && next.ends_with("&status=paid"),
+            "{next}"
+        );
+        let second = browser.get(&app, &next).await;
+        assert_eq!(
+            second.body.matches("href=\"/shops/demo/orders/").count(),
+            5,
+            "{}",
+            database.backend
+        );
+        assert!(second.body.contains(">o-04<") && second.body.contains(">o-00<"));
+        assert!(!second.body.contains("class=\"pager\""), "the last page");
+
+        let customers = browser.get(&app, "/shops/demo/customers").await;
+        assert_eq!(
+            customers
+                .body
+                .matches("href=\"/shops/demo/customers/")
+                .count(),
+            20
+        );
+        assert!(customers.body.contains("class=\"pager\""));
+        // Nothing of another status.
+        let cancelled = browser
+            .get(&app, "/shops/demo/orders?status=cancelled")
+            .await;
+        assert!(cancelled.body.contains("没有找到订单"));
+    }
+}
