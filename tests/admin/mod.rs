@@ -219,6 +219,19 @@ async fn signing_in_and_out_with_csrf_everywhere() {
             browser.get(&app, "/switch?shop=elsewhere").await.status,
             404
         );
+        assert_eq!(browser.get(&app, "/shops/elsewhere").await.status, 404);
+        assert_eq!(
+            browser
+                .get(&app, "/switch?shop=demo")
+                .await
+                .location
+                .as_deref(),
+            Some("/shops/demo/dashboard")
+        );
+        assert_eq!(
+            browser.get(&app, "/shops/demo").await.location.as_deref(),
+            Some("/shops/demo/dashboard")
+        );
 
         // Signing out needs the session's token.
         let csrf = list.csrf();

@@ -303,7 +303,7 @@ pub(super) async fn coupon_detail(
                     .join(", "),
             },
         ),
-        ("coupon.validity", describe::validity(coupon, t, tz)),
+        ("coupon.validity", describe::validity_fact(coupon, t, tz)),
         (
             "coupon.claim_window",
             format!(

@@ -10,16 +10,24 @@ pub fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// When a claim can be used.
+/// When a claim can be used, as the summary says it ("valid 7 days after claiming").
 pub fn validity(coupon: &Coupon, t: T, tz: Tz) -> String {
+    match t.lang {
+        Lang::Zh => validity_fact(coupon, t, tz),
+        Lang::En => format!("valid {}", validity_fact(coupon, t, tz)),
+    }
+}
+
+/// The same under a "Valid" label: "7 days after claiming" / 领取后7天有效.
+pub fn validity_fact(coupon: &Coupon, t: T, tz: Tz) -> String {
     match (coupon.validity(), t.lang) {
         (Validity::Relative { days }, Lang::Zh) => format!("领取后{days}天有效"),
         (Validity::Fixed { from, until }, Lang::Zh) => {
             format!("{}至{}可用", local(from, tz), local(until, tz))
         }
-        (Validity::Relative { days }, Lang::En) => format!("valid {days} days after claiming"),
+        (Validity::Relative { days }, Lang::En) => format!("{days} days after claiming"),
         (Validity::Fixed { from, until }, Lang::En) => {
-            format!("valid {} to {}", local(from, tz), local(until, tz))
+            format!("{} to {}", local(from, tz), local(until, tz))
         }
     }
 }

@@ -60,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(logout)
         .service(set_locale)
         .service(switch_shop)
+        .service(shop_home)
         .service(dashboard)
         .service(coupons)
         .service(new_coupon)
@@ -283,10 +284,16 @@ async fn switch_shop(
     query: web::Query<SwitchQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let (shop, _) = staff.shop(&query.shop)?;
-    Ok(redirect(&format!("/shops/{}/coupons", shop.slug)))
+    Ok(redirect(&format!("/shops/{}/dashboard", shop.slug)))
 }
 
-/// Percent-encodes a query value.
+/// A shop's address alone opens its dashboard.
+#[get("/shops/{slug}")]
+async fn shop_home(staff: SignedIn, slug: web::Path<String>) -> Result<HttpResponse, AdminError> {
+    let (shop, _) = staff.shop(&slug)?;
+    Ok(redirect(&format!("/shops/{}/dashboard", shop.slug)))
+}
+
 /// The "next page" link of a keyset-paged list: present when the page is full,
 /// keeping the list's filters.
 fn next_page(
@@ -305,6 +312,7 @@ fn next_page(
     Some(link)
 }
 
+/// Percent-encodes a query value.
 fn urlencode(value: &str) -> String {
     value
         .bytes()
