@@ -1073,7 +1073,7 @@ async fn the_form_states_the_coupon_in_words_while_it_is_typed() {
             .await;
         assert_eq!(wrong.status, 422);
         assert!(
-            wrong.body.starts_with("减的金额必须小于门槛"),
+            wrong.body.starts_with("优惠: 减的金额必须小于门槛"),
             "{}",
             wrong.body
         );

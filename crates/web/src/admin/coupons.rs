@@ -446,6 +446,33 @@ pub(super) async fn coupon_action(
     }
 }
 
+/// The label key of a coupon-form field, for messages away from the field.
+fn field_label(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "name" => "coupons.name",
+        "kind" => "coupons.kind",
+        "benefit.threshold" | "benefit.amount" | "benefit.percent" | "benefit.tiers" => {
+            "coupon.benefit"
+        }
+        "benefit.min_quantity" => "form.min_quantity",
+        "benefit.max_discount" => "form.max_discount",
+        "scope.skus" | "scope.type" => "coupon.scope",
+        "claim_from" => "form.claim_from",
+        "claim_until" => "form.claim_until",
+        "validity.days" | "validity.from" | "validity.until" => "coupon.validity",
+        "quantity" => "form.quantity",
+        "per_customer_limit" => "form.per_customer",
+        "per_customer_daily_limit" => "form.per_day",
+        "audience" | "audience.tag" => "coupon.audience",
+        "channels" => "coupon.channels",
+        "regions" => "coupon.regions",
+        "repurchase.days_after" => "form.days_after",
+        "private.code" => "form.shared_code",
+        "private.unique_codes" => "form.unique_codes",
+        _ => return None,
+    })
+}
+
 /// A change to a coupon by this staff member, logged with it.
 async fn audited_coupon(
     state: &AppState,
@@ -764,9 +791,13 @@ pub(super) async fn preview_coupon(
         Err(errors) => {
             let mut errors: Vec<_> = errors.into_iter().collect();
             errors.sort();
+            // "名称：不能为空" — the field as the form labels it, then why.
             let line = errors
                 .first()
-                .map(|(_, reason)| staff.t.reason(reason))
+                .map(|(field, reason)| match field_label(field) {
+                    Some(key) => format!("{}: {}", staff.t.t(key), staff.t.reason(reason)),
+                    None => staff.t.reason(reason),
+                })
                 .unwrap_or_default();
             text(StatusCode::UNPROCESSABLE_ENTITY, line)
         }
