@@ -280,9 +280,11 @@ pub(super) async fn coupon_detail(
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
-    let (unused, used, expired) = store::coupons::claim_states(&state.db, record.id).await?;
     let coupon = &record.coupon;
     let metrics = coupon_metrics(&state, t, &record, shop).await?;
+    // The side card's counts come from the same tally as the metrics.
+    let (used, expired) = (metrics.total.used, metrics.total.expired);
+    let unused = metrics.total.claimed.saturating_sub(used + expired);
     let tz = shop.time_zone;
     let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
