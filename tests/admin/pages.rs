@@ -697,3 +697,53 @@ async fn lists_page_newest_first_and_keep_their_filters() {
         assert!(cancelled.body.contains("没有找到订单"));
     }
 }
+
+#[tokio::test]
+async fn the_split_lists_each_claim_once_even_across_lines() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let shop_wide = fixtures::coupon(
+            db,
+            &shop,
+            json!({"name": "满50减5", "benefit": {"type": "amount_off", "threshold": "50.00", "amount": "5.00"}}),
+        )
+        .await;
+        let item = fixtures::coupon(
+            db,
+            &shop,
+            json!({"name": "B2立减10", "scope": {"type": "items", "skus": ["B2"]},
+                   "benefit": {"type": "amount_off", "threshold": "0.00", "amount": "10.00"}}),
+        )
+        .await;
+        claim(db, shop.id, shop_wide.id, "c-1").await;
+        claim(db, shop.id, item.id, "c-1").await;
+        // The item coupon takes the middle line; the shop coupon the two around it.
+        let lines = vec![
+            fixtures::line("A1", "60.00"),
+            fixtures::line("B2", "40.00"),
+            fixtures::line("C3", "30.00"),
+        ];
+        let order_id =
+            fixtures::paid_order(db, shop.id, "o-1", "c-1", lines, ClaimChoice::Best).await;
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut browser = signed_in(&app, "viewer@example.com", &viewer).await;
+        let page = browser
+            .get(&app, &format!("/shops/demo/orders/{order_id}"))
+            .await;
+        let split = page
+            .body
+            .split("class=\"list split\"")
+            .nth(1)
+            .expect("the split table");
+        assert_eq!(
+            split.matches(">满50减5</a>").count(),
+            1,
+            "{}: {split}",
+            database.backend
+        );
+        assert!(split.contains("#1 ¥3.33 + #3 ¥1.67"), "{split}");
+        assert!(split.contains(">B2立减10</a>") && split.contains("#2 ¥10.00"));
+    }
+}

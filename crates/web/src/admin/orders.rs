@@ -162,8 +162,14 @@ pub(super) async fn order_detail(
         })
         .collect();
     let mut split: Vec<(i64, String, i64, String, String)> = Vec::new();
-    let mut claims: Vec<i64> = detail.allocations.iter().map(|a| a.claim_id).collect();
-    claims.dedup();
+    // Each claim once, in the order of the lines it first applies to (a shop
+    // coupon's lines can sit between an item coupon's).
+    let mut claims: Vec<i64> = Vec::new();
+    for allocation in &detail.allocations {
+        if !claims.contains(&allocation.claim_id) {
+            claims.push(allocation.claim_id);
+        }
+    }
     for claim_id in claims {
         let parts: Vec<_> = detail
             .allocations
