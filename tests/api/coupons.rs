@@ -64,6 +64,44 @@ async fn create_read_list_and_patch_a_coupon() {
             (200, Some(5000))
         );
 
+        // A claim used on an order counts in the list, for its coupon only.
+        let other = fixtures::coupon(&database.db, &shop.shop, json!({"name": "另一张"})).await;
+        fixtures::claim(
+            &database.db,
+            shop.shop.id,
+            id,
+            "list-1",
+            domain::Channel::LiveRoom,
+            fixtures::now(),
+        )
+        .await;
+        fixtures::claim(
+            &database.db,
+            shop.shop.id,
+            other.id,
+            "list-2",
+            domain::Channel::LiveRoom,
+            fixtures::now(),
+        )
+        .await;
+        fixtures::paid_order(
+            &database.db,
+            shop.shop.id,
+            "o-1",
+            "list-1",
+            vec![fixtures::line("A1", "120.00")],
+            store::orders::ClaimChoice::Best,
+        )
+        .await;
+        let (_, all) = get("/api/v1/coupons", key).send(&app).await;
+        let used: Vec<(i64, i64)> = all["coupons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["id"].as_i64().unwrap(), c["used"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(used, vec![(other.id, 0), (id, 1)], "{}", database.backend);
+
         let (_, list) = get("/api/v1/coupons?status=active&q=%E6%BB%A1", key)
             .send(&app)
             .await;

@@ -464,6 +464,28 @@ pub(crate) async fn uncount_claim(db: &impl ConnectionTrait, coupon_id: i64) -> 
     Ok(())
 }
 
+/// Used claims of each of these coupons (absent: none), in one query.
+pub async fn used_counts(
+    db: &impl ConnectionTrait,
+    coupon_ids: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, u64>> {
+    let ids: Vec<i64> = coupon_ids.collect();
+    let rows: Vec<(i64, i64)> = claim::Entity::find()
+        .select_only()
+        .column(claim::Column::CouponId)
+        .column_as(claim::Column::Id.count(), "n")
+        .filter(claim::Column::CouponId.is_in(ids))
+        .filter(claim::Column::State.eq("used"))
+        .group_by(claim::Column::CouponId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 /// Claims of a coupon by state: (unused, used, expired).
 pub async fn claim_states(db: &impl ConnectionTrait, coupon_id: i64) -> Result<(u64, u64, u64)> {
     let count = |state: &'static str| {

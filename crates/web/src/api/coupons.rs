@@ -122,10 +122,12 @@ pub(super) async fn list_coupons(
         limit,
     };
     let records = store::coupons::list_coupons(&state.db, shop.shop_id, &filter).await?;
-    let mut coupons = Vec::with_capacity(records.len());
-    for record in &records {
-        coupons.push(with_used(&state, record).await?);
-    }
+    // One grouped count for the page, not one query per coupon.
+    let used = store::coupons::used_counts(&state.db, records.iter().map(|r| r.id)).await?;
+    let coupons: Vec<Value> = records
+        .iter()
+        .map(|record| coupon_json(record, used.get(&record.id).copied().unwrap_or(0)))
+        .collect();
     let next = (records.len() as u64 == limit)
         .then(|| records.last().map(|r| r.id))
         .flatten();
