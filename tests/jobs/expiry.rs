@@ -131,3 +131,41 @@ async fn a_pass_asked_to_stop_starts_no_further_batch() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_expiry_pass_forgets_idempotency_keys_after_a_day() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        store::idempotency::begin(db, shop.id, "old", "h", now())
+            .await
+            .unwrap();
+        let later = now() + store::idempotency::KEEP_FOR - Duration::minutes(1);
+        store::idempotency::begin(db, shop.id, "recent", "h", later)
+            .await
+            .unwrap();
+        let ctx = context(db, small_batches(10));
+        let report = run_pass(
+            &ctx,
+            JobName::ExpireClaims,
+            now() + store::idempotency::KEEP_FOR + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.purged, 1, "{}", database.backend);
+        // The recent key is still there: a retry with another body is refused.
+        assert_ne!(
+            store::idempotency::begin(db, shop.id, "recent", "other", later)
+                .await
+                .unwrap(),
+            store::idempotency::Attempt::Fresh
+        );
+        // The old one is gone: the key may be used afresh.
+        assert_eq!(
+            store::idempotency::begin(db, shop.id, "old", "other", later)
+                .await
+                .unwrap(),
+            store::idempotency::Attempt::Fresh
+        );
+    }
+}

@@ -64,6 +64,8 @@ pub struct PassReport {
     pub dropped: u64,
     pub failed: u64,
     pub batches: u32,
+    /// Idempotency keys past their 24 hours, forgotten by `expire-claims`.
+    pub purged: u64,
     /// The pass stopped before it was done (shutdown, or its batch budget).
     pub stopped_early: bool,
 }
@@ -114,6 +116,8 @@ async fn expire_claims(
             break;
         }
     }
+    // Housekeeping of the same kind: API idempotency keys are kept 24 hours.
+    report.purged = store::idempotency::purge(&ctx.db, now).await?;
     Ok(())
 }
 
