@@ -188,8 +188,10 @@ impl Entry {
         let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
         keys.sort();
         keys.dedup();
+        // A column absent on one side and empty (null) on the other did not change.
+        let null = Value::Null;
         keys.into_iter()
-            .filter(|k| before.get(*k) != after.get(*k))
+            .filter(|k| before.get(*k).unwrap_or(&null) != after.get(*k).unwrap_or(&null))
             .map(|k| (k.clone(), before.get(k).cloned(), after.get(k).cloned()))
             .collect()
     }
@@ -258,4 +260,54 @@ pub async fn entries(
             at: row.at,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(before: Option<Value>, after: Option<Value>) -> Entry {
+        Entry {
+            id: 1,
+            staff_id: None,
+            staff_name: None,
+            action: "update".into(),
+            entity: "coupon".into(),
+            entity_id: None,
+            before,
+            after,
+            at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn changes_are_the_fields_that_differ() {
+        let edited = entry(
+            Some(json!({"name": "a", "quantity": 10, "note": null})),
+            Some(json!({"name": "b", "quantity": 10, "note": null})),
+        );
+        assert_eq!(
+            edited.changes(),
+            vec![("name".into(), Some(json!("a")), Some(json!("b")))]
+        );
+        // A creation lists what the row holds, not its empty columns.
+        let created = entry(None, Some(json!({"label": "x", "revoked_at": null})));
+        assert_eq!(
+            created.changes(),
+            vec![("label".into(), None, Some(json!("x")))]
+        );
+    }
+
+    #[test]
+    fn secrets_never_enter_the_log() {
+        let row = snapshot(&json!({"secret_hash": "abc", "webhook_secret": null, "name": "n"}));
+        assert_eq!(row["secret_hash"], HIDDEN);
+        assert_eq!(
+            row["webhook_secret"],
+            Value::Null,
+            "an empty secret stays empty"
+        );
+        assert_eq!(row["name"], "n");
+    }
 }
