@@ -25,8 +25,8 @@ struct AuditQuery {
 struct EntryRow {
     at: String,
     who: String,
-    action: &'static str,
-    entity: &'static str,
+    action: String,
+    entity: String,
     link: Option<String>,
     entity_id: String,
     changes: Vec<(String, String, String)>,
@@ -37,7 +37,7 @@ struct EntryRow {
 struct AuditPage {
     t: T,
     nav: Option<Nav>,
-    entities: Vec<(&'static str, &'static str, bool)>,
+    entities: Vec<(&'static str, String, bool)>,
     people: Vec<(i64, String, bool)>,
     rows: Vec<EntryRow>,
     next_page: Option<String>,
@@ -51,9 +51,7 @@ fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>
         None | Some(Value::Null) => "—".into(),
         Some(Value::Number(n)) if field.ends_with("_fen") && n.as_i64().is_some() => {
             let fen = n.as_i64().unwrap_or(0);
-            domain::Money::from_fen(fen)
-                .map(|m| t.money(m))
-                .unwrap_or_else(|_| fen.to_string())
+            t.fen(fen)
         }
         Some(Value::Number(n)) if field.ends_with("_bp") && n.as_i64().is_some() => {
             format!(
@@ -69,8 +67,7 @@ fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>
             // Coupon and notification statuses, roles: their words on the pages.
             ["status.", "notification_status.", "role."]
                 .iter()
-                .map(|prefix| t.known_or_key(prefix, word))
-                .find(|text| *text != "—")
+                .find_map(|prefix| t.lookup(&format!("{prefix}{word}")))
                 .map(str::to_owned)
                 .unwrap_or_else(|| word.clone())
         }
@@ -79,14 +76,6 @@ fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>
             Err(_) => text.chars().take(120).collect(),
         },
         Some(other) => other.to_string().chars().take(120).collect(),
-    }
-}
-
-/// A column's name in the staff's language, or the column itself.
-fn field_name(t: T, field: &str) -> String {
-    match t.known_or_key("field.", field) {
-        "—" => field.to_owned(),
-        name => name.to_owned(),
     }
 }
 
@@ -103,8 +92,8 @@ fn entry_row(t: T, slug: &str, tz: chrono_tz::Tz, entry: Entry) -> EntryRow {
     EntryRow {
         at: describe::local(entry.at, tz),
         who: entry.staff_name.clone().unwrap_or_else(|| "—".into()),
-        action: t.known_or_key("audit.action.", &entry.action),
-        entity: t.known_or_key("audit.entity.", &entry.entity),
+        action: t.word("audit.action.", &entry.action),
+        entity: t.word("audit.entity.", &entry.entity),
         link,
         entity_id: id,
         changes: entry
@@ -115,7 +104,7 @@ fn entry_row(t: T, slug: &str, tz: chrono_tz::Tz, entry: Entry) -> EntryRow {
             })
             .map(|(field, before, after)| {
                 (
-                    field_name(t, &field),
+                    t.word("field.", &field),
                     shown(t, tz, &field, &before),
                     shown(t, tz, &field, &after),
                 )
@@ -163,7 +152,7 @@ pub(super) async fn audit_log(
         entities: ENTITIES
             .iter()
             .chain(["api_key"].iter())
-            .map(|e| (*e, t.known_or_key("audit.entity.", e), entity == Some(*e)))
+            .map(|e| (*e, t.word("audit.entity.", e), entity == Some(*e)))
             .collect(),
         people,
         rows: entries

@@ -336,7 +336,7 @@ pub(super) async fn coupon_detail(
                 coupon
                     .regions()
                     .iter()
-                    .map(|r| format!("{} {}", r, r.name_zh()))
+                    .map(|r| t.region(*r))
                     .collect::<Vec<_>>()
                     .join(", ")
             },

@@ -3,6 +3,8 @@
 
 use store::browse::Page;
 
+use super::orders::{OrderRow, order_row};
+
 use super::*;
 
 #[derive(Deserialize)]
@@ -77,42 +79,11 @@ struct ClaimRow {
     coupon_id: i64,
     coupon_name: String,
     channel: &'static str,
-    source: &'static str,
-    state: &'static str,
+    source: String,
+    state: String,
     state_class: &'static str,
     valid: String,
     claimed_at: String,
-}
-
-pub(super) struct OrderRow {
-    pub id: i64,
-    pub external_id: String,
-    pub customer: String,
-    pub status: &'static str,
-    pub status_class: String,
-    pub payable: String,
-    pub discount: String,
-    pub created_at: String,
-}
-
-/// An order as the lists show it.
-pub(super) fn order_row(
-    t: T,
-    tz: chrono_tz::Tz,
-    order: &store::entities::order::Model,
-    customer: String,
-) -> OrderRow {
-    let fen = |fen| domain::Money::from_fen(fen).unwrap_or(domain::Money::ZERO);
-    OrderRow {
-        id: order.id,
-        external_id: order.external_id.clone(),
-        customer,
-        status: t.order_status(&order.status),
-        status_class: order.status.clone(),
-        payable: t.money(fen(order.payable_fen)),
-        discount: t.money(fen(order.merchant_discount_fen)),
-        created_at: describe::local(order.created_at, tz),
-    }
 }
 
 #[derive(Template)]
@@ -189,7 +160,7 @@ async fn customer_page(
                 .region
                 .as_deref()
                 .and_then(|r| r.parse::<domain::Region>().ok())
-                .map(|r| format!("{r} {}", r.name_zh()))
+                .map(|r| t.region(r))
                 .unwrap_or_else(dash),
         ),
         (
@@ -228,8 +199,8 @@ async fn customer_page(
                 coupon_id: held.claim.coupon_id,
                 coupon_name: held.coupon_name,
                 channel: t.channel(held.claim.channel),
-                source: t.known_or_key("source.", &held.source),
-                state: t.known_or_key("state.", held.claim.state.as_str()),
+                source: t.word("source.", &held.source),
+                state: t.word("state.", held.claim.state.as_str()),
                 state_class: held.claim.state.as_str(),
                 valid: format!(
                     "{} – {}",

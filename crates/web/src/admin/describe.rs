@@ -10,6 +10,11 @@ pub fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A time that may not have happened yet: "—" until it has.
+pub fn local_opt(at: Option<chrono::DateTime<chrono::Utc>>, tz: Tz) -> String {
+    at.map(|at| local(at, tz)).unwrap_or_else(|| "—".into())
+}
+
 /// When a claim can be used, as the summary says it ("valid 7 days after claiming").
 pub fn validity(coupon: &Coupon, t: T, tz: Tz) -> String {
     match t.lang {

@@ -803,12 +803,16 @@ impl T {
         self.known(&format!("status.{}", status.as_str()))
     }
 
-    fn known(&self, key: &str) -> &'static str {
+    /// The text for `key`, if the table has it.
+    pub fn lookup(&self, key: &str) -> Option<&'static str> {
         TEXTS
             .iter()
             .find(|(k, _, _)| *k == key)
             .map(|(_, zh, en)| if self.lang == Lang::Zh { *zh } else { *en })
-            .unwrap_or("?")
+    }
+
+    fn known(&self, key: &str) -> &'static str {
+        self.lookup(key).unwrap_or("?")
     }
 
     /// A benefit as staff say it in this language: 满99减10 / ¥10.00 off orders of ¥99.00.
@@ -956,15 +960,34 @@ impl T {
         reason.to_owned()
     }
 
-    /// `prefix` + `word` translated; the word itself when the table lacks it.
-    pub fn known_or_key(&self, prefix: &str, word: &str) -> &'static str {
-        let text = self.known(&format!("{prefix}{word}"));
-        if text == "?" { "—" } else { text }
+    /// A stored word (a status, a channel…) in this language: `prefix` + `word`
+    /// from the table, or the word itself when the table lacks it.
+    pub fn word(&self, prefix: &str, word: &str) -> String {
+        self.lookup(&format!("{prefix}{word}"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| word.to_owned())
     }
 
     /// An order's status in this language.
-    pub fn order_status(&self, status: &str) -> &'static str {
-        self.known_or_key("order_status.", status)
+    pub fn order_status(&self, status: &str) -> String {
+        self.word("order_status.", status)
+    }
+
+    /// A role as the pages name it.
+    pub fn role(&self, role: domain::roles::Role) -> &'static str {
+        self.known(&format!("role.{}", role.as_str()))
+    }
+
+    /// A province code and its name: "31 上海".
+    pub fn region(&self, region: domain::Region) -> String {
+        format!("{region} {}", region.name_zh())
+    }
+
+    /// Stored fen as money: ¥99.00 (a value no amount can be shows as fen).
+    pub fn fen(&self, fen: i64) -> String {
+        domain::Money::from_fen(fen)
+            .map(|m| self.money(m))
+            .unwrap_or_else(|_| format!("{fen} fen"))
     }
 
     /// Why a claim or grant was refused, in this language.

@@ -17,11 +17,11 @@ struct NotificationRow {
     id: i64,
     customer_id: i64,
     customer: String,
-    kind: &'static str,
+    kind: String,
     /// The coupon the message is about, from its payload.
     about: String,
-    channel: &'static str,
-    status: &'static str,
+    channel: String,
+    status: String,
     status_class: String,
     attempts: i32,
     last_error: String,
@@ -36,7 +36,7 @@ struct NotificationsPage {
     t: T,
     nav: Option<Nav>,
     slug: String,
-    statuses: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, String, bool)>,
     rows: Vec<NotificationRow>,
     can_retry: bool,
     csrf: String,
@@ -73,13 +73,13 @@ pub(super) async fn notification_list(
             id: n.id,
             customer_id: n.customer_id,
             customer,
-            kind: t.known_or_key("notification.", &n.kind),
+            kind: t.word("notification.", &n.kind),
             about: serde_json::from_str::<serde_json::Value>(&n.payload)
                 .ok()
                 .and_then(|p| p["coupon_name"].as_str().map(str::to_owned))
                 .unwrap_or_default(),
-            channel: t.known_or_key("notify_channel.", &n.channel),
-            status: t.known_or_key("notification_status.", &n.status),
+            channel: t.word("notify_channel.", &n.channel),
+            status: t.word("notification_status.", &n.status),
             failed: n.status == "failed",
             status_class: n.status,
             attempts: n.attempts,
@@ -98,13 +98,7 @@ pub(super) async fn notification_list(
         slug: shop.slug.clone(),
         statuses: STATUSES
             .iter()
-            .map(|s| {
-                (
-                    *s,
-                    t.known_or_key("notification_status.", s),
-                    status == Some(*s),
-                )
-            })
+            .map(|s| (*s, t.word("notification_status.", s), status == Some(*s)))
             .collect(),
         rows,
         can_retry: role.can(Permission::EditShopData),

@@ -3,7 +3,6 @@
 
 use store::browse::{OrderFilter, Page};
 
-use super::customers::{OrderRow, order_row};
 use super::*;
 
 const STATUSES: [&str; 6] = [
@@ -28,7 +27,7 @@ struct OrdersPage {
     t: T,
     nav: Option<Nav>,
     slug: String,
-    statuses: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, String, bool)>,
     q: String,
     orders: Vec<OrderRow>,
     next_page: Option<String>,
@@ -101,7 +100,7 @@ struct OrderPage {
     nav: Option<Nav>,
     slug: String,
     external_id: String,
-    status: &'static str,
+    status: String,
     status_class: String,
     customer_id: i64,
     customer: String,
@@ -109,7 +108,7 @@ struct OrderPage {
     lines: Vec<LineRow>,
     /// Per coupon: (coupon id, name, claim id, total, "line 1: ¥x, line 2: ¥y").
     split: Vec<(i64, String, i64, String, String)>,
-    events: Vec<(&'static str, String, String)>,
+    events: Vec<(String, String, String)>,
 }
 
 #[get("/shops/{slug}/orders/{id}")]
@@ -126,20 +125,19 @@ pub(super) async fn order_detail(
     let detail = store::browse::order_detail(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
-    let fen = |fen: i64| t.money(domain::Money::from_fen(fen).unwrap_or(domain::Money::ZERO));
+    let fen = |fen: i64| t.fen(fen);
     let order = &detail.order;
-    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
-        at.map(|at| describe::local(at, tz))
-            .unwrap_or_else(|| "—".into())
-    };
     let facts = vec![
         ("orders.subtotal", fen(order.subtotal_fen)),
         ("orders.discount", fen(order.merchant_discount_fen)),
         ("orders.platform_discount", fen(order.platform_discount_fen)),
         ("orders.payable", fen(order.payable_fen)),
         ("orders.created", describe::local(order.created_at, tz)),
-        ("order_status.paid", when(order.paid_at)),
-        ("order_status.delivered", when(order.delivered_at)),
+        ("order_status.paid", describe::local_opt(order.paid_at, tz)),
+        (
+            "order_status.delivered",
+            describe::local_opt(order.delivered_at, tz),
+        ),
     ];
     let lines = detail
         .lines
@@ -224,4 +222,34 @@ pub(super) async fn order_detail(
             .collect(),
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// An order as the lists show it (here and on a customer's page).
+pub(super) struct OrderRow {
+    pub id: i64,
+    pub external_id: String,
+    pub customer: String,
+    pub status: String,
+    pub status_class: String,
+    pub payable: String,
+    pub discount: String,
+    pub created_at: String,
+}
+
+pub(super) fn order_row(
+    t: T,
+    tz: chrono_tz::Tz,
+    order: &store::entities::order::Model,
+    customer: String,
+) -> OrderRow {
+    OrderRow {
+        id: order.id,
+        external_id: order.external_id.clone(),
+        customer,
+        status: t.order_status(&order.status),
+        status_class: order.status.clone(),
+        payable: t.fen(order.payable_fen),
+        discount: t.fen(order.merchant_discount_fen),
+        created_at: describe::local(order.created_at, tz),
+    }
 }

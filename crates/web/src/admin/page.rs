@@ -41,7 +41,7 @@ pub struct Nav {
     /// Owners see the staff, keys and audit pages.
     pub manage: bool,
     pub staff_name: String,
-    pub role_key: &'static str,
+    pub role_name: &'static str,
     pub csrf: String,
     pub here: String,
 }

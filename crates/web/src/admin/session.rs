@@ -122,11 +122,7 @@ impl SignedIn {
             section,
             manage: role.can(Permission::ManageShop),
             staff_name: self.staff.name.clone(),
-            role_key: match role {
-                Role::Owner => "role.owner",
-                Role::Operator => "role.operator",
-                Role::Viewer => "role.viewer",
-            },
+            role_name: self.t.role(role),
             csrf: self.csrf.clone(),
             here: here.to_owned(),
         }

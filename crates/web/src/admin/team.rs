@@ -10,14 +10,6 @@ use super::*;
 
 const ROLES: [Role; 3] = [Role::Owner, Role::Operator, Role::Viewer];
 
-fn role_key(role: Role) -> &'static str {
-    match role {
-        Role::Owner => "role.owner",
-        Role::Operator => "role.operator",
-        Role::Viewer => "role.viewer",
-    }
-}
-
 struct MemberRow {
     id: i64,
     name: String,
@@ -78,19 +70,12 @@ async fn team_page(
     let tz = shop.time_zone;
     let members = store::staff::shop_staff(&state.db, shop.id).await?;
     let keys = store::api_keys::list_api_keys(&state.db, shop.id).await?;
-    let when = |at: Option<chrono::DateTime<chrono::Utc>>| {
-        at.map(|at| describe::local(at, tz))
-            .unwrap_or_else(|| "—".into())
-    };
     Ok(TeamPage {
         t,
         nav: Some(staff.nav(shop, role, "team", &format!("/shops/{}/team", shop.slug))),
         slug: shop.slug.clone(),
         csrf: staff.csrf.clone(),
-        roles: ROLES
-            .iter()
-            .map(|r| (r.as_str(), t.t(role_key(*r))))
-            .collect(),
+        roles: ROLES.iter().map(|r| (r.as_str(), t.role(*r))).collect(),
         members: members
             .into_iter()
             .map(|(person, role)| MemberRow {
@@ -108,7 +93,7 @@ async fn team_page(
                 prefix: format!("mo_{}_…", key.prefix),
                 label: key.label,
                 created_at: describe::local(key.created_at, tz),
-                last_used: when(key.last_used_at),
+                last_used: describe::local_opt(key.last_used_at, tz),
                 revoked: key.revoked_at.map(|at| describe::local(at, tz)),
             })
             .collect(),
