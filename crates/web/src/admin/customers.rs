@@ -262,14 +262,19 @@ pub(super) async fn grant_coupon(
         .map_err(|_| staff.fail(Failure::NotFound))?;
     let now = state.now();
     let coupon_id = form.coupon_id;
-    let granted = store::audit::write(&state.db, &staff.actor(shop, now), async |tx| {
-        let claim =
-            store::claims::grant_by_hand(tx, shop.id, &customer.external_id, coupon_id, now)
-                .await?;
-        let after = store::audit::row::<store::entities::claim::Entity>(tx, claim.id).await?;
-        let change = store::audit::Change::new("grant", "claim", claim.id).after(after);
-        Ok((claim, change))
-    })
+    let granted = store::audit::write_row::<store::entities::claim::Entity, _>(
+        &state.db,
+        &staff.actor(shop, now),
+        "grant",
+        "claim",
+        None,
+        async |tx| {
+            let claim =
+                store::claims::grant_by_hand(tx, shop.id, &customer.external_id, coupon_id, now)
+                    .await?;
+            Ok((claim.id, claim))
+        },
+    )
     .await;
     match granted {
         Ok(claim) => Ok(redirect(&format!(

@@ -127,18 +127,17 @@ pub(super) async fn retry_notification(
     let (slug, id) = path.into_inner();
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let now = state.now();
-    let retried = store::audit::write(&state.db, &staff.actor(shop, now), async |tx| {
-        type Outbox = store::entities::notification::Entity;
-        let before = store::audit::row::<Outbox>(tx, id).await?;
-        store::jobs::retry_notification(tx, shop.id, id, now).await?;
-        let after = store::audit::row::<Outbox>(tx, id).await?;
-        Ok((
-            (),
-            store::audit::Change::new("retry", "notification", id)
-                .before(before)
-                .after(after),
-        ))
-    })
+    let retried = store::audit::write_row::<store::entities::notification::Entity, _>(
+        &state.db,
+        &staff.actor(shop, now),
+        "retry",
+        "notification",
+        Some(id),
+        async |tx| {
+            store::jobs::retry_notification(tx, shop.id, id, now).await?;
+            Ok((id, ()))
+        },
+    )
     .await;
     match retried {
         // Retried, or no longer failed (a stale page): show the outbox as it is.

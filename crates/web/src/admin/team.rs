@@ -278,11 +278,14 @@ pub(super) async fn create_key(
     let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     let actor = staff.actor(shop, state.now());
     let label = values.get("label").to_owned();
-    let result = store::audit::write(&state.db, &actor, async |tx| {
-        let (id, key) = store::api_keys::create_api_key(tx, shop.id, &label, actor.at).await?;
-        let after = store::audit::row::<store::entities::api_key::Entity>(tx, id).await?;
-        Ok((key, Change::new("create", "api_key", id).after(after)))
-    })
+    let result = store::audit::write_row::<store::entities::api_key::Entity, _>(
+        &state.db,
+        &actor,
+        "create",
+        "api_key",
+        None,
+        async |tx| store::api_keys::create_api_key(tx, shop.id, &label, actor.at).await,
+    )
     .await
     .map(|key| Outcome {
         secret: Some((staff.t.t("team.key_once").to_owned(), key)),
@@ -301,18 +304,17 @@ pub(super) async fn revoke_key(
     let (slug, id) = path.into_inner();
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
     let actor = staff.actor(shop, state.now());
-    let result = store::audit::write(&state.db, &actor, async |tx| {
-        type Keys = store::entities::api_key::Entity;
-        let before = store::audit::row::<Keys>(tx, id).await?;
-        store::api_keys::revoke_api_key(tx, shop.id, id, actor.at).await?;
-        let after = store::audit::row::<Keys>(tx, id).await?;
-        Ok((
-            (),
-            Change::new("revoke", "api_key", id)
-                .before(before)
-                .after(after),
-        ))
-    })
+    let result = store::audit::write_row::<store::entities::api_key::Entity, _>(
+        &state.db,
+        &actor,
+        "revoke",
+        "api_key",
+        Some(id),
+        async |tx| {
+            store::api_keys::revoke_api_key(tx, shop.id, id, actor.at).await?;
+            Ok((id, ()))
+        },
+    )
     .await
     .map(|()| Outcome {
         notice: Some(staff.t.t("team.saved").to_owned()),
