@@ -85,6 +85,27 @@ pub fn check_email(email: &str) -> Result<String> {
     }
 }
 
+/// A generated password and its argon2id hash. Hashing takes a while: make one
+/// before a write transaction, not inside it.
+#[derive(Debug, Clone)]
+pub struct NewPassword {
+    pub plain: String,
+    hash: String,
+}
+
+impl NewPassword {
+    pub fn generate() -> NewPassword {
+        let plain = generate_password();
+        let hash = hash_password(&plain);
+        NewPassword { plain, hash }
+    }
+}
+
+/// The conflict when a shop would be left without an owner.
+pub const LAST_OWNER: &str = "a shop needs at least one owner";
+/// The end of the conflict when someone already works in the shop.
+pub const ALREADY_IN_SHOP: &str = "already works in this shop";
+
 /// Creates a staff member in `shop` with a generated password, returned once.
 pub async fn create_staff(
     db: &DatabaseConnection,
@@ -95,22 +116,17 @@ pub async fn create_staff(
     now: DateTime<Utc>,
 ) -> Result<(StaffRecord, String)> {
     let email = check_email(email)?;
-    let password = generate_password();
-    let hash = hash_password(&password);
-    let name = if name.trim().is_empty() {
-        email.split('@').next().unwrap_or("").to_owned()
-    } else {
-        name.trim().to_owned()
-    };
+    let password = NewPassword::generate();
     let created = crate::db::write(db, async |tx| {
-        create_staff_in(tx, &email, &name, &hash, role, shop_id, now).await
+        create_staff_in(tx, &email, name, &password.hash, role, shop_id, now).await
     })
     .await?;
-    Ok((created, password))
+    Ok((created, password.plain))
 }
 
 /// [`create_staff`]'s rows, inside the caller's transaction: the account (an
-/// email already known is a conflict) and its membership of `shop_id`.
+/// email already known is a conflict; an empty name becomes the email's local
+/// part) and its membership of `shop_id`.
 async fn create_staff_in(
     tx: &impl ConnectionTrait,
     email: &str,
@@ -120,6 +136,10 @@ async fn create_staff_in(
     shop_id: i64,
     now: DateTime<Utc>,
 ) -> Result<StaffRecord> {
+    let name = match name.trim() {
+        "" => email.split('@').next().unwrap_or(""),
+        name => name,
+    };
     let inserted = staff::Entity::insert(staff::ActiveModel {
         email: Set(email.to_owned()),
         name: Set(name.to_owned()),
@@ -182,14 +202,15 @@ pub enum Added {
 }
 
 /// Adds a staff member to a shop with a role, inside the caller's transaction:
-/// a new email gets an account with a generated password; an existing account
-/// gets the membership; someone already in this shop is a conflict.
+/// a new email gets an account with `password`; an existing account gets the
+/// membership; someone already in this shop is a conflict.
 pub async fn add_to_shop(
     tx: &impl ConnectionTrait,
     email: &str,
     name: &str,
     role: Role,
     shop_id: i64,
+    password: NewPassword,
     now: DateTime<Utc>,
 ) -> Result<Added> {
     let email = check_email(email)?;
@@ -209,30 +230,13 @@ pub async fn add_to_shop(
             .one(tx)
             .await?;
         if member.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "{email} already works in this shop"
-            )));
+            return Err(StoreError::Conflict(format!("{email} {ALREADY_IN_SHOP}")));
         }
         set_role_in(tx, row.id, shop_id, role).await?;
         return Ok(Added::ExistingAccount(record(&row)));
     }
-    let name = if name.is_empty() {
-        email.split('@').next().unwrap_or("").to_owned()
-    } else {
-        name.to_owned()
-    };
-    let password = generate_password();
-    let created = create_staff_in(
-        tx,
-        &email,
-        &name,
-        &hash_password(&password),
-        role,
-        shop_id,
-        now,
-    )
-    .await?;
-    Ok(Added::NewAccount(created, password))
+    let created = create_staff_in(tx, &email, name, &password.hash, role, shop_id, now).await?;
+    Ok(Added::NewAccount(created, password.plain))
 }
 
 /// A shop's staff with their roles, by name.
@@ -313,9 +317,7 @@ async fn may_change(
         return Err(StoreError::NotFound("staff member"));
     }
     if !stays_owner && other_owners(tx, shop_id, staff_id).await? == 0 {
-        return Err(StoreError::Conflict(
-            "a shop needs at least one owner".into(),
-        ));
+        return Err(StoreError::Conflict(LAST_OWNER.into()));
     }
     Ok(())
 }

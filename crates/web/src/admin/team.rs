@@ -161,9 +161,9 @@ async fn after_change(
 }
 
 fn team_conflict(t: T, reason: &str) -> String {
-    if reason.contains("at least one owner") {
+    if reason == store::staff::LAST_OWNER {
         t.t("team.last_owner").to_owned()
-    } else if reason.contains("already") {
+    } else if reason.ends_with(store::staff::ALREADY_IN_SHOP) {
         t.t("team.already_member").to_owned()
     } else {
         reason.to_owned()
@@ -191,8 +191,12 @@ pub(super) async fn add_staff(
     let result = async {
         let role = role_from(&values)?;
         let (email, name) = (values.get("email"), values.get("name"));
+        // Hashed before the write transaction, which it would otherwise hold up.
+        let password = store::staff::NewPassword::generate();
         store::audit::write(&state.db, &actor, async |tx| {
-            let added = store::staff::add_to_shop(tx, email, name, role, shop.id, actor.at).await?;
+            let added =
+                store::staff::add_to_shop(tx, email, name, role, shop.id, password, actor.at)
+                    .await?;
             let person = match &added {
                 Added::NewAccount(person, _) | Added::ExistingAccount(person) => person.id,
             };
