@@ -87,3 +87,50 @@ async fn the_reminders_benchmark_reminds_and_expires_a_tenth_each() {
         assert!(reminders.peak_kb.is_some());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_benchmark_builds_its_shop_and_every_page_answers() {
+    for database in databases().await {
+        let scale = store::bench_admin::AdminScale {
+            coupons: 40,
+            claims: 400,
+            orders: 80,
+            customers: 50,
+            notifications: 20,
+            audit_entries: 10,
+        };
+        // `admin` fails if any page answers anything but 200.
+        let (_, pages) = web::bench::admin(&database.db, scale, 2).await.unwrap();
+        assert_eq!(pages.len(), 18, "{}", database.backend);
+        assert!(pages.iter().all(|p| p.latencies.len() == 2 && p.bytes > 0));
+        let db = &database.db;
+        let shop = store::shops::shop_by_slug(db, &bench_slug(db).await)
+            .await
+            .unwrap();
+        let coupons = store::coupons::list_coupons(
+            db,
+            shop.id,
+            &store::coupons::CouponFilter {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            coupons.len(),
+            40,
+            "every generated coupon reads back as valid"
+        );
+        let overview =
+            store::stats::shop_overview(db, shop.id, shop.time_zone, chrono::Utc::now(), 365)
+                .await
+                .unwrap();
+        let claims: u64 = overview.days.iter().map(|d| d.claims).sum();
+        assert_eq!(
+            claims, 400,
+            "{}: all within the past year",
+            database.backend
+        );
+    }
+}

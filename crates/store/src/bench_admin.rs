@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use domain::{CouponStatus, roles::Role};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 
+use crate::bench::series;
 use crate::error::{Result, StoreError};
 use crate::{coupons, shops, staff};
 
@@ -46,18 +47,6 @@ pub struct AdminBench {
 
 const YEAR_SECONDS: u64 = 365 * 24 * 3600;
 const CHUNK: u64 = 100_000;
-
-/// `n` = 1..=count, as a table.
-fn series(backend: DbBackend, count: u64) -> String {
-    match backend {
-        // BIGINT: the generated times multiply n past 32 bits.
-        DbBackend::Postgres => format!("generate_series(CAST(1 AS BIGINT), {count}) AS g(n)"),
-        _ => format!(
-            "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) \
-             SELECT n FROM s) AS g"
-        ),
-    }
-}
 
 /// SQL for the instant `seconds` (an SQL expression) before `base` (a
 /// placeholder), written the way each backend stores instants.

@@ -8,6 +8,14 @@ use domain::Channel;
 use sea_orm::DatabaseConnection;
 use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
 
+/// The `p` quantile (0.5, 0.95…) of some latencies, nearest rank.
+pub fn percentile(latencies: &[Duration], p: f64) -> Duration {
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
 /// Throughput and latency of one run.
 #[derive(Debug, Clone)]
 pub struct RunStats {
@@ -22,10 +30,7 @@ impl RunStats {
     }
 
     pub fn percentile(&self, p: f64) -> Duration {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-        sorted.get(index).copied().unwrap_or_default()
+        percentile(&self.latencies, p)
     }
 
     pub fn line(&self, label: &str) -> String {
@@ -283,12 +288,7 @@ pub struct PageTimes {
 
 impl PageTimes {
     pub fn percentile(&self, p: f64) -> Duration {
-        RunStats {
-            claims: 0,
-            elapsed: Duration::ZERO,
-            latencies: self.latencies.clone(),
-        }
-        .percentile(p)
+        percentile(&self.latencies, p)
     }
 
     pub fn line(&self) -> String {
