@@ -135,30 +135,76 @@ fn day_of(row: &sea_orm::QueryResult) -> Result<NaiveDate> {
         .map_err(|_| StoreError::Corrupt(format!("local date {text}")))
 }
 
-/// `SELECT <local day of column> AS day, <extra> … WHERE <owner> = ?1 AND column
-/// in [start, end of today) <and> GROUP BY 1<group>`, run and returned.
-#[allow(clippy::too_many_arguments)]
+/// One grouped read: the rows of `table` whose `owner` column is the given id and
+/// whose `column` falls in the window, counted (`n`) by the local day of
+/// `column`, then by each of `by`, with `sums` beside the count.
+struct ByDay {
+    table: &'static str,
+    owner: &'static str,
+    column: &'static str,
+    by: &'static [&'static str],
+    sums: &'static str,
+    filter: &'static str,
+}
+
+impl ByDay {
+    const fn counting(table: &'static str, owner: &'static str, column: &'static str) -> ByDay {
+        ByDay {
+            table,
+            owner,
+            column,
+            by: &[],
+            sums: "",
+            filter: "",
+        }
+    }
+}
+
+/// A shop's claims by day, channel and (current) state.
+const SHOP_CLAIMS: ByDay = ByDay {
+    by: &["channel", "state"],
+    ..ByDay::counting("claims", "shop_id", "claimed_at")
+};
+/// A shop's claims used on orders, by the day of use.
+const SHOP_USES: ByDay = ByDay::counting("claims", "shop_id", "used_at");
+/// A shop's paid orders that still count, with and without a coupon.
+const SHOP_PAID: ByDay = ByDay {
+    by: &["CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon"],
+    sums: ", CAST(SUM(merchant_discount_fen) AS BIGINT) AS cost, \
+           CAST(SUM(payable_fen) AS BIGINT) AS gmv",
+    filter: " AND status NOT IN ('cancelled', 'refunded')",
+    ..ByDay::counting("orders", "shop_id", "paid_at")
+};
+const COUPON_CLAIMS: ByDay = ByDay::counting("claims", "coupon_id", "claimed_at");
+const COUPON_USES: ByDay = ByDay::counting("claims", "coupon_id", "used_at");
+
+/// Runs `query` for `owner_id` from `start` through the end of `now`'s local day.
 async fn by_day(
     db: &impl ConnectionTrait,
-    tz: Tz,
-    table: &str,
-    owner: &str,
+    query: &ByDay,
     owner_id: i64,
-    column: &str,
-    select: &str,
-    and: &str,
-    group: &str,
+    tz: Tz,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<sea_orm::QueryResult>> {
+    let ByDay {
+        table,
+        owner,
+        column,
+        by,
+        sums,
+        filter,
+    } = query;
     let backend = db.get_database_backend();
     // Through the end of today: a claim at this very instant counts.
     let end = local_day(now, tz).end;
     let mut values: Vec<Value> = vec![owner_id.into(), start.into(), end.into()];
     let day = local_date_sql(backend, column, tz, start, end, 4, &mut values);
+    let columns: String = by.iter().map(|c| format!(", {c}")).collect();
+    let groups: String = (2..=by.len() + 1).map(|i| format!(", {i}")).collect();
     let sql = format!(
-        "SELECT {day} AS day{select} FROM {table} WHERE {owner} = {p1} AND {column} >= {p2} \
-         AND {column} < {p3}{and} GROUP BY 1{group}",
+        "SELECT {day} AS day{columns}, COUNT(*) AS n{sums} FROM {table} WHERE {owner} = {p1} \
+         AND {column} >= {p2} AND {column} < {p3}{filter} GROUP BY 1{groups}",
         p1 = placeholder(backend, 1),
         p2 = placeholder(backend, 2),
         p3 = placeholder(backend, 3),
@@ -183,47 +229,9 @@ pub async fn shop_overview(
 
     // Four independent reads: on a pool they run side by side.
     let (claimed, used, paid, active) = tokio::try_join!(
-        by_day(
-            db,
-            tz,
-            "claims",
-            "shop_id",
-            shop_id,
-            "claimed_at",
-            ", channel, state, COUNT(*) AS n",
-            "",
-            ", 2, 3",
-            start,
-            now,
-        ),
-        by_day(
-            db,
-            tz,
-            "claims",
-            "shop_id",
-            shop_id,
-            "used_at",
-            ", COUNT(*) AS n",
-            "",
-            "",
-            start,
-            now,
-        ),
-        by_day(
-            db,
-            tz,
-            "orders",
-            "shop_id",
-            shop_id,
-            "paid_at",
-            ", CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon, \
-             COUNT(*) AS n, CAST(SUM(merchant_discount_fen) AS BIGINT) AS cost, \
-             CAST(SUM(payable_fen) AS BIGINT) AS gmv",
-            " AND status NOT IN ('cancelled', 'refunded')",
-            ", 2",
-            start,
-            now,
-        ),
+        by_day(db, &SHOP_CLAIMS, shop_id, tz, start, now),
+        by_day(db, &SHOP_USES, shop_id, tz, start, now),
+        by_day(db, &SHOP_PAID, shop_id, tz, start, now),
         active_coupons(db, shop_id),
     )?;
     for row in claimed {
@@ -298,25 +306,15 @@ pub async fn coupon_days(
 ) -> Result<Vec<(NaiveDate, u64, u64)>> {
     let (dates, start) = last_days(now, tz, days);
     let mut figures: BTreeMap<NaiveDate, (u64, u64)> = dates.iter().map(|d| (*d, (0, 0))).collect();
-    for (column, used) in [("claimed_at", false), ("used_at", true)] {
-        let rows = by_day(
-            db,
-            tz,
-            "claims",
-            "coupon_id",
-            coupon_id,
-            column,
-            ", COUNT(*) AS n",
-            "",
-            "",
-            start,
-            now,
-        )
-        .await?;
+    let (claimed, used) = tokio::try_join!(
+        by_day(db, &COUPON_CLAIMS, coupon_id, tz, start, now),
+        by_day(db, &COUPON_USES, coupon_id, tz, start, now),
+    )?;
+    for (rows, uses) in [(claimed, false), (used, true)] {
         for row in rows {
             if let Some(day) = figures.get_mut(&day_of(&row)?) {
                 let n = count(&row, "n")?;
-                if used {
+                if uses {
                     day.1 += n;
                 } else {
                     day.0 += n;
