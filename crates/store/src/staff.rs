@@ -347,25 +347,36 @@ pub async fn remove_from_shop(
     Ok(())
 }
 
-/// The shops a staff member works for, with their role, by name.
+/// The shops a staff member works for, with their role, oldest shop first; two
+/// queries however many shops (this runs on every admin request).
 pub async fn memberships(
     db: &impl ConnectionTrait,
     staff_id: i64,
 ) -> Result<Vec<(ShopRecord, Role)>> {
+    use crate::entities::shop;
     let rows = membership::Entity::find()
         .filter(membership::Column::StaffId.eq(staff_id))
-        .order_by_asc(membership::Column::ShopId)
         .all(db)
         .await?;
-    let mut shops = Vec::with_capacity(rows.len());
-    for row in rows {
-        let role = row
-            .role
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("membership role {}", row.role)))?;
-        shops.push((shops::get_shop(db, row.shop_id).await?, role));
-    }
-    Ok(shops)
+    let found = shop::Entity::find()
+        .filter(shop::Column::Id.is_in(rows.iter().map(|m| m.shop_id)))
+        .order_by_asc(shop::Column::Id)
+        .all(db)
+        .await?;
+    found
+        .into_iter()
+        .map(|row| {
+            let member = rows
+                .iter()
+                .find(|m| m.shop_id == row.id)
+                .expect("shops were read by membership");
+            let role = member
+                .role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("membership role {}", member.role)))?;
+            Ok((shops::from_row(row)?, role))
+        })
+        .collect()
 }
 
 /// Why a sign-in did not work. The messages shown never say which part was wrong.
