@@ -164,3 +164,93 @@ async fn an_order_without_claim_ids_applies_the_best_quote() {
         );
     }
 }
+
+/// The cart that once took the server down: 20 claims of one item coupon and 20
+/// lines (1.6 GB, then an abort). Now every claim is weighed and used, and carts
+/// outside SPEC §4's bounds are refused naming the field.
+#[tokio::test]
+async fn a_crafted_cart_is_priced_in_bounds_or_refused() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        store::shops::set_monthly_cap(&database.db, shop.shop.id, None)
+            .await
+            .unwrap();
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let skus: Vec<String> = (0..20).map(|i| format!("P{i:02}")).collect();
+        let coupon = api::active_coupon(
+            &app,
+            key,
+            json!({"scope": {"type": "items", "skus": skus}, "benefit": amount_off("0.00", "1.00"),
+                   "per_customer_limit": null}),
+        )
+        .await;
+        for _ in 0..20 {
+            let (status, answer) = post(
+                "/api/v1/claims",
+                key,
+                &json!({"customer": "c-1", "coupon_id": coupon, "channel": "live_room"}),
+            )
+            .send(&app)
+            .await;
+            assert_eq!(status, 201, "{answer}");
+        }
+        let lines: Vec<Value> = skus
+            .iter()
+            .map(|sku| json!({"sku": sku, "unit_price": "10.00", "quantity": 1}))
+            .collect();
+        let (status, quote) = post(
+            "/api/v1/quotes",
+            key,
+            &json!({"customer": "c-1", "lines": lines}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 200, "{quote}");
+        assert_eq!(quote["merchant_discount"], "20.00");
+        assert_eq!(quote["claims_used"].as_array().unwrap().len(), 20);
+
+        let refused = async |lines: Value| {
+            let (status, answer) = post(
+                "/api/v1/quotes",
+                key,
+                &json!({"customer": "c-1", "lines": lines}),
+            )
+            .send(&app)
+            .await;
+            assert_eq!(status, 422, "{answer}");
+            answer["error"]["field"].as_str().unwrap().to_owned()
+        };
+        let many: Vec<Value> = (0..201)
+            .map(|_| json!({"sku": "P00", "unit_price": "1.00", "quantity": 1}))
+            .collect();
+        assert_eq!(refused(json!(many)).await, "lines");
+        assert_eq!(
+            refused(json!([{"sku": "P00", "unit_price": "1.00", "quantity": 10000}])).await,
+            "lines[0].quantity"
+        );
+        assert_eq!(
+            refused(
+                json!([{"sku": "P00", "unit_price": "600000000.00", "quantity": 1},
+                           {"sku": "P01", "unit_price": "600000000.00", "quantity": 1}])
+            )
+            .await,
+            "lines[0].unit_price"
+        );
+        let dear: Vec<Value> = (0..101)
+            .map(|_| json!({"sku": "P00", "unit_price": "1000000.00", "quantity": 1}))
+            .collect();
+        assert_eq!(refused(json!(dear)).await, "lines");
+        // The order path refuses the same carts and writes nothing.
+        let (status, answer) = post(
+            "/api/v1/orders",
+            key,
+            &json!({"external_id": "big", "customer": "c-1",
+                    "lines": [{"sku": "P00", "unit_price": "1.00", "quantity": 10000}]}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["error"]["field"], "lines[0].quantity");
+    }
+}

@@ -184,15 +184,20 @@ impl Benefit {
 
     /// The discount on goods worth `amount` in `quantity` units, never more than `amount`.
     pub fn discount(&self, amount: Money, quantity: u32) -> Money {
+        Money::from_fen(self.discount_fen(amount.fen(), u64::from(quantity))).unwrap_or(Money::ZERO)
+    }
+
+    /// [`Benefit::discount`] on integer fen: what the quote engine computes with.
+    pub fn discount_fen(&self, amount: i64, quantity: u64) -> i64 {
         let discount = match &self.0 {
             BenefitSpec::AmountOff {
                 threshold,
                 amount: off,
             } => {
-                if amount.is_zero() || amount < *threshold {
-                    Money::ZERO
+                if amount <= 0 || amount < threshold.fen() {
+                    0
                 } else {
-                    *off
+                    off.fen()
                 }
             }
             BenefitSpec::PercentOff {
@@ -200,20 +205,20 @@ impl Benefit {
                 min_quantity,
                 max_discount,
             } => {
-                if quantity < *min_quantity {
-                    Money::ZERO
+                if quantity < u64::from(*min_quantity) {
+                    0
                 } else {
-                    let off = percent.discount_on(amount);
-                    max_discount.map_or(off, |cap| off.min(cap))
+                    let off = percent.discount_on_fen(amount);
+                    max_discount.map_or(off, |cap| off.min(cap.fen()))
                 }
             }
             BenefitSpec::TieredPercent { tiers } => tiers
                 .iter()
                 .rev()
-                .find(|tier| quantity >= tier.min_quantity)
-                .map_or(Money::ZERO, |tier| tier.percent.discount_on(amount)),
+                .find(|tier| quantity >= u64::from(tier.min_quantity))
+                .map_or(0, |tier| tier.percent.discount_on_fen(amount)),
         };
-        discount.min(amount)
+        discount.clamp(0, amount.max(0))
     }
 
     /// Beyond this amount the discount grows no more (`None`: it keeps growing).

@@ -189,10 +189,21 @@ impl Percent {
 
     /// The discount this percent gives on `amount`, rounded down to the fen.
     pub fn discount_on(self, amount: Money) -> Money {
-        let off = (Decimal::ONE_HUNDRED - self.0) / Decimal::ONE_HUNDRED;
-        let fen = (Decimal::from(amount.fen()) * off).floor();
         // floor(amount × a share below 1) stays within [0, amount].
-        Money::from_fen(fen.to_i64().unwrap_or(0)).unwrap_or(Money::ZERO)
+        Money::from_fen(self.discount_on_fen(amount.fen())).unwrap_or(Money::ZERO)
+    }
+
+    /// The share taken off, in basis points: 85 (8.5折) → 1500.
+    pub fn off_basis_points(self) -> i64 {
+        // At most two decimals, so (100 − percent) × 100 is a whole number.
+        ((Decimal::ONE_HUNDRED - self.0) * Decimal::ONE_HUNDRED)
+            .to_i64()
+            .unwrap_or(0)
+    }
+
+    /// [`Percent::discount_on`] in fen: floor(fen × off / 10 000), exact in integers.
+    pub fn discount_on_fen(self, fen: i64) -> i64 {
+        (i128::from(fen) * i128::from(self.off_basis_points()) / 10_000) as i64
     }
 
     /// In 折 as shoppers say it: 85 → "8.5", 90 → "9".

@@ -21,6 +21,10 @@ pub enum StoreError {
     /// ended coupon); nothing was written.
     #[error("{0}")]
     Conflict(String),
+    /// What a write was prepared from changed before it ran; the caller prepares
+    /// it again (never reaches a client).
+    #[error("the data changed while the write was prepared")]
+    Stale,
     /// A stored row that no longer reads as a valid value: a bug or a hand edit.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

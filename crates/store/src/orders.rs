@@ -9,7 +9,8 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set,
 };
 
-use crate::claims::{self, ClaimState};
+use crate::claims::{self, ClaimRecord, ClaimState};
+use crate::coupons::CouponRecord;
 use crate::customers;
 use crate::entities::{claim, discount_allocation, order, order_event, order_line};
 use crate::error::{Result, StoreError};
@@ -41,34 +42,113 @@ pub struct PlacedOrder {
     pub quote: Quote,
 }
 
-/// Records an order, prices it and marks its claims used, all in one transaction:
-/// a claim is used by at most one order, and a failed order writes nothing.
+/// How often an order is priced outside its transaction before it is priced inside:
+/// only a customer's claims changing between the read and the write sends it round.
+const PRICING_ATTEMPTS: usize = 3;
+
+/// Records an order, prices it and marks its claims used. The price is worked out
+/// before the write transaction and off the async workers (pricing takes up to a
+/// few milliseconds, and SQLite has one writer); inside the transaction the claims
+/// it was priced with are read again under the customer's lock and must be exactly
+/// those still usable, or it is priced again. A claim is used by at most one order,
+/// and a failed order writes nothing.
 pub async fn place_order(db: &DatabaseConnection, new: &NewOrder) -> Result<PlacedOrder> {
     customers::check_external_id(&new.external_id).map_err(|_| {
         StoreError::invalid("external_id", "must be 1 to 64 characters without spaces")
     })?;
-    crate::db::write(db, async |tx| place_in(tx, new).await).await
+    for _ in 1..PRICING_ATTEMPTS {
+        let priced = match customers::find_customer(db, new.shop_id, &new.customer).await? {
+            Some(customer) => {
+                let held = claims::unused_claims(db, new.shop_id, customer.id).await?;
+                let candidates = candidates(db, new, customer.id, &held).await?;
+                Some(price(new, candidates).await?)
+            }
+            None => None,
+        };
+        match crate::db::write(db, async |tx| place_in(tx, new, priced.as_ref()).await).await {
+            Err(StoreError::Stale) => continue,
+            placed => return placed,
+        }
+    }
+    crate::db::write(db, async |tx| place_in(tx, new, None).await).await
 }
 
-async fn place_in(tx: &impl ConnectionTrait, new: &NewOrder) -> Result<PlacedOrder> {
-    // The customer's lock makes this customer's orders and claims queue: a claim
-    // read as unused below stays unused until this transaction ends.
-    let customer =
-        customers::find_or_create_locked(tx, new.shop_id, &new.customer, new.now).await?;
-    let exists = order::Entity::find()
-        .filter(order::Column::ShopId.eq(new.shop_id))
-        .filter(order::Column::ExternalId.eq(&new.external_id))
-        .one(tx)
-        .await?;
-    if exists.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "order {} has already been recorded",
-            new.external_id
-        )));
-    }
+/// The best price for a cart with every claim the customer holds that is valid
+/// now (SPEC §7 `POST /quotes`): what placing the order would charge. Writes
+/// nothing; an unknown customer holds nothing.
+pub async fn quote_for(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    customer: &str,
+    lines: Vec<QuoteLine>,
+    platform_discount: Money,
+    now: DateTime<Utc>,
+) -> Result<Quote> {
+    let new = NewOrder {
+        shop_id,
+        external_id: String::new(),
+        customer: customer.to_owned(),
+        lines,
+        claims: ClaimChoice::Best,
+        platform_discount,
+        now,
+    };
+    let candidates = match customers::find_customer(db, shop_id, customer).await? {
+        Some(found) => {
+            let held = claims::unused_claims(db, shop_id, found.id).await?;
+            candidates(db, &new, found.id, &held).await?
+        }
+        None => Vec::new(),
+    };
+    Ok(price(&new, candidates).await?.quote)
+}
 
-    let held = claims::unused_claims(tx, new.shop_id, customer.id).await?;
-    let candidates: Vec<HeldClaim> = match &new.claims {
+/// A quote with the claims it weighed.
+pub struct Priced {
+    pub quote: Quote,
+    weighed: Vec<i64>,
+}
+
+/// Prices `lines` against `candidates` on the blocking pool.
+async fn price(new: &NewOrder, candidates: Vec<HeldClaim>) -> Result<Priced> {
+    let lines = new.lines.clone();
+    let (platform, now) = (new.platform_discount, new.now);
+    let mut weighed: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    weighed.sort_unstable();
+    let quote =
+        tokio::task::spawn_blocking(move || quote_priced(&lines, &candidates, platform, now))
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("pricing stopped: {e}")))??;
+    Ok(Priced { quote, weighed })
+}
+
+/// The engine, with its refusals in the store's words and an unproven optimum logged.
+pub fn quote_priced(
+    lines: &[QuoteLine],
+    claims: &[HeldClaim],
+    platform: Money,
+    now: DateTime<Utc>,
+) -> Result<Quote> {
+    let quote = quote(lines, claims, platform, now)
+        .map_err(|e| StoreError::invalid(&e.field(), e.to_string()))?;
+    if !quote.proven {
+        tracing::warn!(
+            lines = lines.len(),
+            claims = claims.len(),
+            "quote search ran out of its budget; the best combination found was used"
+        );
+    }
+    Ok(quote)
+}
+
+/// The claims an order may use: all the valid ones it holds, or exactly those named.
+async fn candidates(
+    db: &impl ConnectionTrait,
+    new: &NewOrder,
+    customer_id: i64,
+    held: &[(ClaimRecord, CouponRecord)],
+) -> Result<Vec<HeldClaim>> {
+    Ok(match &new.claims {
         ClaimChoice::Best => held
             .iter()
             .map(|(c, coupon)| claims::as_held(c, coupon))
@@ -78,11 +158,11 @@ async fn place_in(tx: &impl ConnectionTrait, new: &NewOrder) -> Result<PlacedOrd
             let mut chosen = Vec::with_capacity(ids.len());
             for id in ids {
                 let Some((c, coupon)) = held.iter().find(|(c, _)| c.id == *id) else {
-                    return Err(match claims::get_claim(tx, new.shop_id, *id).await {
-                        Ok(c) if c.customer_id == customer.id && c.state == ClaimState::Used => {
+                    return Err(match claims::get_claim(db, new.shop_id, *id).await {
+                        Ok(c) if c.customer_id == customer_id && c.state == ClaimState::Used => {
                             StoreError::Conflict(format!("claim {id} has already been used"))
                         }
-                        Ok(c) if c.customer_id == customer.id => {
+                        Ok(c) if c.customer_id == customer_id => {
                             StoreError::Conflict(format!("claim {id} has expired"))
                         }
                         _ => StoreError::invalid(
@@ -104,9 +184,44 @@ async fn place_in(tx: &impl ConnectionTrait, new: &NewOrder) -> Result<PlacedOrd
             }
             chosen
         }
+    })
+}
+
+/// The write: `priced` is the quote worked out before it (if the customer existed
+/// then), kept only if it weighed exactly the claims usable now; otherwise, after
+/// [`PRICING_ATTEMPTS`] − 1 tries, the order is priced here.
+async fn place_in(
+    tx: &impl ConnectionTrait,
+    new: &NewOrder,
+    priced: Option<&Priced>,
+) -> Result<PlacedOrder> {
+    // The customer's lock makes this customer's orders and claims queue: a claim
+    // read as unused below stays unused until this transaction ends.
+    let customer =
+        customers::find_or_create_locked(tx, new.shop_id, &new.customer, new.now).await?;
+    let exists = order::Entity::find()
+        .filter(order::Column::ShopId.eq(new.shop_id))
+        .filter(order::Column::ExternalId.eq(&new.external_id))
+        .one(tx)
+        .await?;
+    if exists.is_some() {
+        return Err(StoreError::Conflict(format!(
+            "order {} has already been recorded",
+            new.external_id
+        )));
+    }
+
+    let held = claims::unused_claims(tx, new.shop_id, customer.id).await?;
+    let candidates = candidates(tx, new, customer.id, &held).await?;
+    let mut usable: Vec<i64> = candidates.iter().map(|c| c.id).collect();
+    usable.sort_unstable();
+    let priced = match priced {
+        Some(priced) if priced.weighed == usable => priced.quote.clone(),
+        // A new customer holds nothing: the empty quote is exact.
+        None if usable.is_empty() => quote_priced(&new.lines, &[], new.platform_discount, new.now)?,
+        Some(_) => return Err(StoreError::Stale),
+        None => quote_priced(&new.lines, &candidates, new.platform_discount, new.now)?,
     };
-    let priced = quote(&new.lines, &candidates, new.platform_discount, new.now)
-        .map_err(|e| StoreError::invalid(&e.field(), e.to_string()))?;
     if let ClaimChoice::Exactly(ids) = &new.claims
         && let Some(unused) = ids.iter().find(|id| !priced.claims_used.contains(id))
     {

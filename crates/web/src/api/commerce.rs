@@ -127,26 +127,15 @@ pub(super) async fn quote(
     let body = read_body(body).await?;
     let input: QuoteBody = parse(&body)?;
     store::customers::check_external_id(&input.customer)?;
-    let now = state.now();
-    let held =
-        match store::customers::find_customer(&state.db, shop.shop_id, &input.customer).await? {
-            Some(customer) => {
-                store::claims::unused_claims(&state.db, shop.shop_id, customer.id).await?
-            }
-            None => Vec::new(),
-        };
-    let claims: Vec<_> = held
-        .iter()
-        .map(|(c, coupon)| store::claims::as_held(c, coupon))
-        .collect();
-    let lines: Vec<QuoteLine> = input.lines.into_iter().map(Into::into).collect();
-    let quote = domain::quote(
-        &lines,
-        &claims,
+    let quote = store::orders::quote_for(
+        &state.db,
+        shop.shop_id,
+        &input.customer,
+        input.lines.into_iter().map(Into::into).collect(),
         input.platform_discount.unwrap_or(Money::ZERO),
-        now,
+        state.now(),
     )
-    .map_err(|e| ApiError::invalid(e.field(), e.to_string()))?;
+    .await?;
     Ok(HttpResponse::Ok().json(quote))
 }
 

@@ -271,11 +271,40 @@ fn bad_input_is_refused() {
     );
     let err = quote(&[line("A", "1", 0)], &[], Money::ZERO, now()).unwrap_err();
     assert_eq!(err.field(), "lines[0].quantity");
-    let huge = line("A", "1000000000", 2);
+    let err = quote(&[line("A", "1", 10_000)], &[], Money::ZERO, now()).unwrap_err();
+    assert_eq!(err.field(), "lines[0].quantity");
+    let err = quote(&[line("A", "1000000.01", 1)], &[], Money::ZERO, now()).unwrap_err();
+    assert_eq!(err.field(), "lines[0].unit_price");
+    let mut dear = line("A", "1", 1);
+    dear.activity_price = Some(money("1000000.01"));
+    let err = quote(&[line("B", "1", 1), dear], &[], Money::ZERO, now()).unwrap_err();
+    assert_eq!(err.field(), "lines[1].activity_price");
+    // 101 lines of 1,000,000.00: each within bounds, the order not.
+    let lines = vec![line("A", "1000000", 1); 101];
     assert_eq!(
-        quote(&[huge], &[], Money::ZERO, now()),
-        Err(QuoteError::LineTooLarge(0))
+        quote(&lines, &[], Money::ZERO, now()),
+        Err(QuoteError::Subtotal)
     );
+    let lines = vec![line("A", "1", 1); MAX_LINES + 1];
+    assert_eq!(
+        quote(&lines, &[], Money::ZERO, now()),
+        Err(QuoteError::TooManyLines)
+    );
+}
+
+#[test]
+fn the_largest_cart_in_bounds_is_priced() {
+    // Two lines of 600,000,000.00 once panicked; the bounds now refuse them, and the
+    // largest cart they allow prices exactly.
+    let lines = vec![line("A", "1000000", 9_999); 1];
+    assert_eq!(
+        quote(&lines, &[], Money::ZERO, now()),
+        Err(QuoteError::Subtotal)
+    );
+    let lines = vec![line("A", "500000", 1); 200];
+    let q = pays(&lines, &[shop(1, "99", "10")], "999999999");
+    assert_eq!(q.subtotal, money("100000000"));
+    assert_eq!(q.payable, money("0.01"));
 }
 
 // The property: the engine finds what brute force over every assignment finds.
@@ -317,10 +346,23 @@ fn oracle(lines: &[QuoteLine], claims: &[HeldClaim], platform: i64) -> (i64, Vec
             }
             for c in 0..self.usable.len() {
                 let claim = self.usable[c];
-                let taken = choice
-                    .iter()
-                    .any(|x| matches!(x, Choice::Item(t) if *t == c));
-                if !claim.scope.is_shop() && claim.scope.applies_to(&self.lines[i].sku) && !taken {
+                let taken = |c: usize| {
+                    choice
+                        .iter()
+                        .any(|x| matches!(x, Choice::Item(t) if *t == c))
+                };
+                // Of identical claims (same coupon terms) only the soonest-expiring
+                // unused one is tried: swapping a later one for it changes nothing
+                // but the preference, which it improves. This keeps many copies of
+                // one coupon within reach of brute force.
+                let sooner_twin_idle = self.usable[..c].iter().enumerate().any(|(d, twin)| {
+                    twin.scope == claim.scope && twin.benefit == claim.benefit && !taken(d)
+                });
+                if !claim.scope.is_shop()
+                    && claim.scope.applies_to(&self.lines[i].sku)
+                    && !taken(c)
+                    && !sooner_twin_idle
+                {
                     choice.push(Choice::Item(c));
                     self.walk(i + 1, choice);
                     choice.pop();
@@ -391,7 +433,8 @@ fn oracle(lines: &[QuoteLine], claims: &[HeldClaim], platform: i64) -> (i64, Vec
         }
     }
 
-    let usable: Vec<&HeldClaim> = claims.iter().filter(|c| c.is_valid_at(now())).collect();
+    let mut usable: Vec<&HeldClaim> = claims.iter().filter(|c| c.is_valid_at(now())).collect();
+    usable.sort_by_key(|c| (c.valid_until, c.id));
     let amounts: Vec<Money> = lines
         .iter()
         .map(|l| l.price().checked_mul(l.quantity).unwrap())
@@ -525,18 +568,122 @@ fn arb_cart() -> impl Strategy<Value = (Vec<QuoteLine>, Vec<HeldClaim>, i64)> {
     )
 }
 
+/// Many copies of a few coupons (a customer who claimed one coupon again and again),
+/// among shop coupons with thresholds.
+fn arb_cart_of_copies() -> impl Strategy<Value = (Vec<QuoteLine>, Vec<HeldClaim>, i64)> {
+    let coupon = (
+        prop_oneof![
+            1 => Just(Scope::Shop),
+            3 => prop::sample::subsequence(SKUS.to_vec(), 1..=3).prop_map(|skus| Scope::Items {
+                skus: skus.into_iter().map(|s| Sku::parse(s).unwrap()).collect()
+            }),
+        ],
+        arb_benefit(),
+        1usize..=6,
+    );
+    (
+        prop::collection::vec(arb_line(), 1..=6),
+        prop::collection::vec(coupon, 1..=3),
+        prop::collection::vec(0i64..4, 18),
+        prop_oneof![3 => Just(0i64), 1 => arb_fen(600)],
+    )
+        .prop_map(|(lines, coupons, days, platform)| {
+            let mut claims = Vec::new();
+            for (scope, benefit, copies) in coupons {
+                let copies = if scope.is_shop() {
+                    copies.min(2)
+                } else {
+                    copies
+                };
+                for _ in 0..copies {
+                    let id = claims.len() as ClaimId + 1;
+                    let expires = days[claims.len() % days.len()] + 1;
+                    claims.push(claim(id, scope.clone(), benefit.clone(), expires));
+                }
+            }
+            (lines, claims, platform)
+        })
+}
+
+/// Many different item coupons over the same two products, and a shop coupon
+/// with a threshold competing for the same lines.
+fn arb_cart_of_rivals() -> impl Strategy<Value = (Vec<QuoteLine>, Vec<HeldClaim>, i64)> {
+    let both = || Scope::Items {
+        skus: vec![Sku::parse("A").unwrap(), Sku::parse("B").unwrap()],
+    };
+    let line = (prop::sample::select(vec!["A", "B"]), arb_fen(200), 1u32..4).prop_map(
+        |(sku, price, quantity)| QuoteLine {
+            sku: Sku::parse(sku).unwrap(),
+            unit_price: Money::from_fen(price).unwrap(),
+            activity_price: None,
+            quantity,
+        },
+    );
+    (
+        prop::collection::vec(line, 1..=5),
+        prop::collection::vec((arb_benefit(), 0i64..4), 3..=6),
+        prop::collection::vec((arb_fen(400), arb_fen(80)), 1..=2),
+    )
+        .prop_map(move |(lines, items, shops)| {
+            let mut claims = Vec::new();
+            for (benefit, days) in items {
+                let id = claims.len() as ClaimId + 1;
+                claims.push(claim(id, both(), benefit, days + 1));
+            }
+            for (threshold, amount) in shops {
+                let id = claims.len() as ClaimId + 1;
+                let amount = if amount < threshold {
+                    amount
+                } else {
+                    (threshold / 2).max(1)
+                };
+                let threshold = threshold.max(2);
+                let benefit = Benefit::amount_off(
+                    Money::from_fen(threshold).unwrap(),
+                    Money::from_fen(amount).unwrap(),
+                )
+                .unwrap();
+                claims.push(claim(id, Scope::Shop, benefit, 3));
+            }
+            (lines, claims, 0)
+        })
+}
+
+fn agrees_with_brute_force(
+    lines: &[QuoteLine],
+    claims: &[HeldClaim],
+    platform: i64,
+) -> Result<(), TestCaseError> {
+    let quote = quote(lines, claims, Money::from_fen(platform).unwrap(), now()).unwrap();
+    assert_invariants(lines, &quote);
+    prop_assert!(quote.proven, "small carts are always searched to the end");
+    let (total, ids) = oracle(lines, claims, platform);
+    let mut used = quote.claims_used.clone();
+    used.sort();
+    prop_assert_eq!(
+        quote.merchant_discount.fen() + quote.platform_discount.fen(),
+        total
+    );
+    prop_assert_eq!(used, ids);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
     #[test]
     fn the_engine_finds_the_brute_force_optimum((lines, claims, platform) in arb_cart()) {
-        let quote = quote(&lines, &claims, Money::from_fen(platform).unwrap(), now()).unwrap();
-        assert_invariants(&lines, &quote);
-        let (total, ids) = oracle(&lines, &claims, platform);
-        let mut used = quote.claims_used.clone();
-        used.sort();
-        prop_assert_eq!(quote.merchant_discount.fen() + quote.platform_discount.fen(), total);
-        prop_assert_eq!(used, ids);
+        agrees_with_brute_force(&lines, &claims, platform)?;
+    }
+
+    #[test]
+    fn many_copies_of_one_coupon_still_agree((lines, claims, platform) in arb_cart_of_copies()) {
+        agrees_with_brute_force(&lines, &claims, platform)?;
+    }
+
+    #[test]
+    fn rival_coupons_over_the_same_products_still_agree((lines, claims, platform) in arb_cart_of_rivals()) {
+        agrees_with_brute_force(&lines, &claims, platform)?;
     }
 
     #[test]
@@ -553,4 +700,62 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn every_held_claim_is_weighed_however_many() {
+    // 200 small claims that expire first, and one of 50.00 that expires last: an
+    // engine that weighed only the first 128 charged 2.27 off instead of 50.00.
+    let mut claims: Vec<HeldClaim> = (1..=200)
+        .map(|id| {
+            let mut c = item(id, "A", "0", &format!("0.{:02}", id % 90 + 1));
+            c.valid_until = now() + chrono::Duration::hours(id);
+            c
+        })
+        .collect();
+    let mut big = item(999, "A", "0", "50");
+    big.valid_until = now() + chrono::Duration::days(30);
+    claims.push(big);
+    let q = pays(&[line("A", "80", 1)], &claims, "0");
+    assert_eq!(q.merchant_discount, money("50"));
+    assert_eq!(q.claims_used, vec![999]);
+    assert!(q.proven);
+}
+
+#[test]
+fn two_hundred_lines_and_two_hundred_copies_are_priced_exactly() {
+    let skus: Vec<Sku> = (0..200)
+        .map(|i| Sku::parse(&format!("S{i}")).unwrap())
+        .collect();
+    let lines: Vec<QuoteLine> = skus
+        .iter()
+        .enumerate()
+        .map(|(i, sku)| QuoteLine {
+            sku: sku.clone(),
+            unit_price: Money::from_fen(1_000 + 37 * i as i64).unwrap(),
+            activity_price: None,
+            quantity: 1 + (i % 3) as u32,
+        })
+        .collect();
+    let scope = Scope::Items { skus };
+    let benefit = Benefit::amount_off(money("20"), money("3")).unwrap();
+    let claims: Vec<HeldClaim> = (0..200)
+        .map(|id| claim(id, scope.clone(), benefit.clone(), 1 + id % 5))
+        .collect();
+    let q = pays(&lines, &claims, "0");
+    assert!(q.proven);
+    // Every line of at least 20.00 takes 3.00 off, with the soonest claims.
+    let reaching = lines
+        .iter()
+        .filter(|l| l.price().checked_mul(l.quantity).unwrap() >= money("20"))
+        .count();
+    assert_eq!(q.claims_used.len(), reaching);
+    assert_eq!(q.merchant_discount.fen(), 300 * reaching as i64);
+    let mut soonest: Vec<&HeldClaim> = claims.iter().collect();
+    soonest.sort_by_key(|c| (c.valid_until, c.id));
+    let mut expected: Vec<ClaimId> = soonest[..reaching].iter().map(|c| c.id).collect();
+    let mut used = q.claims_used.clone();
+    expected.sort();
+    used.sort();
+    assert_eq!(used, expected);
 }
