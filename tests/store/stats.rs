@@ -105,7 +105,10 @@ async fn the_dashboard_counts_by_the_shops_day_and_channel() {
             today.claims, 2,
             "{name}: midnight local is the 23rd {busy:?}"
         );
-        assert_eq!(today.redemptions, 2, "{name}: o-1 and o-3 used claims");
+        assert_eq!(
+            today.redemptions, 1,
+            "{name}: o-1 redeemed its claim; o-3's was refunded"
+        );
         assert_eq!(today.cost.to_string(), "10.00", "{name}: o-3 was refunded");
         assert_eq!(
             (today.coupon_orders, today.coupon_gmv.to_string()),
@@ -129,14 +132,18 @@ async fn the_dashboard_counts_by_the_shops_day_and_channel() {
             .iter()
             .find(|c| c.channel == Channel::ShortVideo)
             .unwrap();
-        assert_eq!((video.claimed, video.used), (1, 1), "{name}");
+        assert_eq!(
+            (video.claimed, video.used),
+            (1, 0),
+            "{name}: refunded is not redeemed"
+        );
 
         let days = coupon_days(db, coupon.id, shop.time_zone, now(), 30)
             .await
             .unwrap();
         assert_eq!(days.len(), 30);
         assert_eq!(days[28], (date("2026-11-22"), 1, 0), "{name}");
-        assert_eq!(days[29], (date("2026-11-23"), 2, 2), "{name}");
+        assert_eq!(days[29], (date("2026-11-23"), 2, 1), "{name}");
     }
 }
 
@@ -191,5 +198,79 @@ async fn days_stay_right_across_a_clock_change() {
             "{}",
             database.backend
         );
+    }
+}
+
+/// SPEC §8: an order counts once however many of its claims came from different
+/// channels; "used" means redeemed on a paid order that was not cancelled or
+/// refunded — the same orders the cost counts.
+#[tokio::test]
+async fn a_coupons_metrics_count_an_order_once_and_only_redeemed_claims() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"scope": {"type": "items", "skus": ["A1", "B1"]},
+                   "benefit": {"type": "amount_off", "threshold": "0.00", "amount": "5.00"},
+                   "per_customer_limit": 2}),
+        )
+        .await;
+        let lines = || vec![fixtures::line("A1", "50.00"), fixtures::line("B1", "50.00")];
+        // Two claims from two channels, one paid order using both: GMV 90 once.
+        claim(db, shop.id, coupon.id, "two", Channel::LiveRoom, now()).await;
+        claim(db, shop.id, coupon.id, "two", Channel::Sms, now()).await;
+        fixtures::paid_order(db, shop.id, "o-two", "two", lines(), ClaimChoice::Best).await;
+        // A claim on an order never paid, and one on an order refunded after payment.
+        claim(db, shop.id, coupon.id, "unpaid", Channel::LiveRoom, now()).await;
+        store::orders::place_order(
+            db,
+            &store::orders::NewOrder {
+                shop_id: shop.id,
+                external_id: "o-unpaid".into(),
+                customer: "unpaid".into(),
+                lines: lines(),
+                claims: ClaimChoice::Best,
+                platform_discount: domain::Money::ZERO,
+                now: now(),
+            },
+        )
+        .await
+        .unwrap();
+        claim(db, shop.id, coupon.id, "refunded", Channel::LiveRoom, now()).await;
+        fixtures::paid_order(db, shop.id, "o-ref", "refunded", lines(), ClaimChoice::Best).await;
+        record_event(db, shop.id, "o-ref", OrderEvent::Refunded, now(), now())
+            .await
+            .unwrap();
+
+        let (total, by_channel) = store::metrics::coupon_tally(db, coupon.id, Some(1000))
+            .await
+            .unwrap();
+        assert_eq!(total.claimed, 4, "{}", database.backend);
+        assert_eq!(total.used, 2, "only the paid, kept order's claims are used");
+        assert_eq!(total.actual_cost.to_string(), "10.00");
+        assert_eq!(
+            total.coupon_gmv.to_string(),
+            "90.00",
+            "the order counts once"
+        );
+        let live = &by_channel[&Channel::LiveRoom];
+        assert_eq!((live.claimed, live.used), (3, 1));
+        assert_eq!(live.coupon_gmv.to_string(), "90.00");
+        let sms = &by_channel[&Channel::Sms];
+        assert_eq!((sms.claimed, sms.used), (1, 1));
+
+        let overview = shop_overview(db, shop.id, chrono_tz::Asia::Shanghai, now(), 30)
+            .await
+            .unwrap();
+        let today = overview.days.last().unwrap();
+        assert_eq!(today.redemptions, 2, "redeemed means on a paid, kept order");
+        let live = overview
+            .channels
+            .iter()
+            .find(|c| c.channel == Channel::LiveRoom)
+            .unwrap();
+        assert_eq!((live.claimed, live.used), (3, 1));
     }
 }

@@ -134,7 +134,7 @@ pub async fn baseline_claim(
 ) -> Result<()> {
     crate::db::write(db, async |tx| {
         let backend = tx.get_database_backend();
-        let p = |n: u8| crate::db::placeholder(backend, n);
+        let p = |n: usize| crate::db::placeholder(backend, n);
         let insert = format!(
             "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
              claimed_at, valid_from, valid_until) VALUES ({}, {}, {}, 'live_room', 'claim', \
@@ -204,7 +204,7 @@ pub async fn prepare_reminders_bench(
     )
     .await?;
     let backend = db.get_database_backend();
-    let p = |n: u8| crate::db::placeholder(backend, n);
+    let p = |n: usize| crate::db::placeholder(backend, n);
     let series = |count: u64| series(backend, count);
     let first_customer: i64 = {
         let sql = format!(

@@ -107,7 +107,7 @@ pub async fn prepare_admin_bench(
     now: DateTime<Utc>,
 ) -> Result<AdminBench> {
     let backend = db.get_database_backend();
-    let p = |n: u8| crate::db::placeholder(backend, n);
+    let p = |n: usize| crate::db::placeholder(backend, n);
     let slug = format!("bench-{}", now.timestamp_micros());
     let shop = shops::create_shop(db, &slug, "benchmark", chrono_tz::Asia::Shanghai, now).await?;
     let owner_email = format!("{slug}@bench.merchant-ops.test");

@@ -265,7 +265,7 @@ async fn count_claim_locked(
 ) -> Result<(coupon::Model, ClaimCounts)> {
     let (day, month) = ClaimCounts::windows(now, shop.time_zone);
     let backend = db.get_database_backend();
-    let p = |n: u8| crate::db::placeholder(backend, n);
+    let p = |n: usize| crate::db::placeholder(backend, n);
     let mine = format!("claims.customer_id = {}", p(3));
     let sql = format!(
         "UPDATE coupons SET claimed_count = claimed_count + 1 WHERE id = {id} AND shop_id = {shop} \

@@ -464,26 +464,44 @@ pub(crate) async fn uncount_claim(db: &impl ConnectionTrait, coupon_id: i64) -> 
     Ok(())
 }
 
-/// Used claims of each of these coupons (absent: none), in one query.
+/// Redeemed claims (SPEC §8: on a paid order that still counts) of each of these
+/// coupons (absent: none), in one query.
 pub async fn used_counts(
     db: &impl ConnectionTrait,
     coupon_ids: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, u64>> {
     let ids: Vec<i64> = coupon_ids.collect();
-    let rows: Vec<(i64, i64)> = claim::Entity::find()
-        .select_only()
-        .column(claim::Column::CouponId)
-        .column_as(claim::Column::Id.count(), "n")
-        .filter(claim::Column::CouponId.is_in(ids))
-        .filter(claim::Column::State.eq("used"))
-        .group_by(claim::Column::CouponId)
-        .into_tuple()
-        .all(db)
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let backend = db.get_database_backend();
+    let list: Vec<String> = (1..=ids.len())
+        .map(|i| crate::db::placeholder(backend, i))
+        .collect();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT c.coupon_id AS coupon_id, COUNT(*) AS n FROM claims c \
+                 JOIN orders o ON o.id = c.order_id WHERE c.coupon_id IN ({}) \
+                 AND c.state = 'used' AND {} GROUP BY c.coupon_id",
+                list.join(", "),
+                crate::metrics::COUNTED
+            ),
+            ids.iter()
+                .map(|&id| id.into())
+                .collect::<Vec<sea_orm::Value>>(),
+        ))
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
-        .collect())
+    let mut counts = std::collections::HashMap::new();
+    for row in rows {
+        let n: i64 = row.try_get("", "n")?;
+        counts.insert(
+            row.try_get::<i64>("", "coupon_id")?,
+            u64::try_from(n).unwrap_or(0),
+        );
+    }
+    Ok(counts)
 }
 
 /// Claims of a coupon by state: (unused, used, expired).

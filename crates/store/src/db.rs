@@ -156,7 +156,7 @@ fn sqlite_writer_gate(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<
 }
 
 /// The n-th bind parameter in the backend's spelling: `$n` or `?n`.
-pub(crate) fn placeholder(backend: DbBackend, n: u8) -> String {
+pub(crate) fn placeholder(backend: DbBackend, n: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${n}"),
         _ => format!("?{n}"),

@@ -1,6 +1,6 @@
 //! Coupon metrics (SPEC §8) from the claims and the paid orders that used them.
 //! An order counts once it is paid and stays counted unless it is cancelled or
-//! refunded.
+//! refunded; a claim is *used* (redeemed) when such an order used it.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +12,13 @@ use crate::convert::{money, word};
 use crate::db::placeholder;
 use crate::error::Result;
 
+/// An order that counts: paid, and neither cancelled nor refunded since (`o`).
+pub(crate) const COUNTED: &str =
+    "o.paid_at IS NOT NULL AND o.cancelled_at IS NULL AND o.refunded_at IS NULL";
+/// 1 when claim `c` was redeemed on an order `o` that counts, else 0.
+pub(crate) const REDEEMED: &str = "CASE WHEN c.state = 'used' AND o.paid_at IS NOT NULL \
+     AND o.cancelled_at IS NULL AND o.refunded_at IS NULL THEN 1 ELSE 0 END";
+
 /// The coupon's tally, in all and by claim channel.
 pub async fn coupon_tally(
     db: &impl ConnectionTrait,
@@ -22,12 +29,14 @@ pub async fn coupon_tally(
     let p1 = placeholder(backend, 1);
     let mut by_channel: BTreeMap<Channel, Tally> = BTreeMap::new();
 
+    // Each claim once: redeemed when its order was paid and still counts (SPEC §8).
     let states = db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                "SELECT channel, state, COUNT(*) AS n FROM claims WHERE coupon_id = {p1} \
-                 GROUP BY channel, state"
+                "SELECT c.channel AS channel, c.state AS state, {REDEEMED} AS redeemed, \
+                 COUNT(*) AS n FROM claims c LEFT JOIN orders o ON o.id = c.order_id \
+                 WHERE c.coupon_id = {p1} GROUP BY 1, 2, 3"
             ),
             [coupon_id.into()],
         ))
@@ -37,16 +46,14 @@ pub async fn coupon_tally(
         let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
         let tally = by_channel.entry(channel).or_default();
         tally.claimed += n;
-        match row.try_get::<String>("", "state")?.as_str() {
-            "used" => tally.used += n,
-            "expired" => tally.expired += n,
-            _ => {}
+        if row.try_get::<i32>("", "redeemed")? == 1 {
+            tally.used += n;
+        } else if row.try_get::<String>("", "state")? == "expired" {
+            tally.expired += n;
         }
     }
 
-    // What the coupon cost on orders that count, and those orders' paid amount,
-    // per channel of the claim that was used.
-    let counted = "o.paid_at IS NOT NULL AND o.cancelled_at IS NULL AND o.refunded_at IS NULL";
+    // What the coupon cost on orders that count, per channel of the claim used.
     let money_rows = db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -54,7 +61,7 @@ pub async fn coupon_tally(
                 "SELECT c.channel AS channel, CAST(SUM(a.amount_fen) AS BIGINT) AS cost \
                  FROM discount_allocations a JOIN orders o ON o.id = a.order_id \
                  JOIN claims c ON c.id = a.claim_id \
-                 WHERE a.coupon_id = {p1} AND {counted} GROUP BY c.channel"
+                 WHERE a.coupon_id = {p1} AND {COUNTED} GROUP BY c.channel"
             ),
             [coupon_id.into()],
         ))
@@ -64,23 +71,33 @@ pub async fn coupon_tally(
         let cost = row.try_get::<Option<i64>>("", "cost")?.unwrap_or(0);
         by_channel.entry(channel).or_default().actual_cost = money(cost, "cost")?;
     }
+    // The paid amount of the orders that used it: per channel an order counts
+    // once in each channel its claims came from; in all, once.
     let gmv_rows = db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             format!(
-                // An order that used two claims of the coupon counts once.
                 "SELECT x.channel AS channel, CAST(SUM(o.payable_fen) AS BIGINT) AS gmv FROM \
                  (SELECT DISTINCT order_id, channel FROM claims \
                   WHERE coupon_id = {p1} AND order_id IS NOT NULL) x \
-                 JOIN orders o ON o.id = x.order_id WHERE {counted} GROUP BY x.channel"
+                 JOIN orders o ON o.id = x.order_id WHERE {COUNTED} GROUP BY x.channel \
+                 UNION ALL \
+                 SELECT NULL AS channel, CAST(SUM(o.payable_fen) AS BIGINT) AS gmv FROM orders o \
+                 WHERE o.id IN (SELECT order_id FROM claims WHERE coupon_id = {p1}) AND {COUNTED}"
             ),
             [coupon_id.into()],
         ))
         .await?;
+    let mut total_gmv = Money::ZERO;
     for row in gmv_rows {
-        let channel: Channel = word(&row.try_get::<String>("", "channel")?, "claims.channel")?;
-        let gmv = row.try_get::<Option<i64>>("", "gmv")?.unwrap_or(0);
-        by_channel.entry(channel).or_default().coupon_gmv = money(gmv, "gmv")?;
+        let gmv = money(row.try_get::<Option<i64>>("", "gmv")?.unwrap_or(0), "gmv")?;
+        match row.try_get::<Option<String>>("", "channel")? {
+            Some(channel) => {
+                let channel: Channel = word(&channel, "claims.channel")?;
+                by_channel.entry(channel).or_default().coupon_gmv = gmv;
+            }
+            None => total_gmv = gmv,
+        }
     }
 
     let mut total = Tally {
@@ -95,10 +112,7 @@ pub async fn coupon_tally(
             .actual_cost
             .checked_add(tally.actual_cost)
             .unwrap_or(Money::MAX);
-        total.coupon_gmv = total
-            .coupon_gmv
-            .checked_add(tally.coupon_gmv)
-            .unwrap_or(Money::MAX);
     }
+    total.coupon_gmv = total_gmv;
     Ok((total, by_channel))
 }

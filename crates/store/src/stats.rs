@@ -110,7 +110,7 @@ fn local_date_sql(
     }
     let mut sql = String::from("CASE");
     for (i, window) in stretches.windows(2).enumerate() {
-        let p = placeholder(backend, first_param + i as u8);
+        let p = placeholder(backend, usize::from(first_param) + i);
         values.push(window[1].0.into());
         sql.push_str(&format!(
             " WHEN {column} < {p} THEN {}",
@@ -160,13 +160,26 @@ impl ByDay {
     }
 }
 
-/// A shop's claims by day, channel and (current) state.
+/// A shop's claims by day, channel and whether they are redeemed by now.
 const SHOP_CLAIMS: ByDay = ByDay {
-    by: &["channel", "state"],
-    ..ByDay::counting("claims", "shop_id", "claimed_at")
+    by: &["c.channel", REDEEMED_AS],
+    ..ByDay::counting(
+        "claims c LEFT JOIN orders o ON o.id = c.order_id",
+        "c.shop_id",
+        "c.claimed_at",
+    )
 };
-/// A shop's claims used on orders, by the day of use.
-const SHOP_USES: ByDay = ByDay::counting("claims", "shop_id", "used_at");
+const REDEEMED_AS: &str = "CASE WHEN c.state = 'used' AND o.paid_at IS NOT NULL \
+     AND o.cancelled_at IS NULL AND o.refunded_at IS NULL THEN 1 ELSE 0 END AS redeemed";
+/// A shop's claims redeemed (SPEC §8), by the day their order was paid.
+const SHOP_USES: ByDay = ByDay {
+    filter: " AND c.state = 'used' AND o.cancelled_at IS NULL AND o.refunded_at IS NULL",
+    ..ByDay::counting(
+        "claims c JOIN orders o ON o.id = c.order_id",
+        "c.shop_id",
+        "o.paid_at",
+    )
+};
 /// A shop's paid orders that still count, with and without a coupon.
 const SHOP_PAID: ByDay = ByDay {
     by: &["CASE WHEN merchant_discount_fen > 0 THEN 1 ELSE 0 END AS with_coupon"],
@@ -176,7 +189,15 @@ const SHOP_PAID: ByDay = ByDay {
     ..ByDay::counting("orders", "shop_id", "paid_at")
 };
 const COUPON_CLAIMS: ByDay = ByDay::counting("claims", "coupon_id", "claimed_at");
-const COUPON_USES: ByDay = ByDay::counting("claims", "coupon_id", "used_at");
+/// A coupon's claims redeemed, by the day their order was paid.
+const COUPON_USES: ByDay = ByDay {
+    filter: " AND c.state = 'used' AND o.cancelled_at IS NULL AND o.refunded_at IS NULL",
+    ..ByDay::counting(
+        "claims c JOIN orders o ON o.id = c.order_id",
+        "c.coupon_id",
+        "o.paid_at",
+    )
+};
 
 /// Runs `query` for `owner_id` from `start` through the end of `now`'s local day.
 async fn by_day(
@@ -246,7 +267,7 @@ pub async fn shop_overview(
             used: 0,
         });
         entry.claimed += n;
-        if row.try_get::<String>("", "state")? == "used" {
+        if row.try_get::<i32>("", "redeemed")? == 1 {
             entry.used += n;
         }
     }

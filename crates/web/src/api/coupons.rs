@@ -27,8 +27,11 @@ pub fn coupon_json(record: &CouponRecord, used: u64) -> Value {
 }
 
 async fn with_used(state: &AppState, record: &CouponRecord) -> Result<Value, ApiError> {
-    let (_, used, _) = store::coupons::claim_states(&state.db, record.id).await?;
-    Ok(coupon_json(record, used))
+    let used = store::coupons::used_counts(&state.db, std::iter::once(record.id)).await?;
+    Ok(coupon_json(
+        record,
+        used.get(&record.id).copied().unwrap_or_default(),
+    ))
 }
 
 /// Splits `status` off a coupon body: the rest must be a coupon design.
