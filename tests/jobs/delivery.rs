@@ -19,6 +19,14 @@ type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
 /// A local webhook receiver that fails the first `fail_first` requests.
 async fn receiver(fail_first: usize) -> (String, Seen, actix_web::dev::ServerHandle) {
+    slow_receiver(fail_first, std::time::Duration::ZERO).await
+}
+
+/// The same, answering each request after `delay`.
+async fn slow_receiver(
+    fail_first: usize,
+    delay: std::time::Duration,
+) -> (String, Seen, actix_web::dev::ServerHandle) {
     let seen: Seen = Arc::default();
     let state = seen.clone();
     let server = HttpServer::new(move || {
@@ -28,6 +36,7 @@ async fn receiver(fail_first: usize) -> (String, Seen, actix_web::dev::ServerHan
             web::post().to(move |req: HttpRequest, body: String| {
                 let state = state.clone();
                 async move {
+                    tokio::time::sleep(delay).await;
                     let header = |name: &str| {
                         req.headers()
                             .get(name)
@@ -129,14 +138,15 @@ async fn a_webhook_that_fails_twice_gets_the_message_on_the_third_attempt_signed
             0,
             "backing off"
         );
-        let t1 = t0 + Duration::seconds(30);
+        // A backoff counts from the failed answer, a moment after the pass began.
+        let t1 = t0 + Duration::seconds(31);
         assert_eq!(deliver(db, t1, 5).await.retried, 1);
         assert_eq!(
             deliver(db, t1 + Duration::seconds(59), 5).await.created,
             0,
             "backing off longer"
         );
-        let t2 = t1 + Duration::seconds(60);
+        let t2 = t1 + Duration::seconds(61);
         assert_eq!(deliver(db, t2, 5).await.sent, 1);
 
         let received = seen.lock().unwrap().clone();
@@ -235,6 +245,72 @@ async fn concurrent_delivery_passes_send_each_notification_once() {
             (12, 12),
             "no duplicates"
         );
+        server.stop(false).await;
+    }
+}
+
+/// A long pass takes the clock at each item: a lease is never born expired, a
+/// backoff never lands in the past (it counts from the failed answer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_notification_of_a_long_pass_is_timed_when_it_is_sent() {
+    for database in databases().await {
+        let db = &database.db;
+        let delay = std::time::Duration::from_millis(400);
+        let (url, seen, server) = slow_receiver(usize::MAX, delay).await;
+        reminded(db, &url, 3).await;
+        let at = now() + Duration::hours(1);
+        assert_eq!(deliver(db, at, 5).await.retried, 3, "{}", database.backend);
+        let mut stored = notification::Entity::find().all(db).await.unwrap();
+        stored.sort_by_key(|n| n.next_attempt_at);
+        let first = stored[0].next_attempt_at;
+        let last = stored[2].next_attempt_at;
+        assert!(
+            first >= at + Duration::seconds(30) + Duration::milliseconds(350),
+            "the first retry counts from its own failed answer: {first}"
+        );
+        assert!(
+            last - first >= Duration::milliseconds(700),
+            "each later item is timed later: {first} .. {last}"
+        );
+        assert_eq!(seen.lock().unwrap().len(), 3);
+        server.stop(false).await;
+    }
+}
+
+/// SPEC §5: quiet hours hold at the moment of sending — a late pass at 23:30
+/// Shanghai time holds a customer's reminder until 08:00.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_pass_holds_reminders_until_the_quiet_hours_end() {
+    for database in databases().await {
+        let db = &database.db;
+        let (url, seen, server) = receiver(0).await;
+        reminded(db, &url, 1).await;
+        // Queued at 17:00 local; the delivery pass only runs at 23:30 local.
+        let late = now() + Duration::minutes(7 * 60 + 30);
+        let report = deliver(db, late, 5).await;
+        assert_eq!(
+            (report.sent, report.deferred),
+            (0, 1),
+            "{}",
+            database.backend
+        );
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "nothing sent in quiet hours"
+        );
+        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        let morning: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            (
+                stored.status.as_str(),
+                stored.attempts,
+                stored.next_attempt_at
+            ),
+            ("queued", 0, morning),
+            "held until 08:00 local, the attempt not counted"
+        );
+        assert_eq!(deliver(db, morning, 5).await.sent, 1);
+        assert_eq!(seen.lock().unwrap().len(), 1);
         server.stop(false).await;
     }
 }

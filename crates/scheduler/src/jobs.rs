@@ -63,6 +63,8 @@ pub struct PassReport {
     pub retried: u64,
     pub dropped: u64,
     pub failed: u64,
+    /// Customers' messages held back until the shop's quiet hours end.
+    pub deferred: u64,
     pub batches: u32,
     /// Idempotency keys past their 24 hours, forgotten by `expire-claims`.
     pub purged: u64,
@@ -225,49 +227,81 @@ async fn deliver_notifications(
     now: DateTime<Utc>,
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
+    let clock = crate::PassClock::starting_at(now);
     let mut settings = HashMap::new();
+    let mut shops = HashMap::new();
     while next_batch(ctx, report) {
-        let due = jobs::due_notifications(&ctx.db, now, ctx.settings.batch_size).await?;
+        let due = jobs::due_notifications(&ctx.db, clock.now(), ctx.settings.batch_size).await?;
         if due.is_empty() {
             break;
         }
         let full = due.len() as u64 == ctx.settings.batch_size;
         for notification in due {
+            // Every item on its own clock: a long pass must not lease later items
+            // already expired, back off into the past or sign a stale timestamp.
+            let now = clock.now();
             if !jobs::lease(&ctx.db, &notification, now + ctx.settings.lease).await? {
                 continue; // another sender has it
             }
             let attempts = notification.attempts + 1;
-            let open = match notification.claim_id {
-                Some(claim_id) => jobs::claim_still_open(&ctx.db, claim_id, now).await?,
-                None => true,
+            let open_until = match notification.claim_id {
+                Some(claim_id) => jobs::claim_open_until(&ctx.db, claim_id, now).await?,
+                None => Some(DateTime::<Utc>::MAX_UTC),
             };
-            let outcome = if !open {
-                Delivery::Dropped
-            } else {
-                if let Entry::Vacant(slot) = settings.entry(notification.shop_id) {
-                    slot.insert(jobs::notification_settings(&ctx.db, notification.shop_id).await?);
-                }
-                match delivery::send(ctx, &settings[&notification.shop_id], &notification, now)
-                    .await
+            if let Entry::Vacant(slot) = shops.entry(notification.shop_id) {
+                slot.insert(store::shops::get_shop(&ctx.db, notification.shop_id).await?);
+            }
+            let shop = &shops[&notification.shop_id];
+            let quiet = QuietHours {
+                start_minute: shop.quiet_start_minute,
+                end_minute: shop.quiet_end_minute,
+            };
+            let outcome = match open_until {
+                None => Delivery::Dropped,
+                // A customer's message waits out the quiet hours, retries included,
+                // unless the claim would expire first.
+                Some(expires)
+                    if notification.claim_id.is_some()
+                        && quiet.send_at(now, expires, shop.time_zone) > now =>
                 {
-                    Ok(()) => Delivery::Sent,
-                    Err(error) if attempts >= ctx.settings.max_attempts => {
-                        Delivery::Failed { error }
+                    Delivery::Deferred {
+                        at: quiet.send_at(now, expires, shop.time_zone),
                     }
-                    Err(error) => Delivery::Retry {
-                        at: now + backoff(ctx.settings.backoff_base, attempts),
-                        error,
-                    },
+                }
+                Some(_) => {
+                    if let Entry::Vacant(slot) = settings.entry(notification.shop_id) {
+                        slot.insert(
+                            jobs::notification_settings(&ctx.db, notification.shop_id).await?,
+                        );
+                    }
+                    let sent =
+                        delivery::send(ctx, &settings[&notification.shop_id], &notification, now)
+                            .await;
+                    // The attempt ends when the answer comes: back off from then.
+                    let now = clock.now();
+                    match sent {
+                        Ok(()) => Delivery::Sent { at: now },
+                        Err(error) if attempts >= ctx.settings.max_attempts => {
+                            Delivery::Failed { error }
+                        }
+                        Err(error) => Delivery::Retry {
+                            at: now + backoff(ctx.settings.backoff_base, attempts),
+                            error,
+                        },
+                    }
                 }
             };
             match &outcome {
-                Delivery::Sent => report.sent += 1,
+                Delivery::Sent { .. } => report.sent += 1,
                 Delivery::Dropped => report.dropped += 1,
                 Delivery::Retry { .. } => report.retried += 1,
                 Delivery::Failed { .. } => report.failed += 1,
+                Delivery::Deferred { .. } => report.deferred += 1,
             }
-            report.created += 1;
-            jobs::record_delivery(&ctx.db, notification.id, attempts, &outcome, now).await?;
+            if !matches!(outcome, Delivery::Deferred { .. }) {
+                report.created += 1;
+            }
+            jobs::record_delivery(&ctx.db, notification.id, attempts, &outcome).await?;
         }
         if !full {
             break;

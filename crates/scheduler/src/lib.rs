@@ -44,6 +44,29 @@ impl Default for JobSettings {
     }
 }
 
+/// The clock of one pass: the pass's `now` at its start, advancing with real time,
+/// so that what is decided item by item in a long pass (a lease, a backoff, a
+/// signature's timestamp, quiet hours) is taken at that item, not at the start.
+/// `jobs run --now T` still runs "as of T".
+#[derive(Debug, Clone, Copy)]
+pub struct PassClock {
+    start: chrono::DateTime<chrono::Utc>,
+    started: std::time::Instant,
+}
+
+impl PassClock {
+    pub fn starting_at(start: chrono::DateTime<chrono::Utc>) -> PassClock {
+        PassClock {
+            start,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.start + Duration::from_std(self.started.elapsed()).unwrap_or(Duration::zero())
+    }
+}
+
 /// What every pass can reach.
 #[derive(Clone)]
 pub struct Context {

@@ -233,23 +233,27 @@ pub async fn lease(
     Ok(result.rows_affected == 1)
 }
 
-/// Whether the claim a reminder is about is still unused and unexpired.
-pub async fn claim_still_open(
+/// When the claim a message is about expires, while it is still unused and
+/// unexpired at `now`; `None` once it is used, expired or revoked.
+pub async fn claim_open_until(
     db: &impl ConnectionTrait,
     claim_id: i64,
     now: DateTime<Utc>,
-) -> Result<bool> {
+) -> Result<Option<DateTime<Utc>>> {
     Ok(claim::Entity::find_by_id(claim_id)
         .one(db)
         .await?
-        .is_some_and(|c| c.state == ClaimState::Unused.as_str() && c.valid_until > now))
+        .filter(|c| c.state == ClaimState::Unused.as_str() && c.valid_until > now)
+        .map(|c| c.valid_until))
 }
 
 /// The outcome of one attempt to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent,
-    /// The claim was used or expired first: not sent, never will be.
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// The claim was used, expired or revoked first: not sent, never will be.
     Dropped,
     /// Failed; try again at the given time.
     Retry {
@@ -260,6 +264,11 @@ pub enum Delivery {
     Failed {
         error: String,
     },
+    /// Not tried: the shop's quiet hours; queued again for when they end. The
+    /// attempt does not count.
+    Deferred {
+        at: DateTime<Utc>,
+    },
 }
 
 pub async fn record_delivery(
@@ -267,15 +276,16 @@ pub async fn record_delivery(
     id: i64,
     attempts: i32,
     outcome: &Delivery,
-    now: DateTime<Utc>,
 ) -> Result<()> {
-    let update = notification::Entity::update_many()
-        .filter(notification::Column::Id.eq(id))
-        .col_expr(notification::Column::Attempts, Expr::value(attempts));
+    let update = notification::Entity::update_many().filter(notification::Column::Id.eq(id));
     let update = match outcome {
-        Delivery::Sent => update
+        Delivery::Deferred { .. } => update,
+        _ => update.col_expr(notification::Column::Attempts, Expr::value(attempts)),
+    };
+    let update = match outcome {
+        Delivery::Sent { at } => update
             .col_expr(notification::Column::Status, Expr::value("sent"))
-            .col_expr(notification::Column::SentAt, Expr::value(Some(now))),
+            .col_expr(notification::Column::SentAt, Expr::value(Some(*at))),
         Delivery::Dropped => update.col_expr(notification::Column::Status, Expr::value("dropped")),
         Delivery::Retry { at, error } => update
             .col_expr(notification::Column::Status, Expr::value("queued"))
@@ -290,6 +300,9 @@ pub async fn record_delivery(
                 notification::Column::LastError,
                 Expr::value(Some(error.clone())),
             ),
+        Delivery::Deferred { at } => update
+            .col_expr(notification::Column::Status, Expr::value("queued"))
+            .col_expr(notification::Column::NextAttemptAt, Expr::value(*at)),
     };
     update.exec(db).await?;
     Ok(())
