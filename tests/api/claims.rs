@@ -180,6 +180,14 @@ async fn every_reason_code_is_reachable_over_http() {
             "code_used",
         )
         .await;
+        let repurchase = api::active_coupon(
+            &app,
+            key,
+            json!({"kind": "repurchase",
+                   "repurchase": {"trigger": "delivered", "days_after": 7, "only_purchased_items": false}}),
+        )
+        .await;
+        refuse(claim_body("new", repurchase, "live_room"), "grant_only").await;
 
         for reason in domain::Refusal::ALL {
             assert!(
@@ -269,5 +277,60 @@ async fn following_grants_follower_coupons_once_ever() {
             1,
             "{coupons}"
         );
+    }
+}
+
+/// Repurchase coupons are only granted (SPEC §3 `grant_only`), and never listed
+/// as claimable.
+#[tokio::test]
+async fn a_repurchase_coupon_cannot_be_claimed() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let id = api::active_coupon(
+            &app,
+            &shop.key,
+            json!({"kind": "repurchase", "validity": {"type": "relative", "days": 7},
+                   "repurchase": {"trigger": "delivered", "days_after": 7, "only_purchased_items": false}}),
+        )
+        .await;
+        let (status, answer) = post(
+            "/api/v1/claims",
+            &shop.key,
+            &claim_body("c-1", id, "live_room"),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 409, "{}: {answer}", database.backend);
+        assert_eq!(answer["error"]["code"], "grant_only");
+        let (_, mine) = get("/api/v1/customers/c-1/coupons", &shop.key)
+            .send(&app)
+            .await;
+        assert_eq!(mine["claimable"], json!([]), "{mine}");
+    }
+}
+
+/// A 7-day coupon claimed a minute before its claim window closes lasts 7 days.
+#[tokio::test]
+async fn a_relative_claim_outlasts_the_claim_window() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let id = api::active_coupon(
+            &app,
+            &shop.key,
+            json!({"validity": {"type": "relative", "days": 7},
+                   "claim_until": "2026-11-23T16:01:00+08:00"}),
+        )
+        .await;
+        let (status, claim) = post(
+            "/api/v1/claims",
+            &shop.key,
+            &claim_body("c-1", id, "live_room"),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 201, "{}: {claim}", database.backend);
+        assert_eq!(claim["valid_until"], "2026-11-30T08:00:00Z");
     }
 }

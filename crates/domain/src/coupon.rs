@@ -45,22 +45,19 @@ pub enum Validity {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     },
-    /// `days` from the moment of the claim, never past the coupon's end.
+    /// `days` from the moment of the claim.
     Relative { days: u32 },
 }
 
 impl Validity {
-    /// The window of a claim made at `claimed_at` of a coupon that ends at `coupon_end`.
-    pub fn resolve(
-        &self,
-        claimed_at: DateTime<Utc>,
-        coupon_end: DateTime<Utc>,
-    ) -> (DateTime<Utc>, DateTime<Utc>) {
+    /// The window of a claim made at `claimed_at`. A relative claim lasts its days
+    /// from the claim, whenever the claim window closes (SPEC §2: the window bounds
+    /// when one can claim, not how long a claim lasts).
+    pub fn resolve(&self, claimed_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
         match *self {
             Validity::Fixed { from, until } => (from, until),
             Validity::Relative { days } => {
-                let until = claimed_at + Duration::days(i64::from(days));
-                (claimed_at, until.min(coupon_end))
+                (claimed_at, claimed_at + Duration::days(i64::from(days)))
             }
         }
     }
@@ -408,10 +405,9 @@ impl Coupon {
         &self.regions
     }
 
-    /// The validity window of a claim made at `claimed_at`. A relative validity
-    /// never runs past the coupon's end, the close of its claim window.
+    /// The validity window of a claim made at `claimed_at` (see [`Validity::resolve`]).
     pub fn claim_validity(&self, claimed_at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-        self.validity.resolve(claimed_at, self.claim_until)
+        self.validity.resolve(claimed_at)
     }
 
     pub fn to_draft(&self) -> CouponDraft {

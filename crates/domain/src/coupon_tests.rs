@@ -178,7 +178,7 @@ fn kind_blocks_round_trip() {
 }
 
 #[test]
-fn relative_validity_never_passes_the_coupon_end() {
+fn a_relative_claim_lasts_its_days_whenever_the_claim_window_closes() {
     let coupon = draft(json!({"validity": {"type": "relative", "days": 7}}))
         .validate()
         .unwrap();
@@ -187,8 +187,12 @@ fn relative_validity_never_passes_the_coupon_end() {
         coupon.claim_validity(early),
         (early, "2026-11-09T00:00:00Z".parse().unwrap())
     );
-    let late: DateTime<Utc> = "2026-11-28T00:00:00Z".parse().unwrap();
-    assert_eq!(coupon.claim_validity(late).1, coupon.claim_until());
+    // A minute before the claim window closes: still seven days, not a minute.
+    let last_minute = coupon.claim_until() - chrono::Duration::minutes(1);
+    assert_eq!(
+        coupon.claim_validity(last_minute).1,
+        last_minute + chrono::Duration::days(7)
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{local_day, local_month};
+use crate::claim::ClaimSource;
 use crate::coupon::{Coupon, CouponStatus, KindRules};
 use crate::vocab::{Audience, Channel, CouponKind, Region, Tag};
 
@@ -44,10 +45,12 @@ pub enum Refusal {
     InvalidCode,
     #[error("the code has already been used")]
     CodeUsed,
+    #[error("the coupon is only ever granted, never claimed")]
+    GrantOnly,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 15] = [
+    pub const ALL: [Refusal; 16] = [
         Refusal::NotStarted,
         Refusal::Ended,
         Refusal::Paused,
@@ -63,6 +66,7 @@ impl Refusal {
         Refusal::RegionNotAllowed,
         Refusal::InvalidCode,
         Refusal::CodeUsed,
+        Refusal::GrantOnly,
     ];
 
     pub fn code(self) -> &'static str {
@@ -82,6 +86,7 @@ impl Refusal {
             Refusal::RegionNotAllowed => "region_not_allowed",
             Refusal::InvalidCode => "invalid_code",
             Refusal::CodeUsed => "code_used",
+            Refusal::GrantOnly => "grant_only",
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct ClaimAttempt<'a> {
     pub counts: ClaimCounts,
     pub channel: Channel,
     pub code: CodeCheck,
+    /// A customer's own claim, or a grant (follow, repurchase, staff).
+    pub source: ClaimSource,
     /// The shop's monthly cap of claims per customer; `None` = no cap.
     pub monthly_cap: Option<u32>,
     pub now: DateTime<Utc>,
@@ -137,6 +144,11 @@ pub struct ClaimAttempt<'a> {
 pub fn check_claim(attempt: &ClaimAttempt<'_>) -> Result<(), Refusal> {
     let coupon = attempt.coupon;
     let now = attempt.now;
+
+    // 0. coupons customers cannot claim themselves
+    if !attempt.source.may_take(coupon.kind()) {
+        return Err(Refusal::GrantOnly);
+    }
 
     // 1. active and inside the claim window
     match attempt.status {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::claim::ClaimSource;
 use crate::coupon::CouponDraft;
 use serde_json::json;
 
@@ -30,6 +31,7 @@ struct Case {
     counts: ClaimCounts,
     channel: Channel,
     code: CodeCheck,
+    source: ClaimSource,
     monthly_cap: Option<u32>,
     now: DateTime<Utc>,
 }
@@ -43,6 +45,7 @@ impl Case {
             counts: ClaimCounts::default(),
             channel: Channel::LiveRoom,
             code: CodeCheck::Missing,
+            source: ClaimSource::Claim,
             monthly_cap: Some(5),
             now: utc("2026-11-15T04:00:00Z"),
         }
@@ -56,6 +59,7 @@ impl Case {
             counts: self.counts,
             channel: self.channel,
             code: self.code,
+            source: self.source,
             monthly_cap: self.monthly_cap,
             now: self.now,
         })
@@ -128,6 +132,14 @@ fn every_reason_is_reachable() {
     ));
     c.code = CodeCheck::Used;
     expect(c, Refusal::CodeUsed);
+    let repurchase = || {
+        coupon(json!({"kind": "repurchase",
+                      "repurchase": {"trigger": "delivered", "days_after": 7, "only_purchased_items": false}}))
+    };
+    expect(Case::new(repurchase()), Refusal::GrantOnly);
+    let mut granted = Case::new(repurchase());
+    granted.source = ClaimSource::Repurchase;
+    assert_eq!(granted.check(), Ok(()), "the grant itself is allowed");
 
     for reason in Refusal::ALL {
         assert!(seen.contains(&reason), "{reason:?} never produced");
@@ -267,7 +279,8 @@ fn reason_codes_match_the_spec() {
             "channel_not_allowed",
             "region_not_allowed",
             "invalid_code",
-            "code_used"
+            "code_used",
+            "grant_only"
         ]
     );
     for reason in Refusal::ALL {

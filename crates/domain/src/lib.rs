@@ -5,6 +5,7 @@
 
 pub mod benefit;
 pub mod calendar;
+pub mod claim;
 pub mod coupon;
 pub mod eligibility;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod roles;
 pub mod vocab;
 
 pub use benefit::{Benefit, BenefitSpec, Tier};
+pub use claim::{ClaimSource, ClaimState};
 pub use coupon::{
     Coupon, CouponDraft, CouponStatus, FollowerRules, KindRules, LifecycleAction, Limits,
     PrivateCodes, RepurchaseRules, Scope, Validity,

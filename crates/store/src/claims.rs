@@ -30,55 +30,7 @@ pub enum ClaimTarget {
     Code(String),
 }
 
-/// How the claim came about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClaimSource {
-    /// The customer claimed it (storefront, live room, code).
-    Claim,
-    /// Granted on following the shop.
-    Follow,
-    /// Granted days after an order was delivered or shipped.
-    Repurchase,
-    /// Granted by staff (customer service).
-    Manual,
-}
-
-impl ClaimSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimSource::Claim => "claim",
-            ClaimSource::Follow => "follow",
-            ClaimSource::Repurchase => "repurchase",
-            ClaimSource::Manual => "manual",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClaimState {
-    Unused,
-    Used,
-    Expired,
-}
-
-impl ClaimState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimState::Unused => "unused",
-            ClaimState::Used => "used",
-            ClaimState::Expired => "expired",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<ClaimState> {
-        match text {
-            "unused" => Ok(ClaimState::Unused),
-            "used" => Ok(ClaimState::Used),
-            "expired" => Ok(ClaimState::Expired),
-            other => Err(StoreError::Corrupt(format!("claim state {other}"))),
-        }
-    }
-}
+pub use domain::{ClaimSource, ClaimState};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRecord {
@@ -101,7 +53,7 @@ pub(crate) fn from_row(row: &claim::Model) -> Result<ClaimRecord> {
         coupon_id: row.coupon_id,
         customer_id: row.customer_id,
         channel: crate::convert::word(&row.channel, "claims.channel")?,
-        state: ClaimState::parse(&row.state)?,
+        state: crate::convert::word(&row.state, "claims.state")?,
         claimed_at: row.claimed_at,
         valid_from: row.valid_from,
         valid_until: row.valid_until,
@@ -208,6 +160,7 @@ pub(crate) async fn claim_in(
         counts,
         channel,
         code: code_check,
+        source,
         monthly_cap: shop.monthly_cap,
         now,
     });
@@ -420,6 +373,7 @@ pub async fn claimable_coupons(
             counts,
             channel,
             code: CodeCheck::Missing,
+            source: ClaimSource::Claim,
             monthly_cap: shop.monthly_cap,
             now,
         });

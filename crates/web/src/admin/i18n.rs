@@ -494,6 +494,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "券码已被使用",
         "The code has already been used",
     ),
+    (
+        "refusal.grant_only",
+        "该券只能由系统发放，顾客不能自行领取",
+        "The coupon is only ever granted, never claimed",
+    ),
     ("nav.customers", "顾客", "Customers"),
     ("nav.orders", "订单", "Orders"),
     ("nav.notifications", "消息", "Notifications"),

@@ -1,0 +1,63 @@
+//! A claim's life: where it came from and the state it is in (SPEC §2, §3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocab::{CouponKind, UnknownWord};
+
+crate::vocab::word_enum! {
+    /// How a claim came about.
+    ClaimSource, "claim source" {
+        /// The customer claimed it (storefront, live room, code).
+        Claim = "claim",
+        /// Granted on following the shop.
+        Follow = "follow",
+        /// Granted days after an order was delivered or shipped.
+        Repurchase = "repurchase",
+        /// Granted by staff (customer service).
+        Manual = "manual",
+    }
+}
+
+crate::vocab::word_enum! {
+    /// `unused → used | expired | revoked`; `used → unused` again only when the
+    /// order is cancelled before payment.
+    ClaimState, "claim state" {
+        Unused = "unused",
+        Used = "used",
+        Expired = "expired",
+        Revoked = "revoked",
+    }
+}
+
+impl ClaimSource {
+    /// Whether a claim from this source may be of a coupon of `kind`: coupons
+    /// customers cannot claim themselves (`grant_only`) come only as grants.
+    pub fn may_take(self, kind: CouponKind) -> bool {
+        self != ClaimSource::Claim || !kind.is_grant_only()
+    }
+}
+
+impl CouponKind {
+    /// Coupons only ever granted (SPEC §3 `grant_only`): repurchase coupons.
+    pub fn is_grant_only(self) -> bool {
+        matches!(self, CouponKind::Repurchase)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customers_cannot_claim_grant_only_coupons() {
+        assert!(!ClaimSource::Claim.may_take(CouponKind::Repurchase));
+        assert!(ClaimSource::Repurchase.may_take(CouponKind::Repurchase));
+        assert!(ClaimSource::Manual.may_take(CouponKind::Repurchase));
+        assert!(ClaimSource::Claim.may_take(CouponKind::Shop));
+        assert_eq!("revoked".parse::<ClaimState>(), Ok(ClaimState::Revoked));
+        assert!("lost".parse::<ClaimState>().is_err());
+    }
+}
