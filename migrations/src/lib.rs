@@ -7,6 +7,7 @@ mod m20261123_000001_schema;
 mod m20261123_000002_reminder_scan;
 mod m20261123_000003_sessions;
 mod m20261123_000004_admin_pages;
+mod m20261130_000005_claim_products;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_reminder_scan::Migration),
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_admin_pages::Migration),
+            Box::new(m20261130_000005_claim_products::Migration),
         ]
     }
 }

@@ -258,3 +258,83 @@ async fn concurrent_grant_passes_grant_each_order_once() {
         assert_eq!(granted.len(), 12);
     }
 }
+
+/// `only_purchased_items` decides what the granted claim discounts: an item
+/// coupon over A1 and B2, granted for an order that bought A1, discounts A1 only.
+#[tokio::test]
+async fn a_claim_granted_for_purchased_items_discounts_only_those() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        fixtures::coupon(db, &shop, repurchase(json!({
+            "scope": {"type": "items", "skus": ["A1", "B2"]},
+            "benefit": {"type": "amount_off", "threshold": "0.00", "amount": "10.00"},
+            "repurchase": {"trigger": "delivered", "days_after": 7, "only_purchased_items": true}}))).await;
+        delivered_order(
+            db,
+            shop.id,
+            "bought",
+            "c-1",
+            "A1",
+            now() - Duration::days(8),
+        )
+        .await;
+        let report = scheduler::run_pass(
+            &context(db, small_batches(10)),
+            scheduler::JobName::RepurchaseGrants,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.created, 1, "{}", database.backend);
+        let quote = store::orders::quote_for(
+            db,
+            shop.id,
+            "c-1",
+            vec![fixtures::line("B2", "50.00")],
+            Money::ZERO,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(quote.merchant_discount, Money::ZERO, "B2 was not bought");
+        let quote = store::orders::quote_for(
+            db,
+            shop.id,
+            "c-1",
+            vec![fixtures::line("B2", "50.00"), fixtures::line("A1", "50.00")],
+            Money::ZERO,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(quote.merchant_discount, Money::yuan(10));
+        assert_eq!(quote.lines[1].discount, Money::yuan(10), "on A1");
+    }
+}
+
+/// A storefront that reports `delivered` without `shipped` still starts the
+/// clock of a shipped-trigger repurchase coupon.
+#[tokio::test]
+async fn delivered_without_shipped_fires_a_shipped_trigger() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        fixtures::coupon(
+            db,
+            &shop,
+            repurchase(json!({
+                "repurchase": {"trigger": "shipped", "days_after": 7, "only_purchased_items": false}})),
+        )
+        .await;
+        delivered_order(db, shop.id, "o-1", "c-1", "A1", now() - Duration::days(8)).await;
+        let report = scheduler::run_pass(
+            &context(db, small_batches(10)),
+            scheduler::JobName::RepurchaseGrants,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.created, 1, "{}", database.backend);
+    }
+}

@@ -80,6 +80,26 @@ pub struct RepurchaseRules {
     pub only_purchased_items: bool,
 }
 
+impl RepurchaseRules {
+    /// What a claim granted for an order that bought `bought` discounts: the
+    /// coupon's scope, or with `only_purchased_items` just the products the order
+    /// bought (of the coupon's, for an item coupon; each line on its own, for a
+    /// shop coupon). `None` when the order bought none of the coupon's products.
+    pub fn claim_scope(&self, coupon: &Scope, bought: &[Sku]) -> Option<Scope> {
+        if !self.only_purchased_items {
+            return Some(coupon.clone());
+        }
+        let mut skus: Vec<Sku> = bought
+            .iter()
+            .filter(|sku| coupon.applies_to(sku))
+            .cloned()
+            .collect();
+        skus.sort();
+        skus.dedup();
+        (!skus.is_empty()).then_some(Scope::Items { skus })
+    }
+}
+
 /// How a private coupon is claimed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]

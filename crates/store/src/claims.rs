@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::{
-    Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, check_claim,
+    Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, Sku, check_claim,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -44,6 +44,9 @@ pub struct ClaimRecord {
     pub valid_from: DateTime<Utc>,
     pub valid_until: DateTime<Utc>,
     pub order_id: Option<i64>,
+    /// The products this claim discounts when fewer than its coupon's (a
+    /// repurchase coupon's `only_purchased_items`).
+    pub skus: Option<Vec<Sku>>,
 }
 
 pub(crate) fn from_row(row: &claim::Model) -> Result<ClaimRecord> {
@@ -58,6 +61,11 @@ pub(crate) fn from_row(row: &claim::Model) -> Result<ClaimRecord> {
         valid_from: row.valid_from,
         valid_until: row.valid_until,
         order_id: row.order_id,
+        skus: row
+            .skus
+            .as_deref()
+            .map(|text| crate::convert::from_json(text, "claims.skus"))
+            .transpose()?,
     })
 }
 
@@ -89,6 +97,7 @@ pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<Cl
             &request.target,
             request.channel,
             request.source,
+            None,
             request.now,
         )
         .await?;
@@ -118,6 +127,7 @@ pub async fn grant_by_hand(
         &ClaimTarget::Coupon(coupon_id),
         Channel::CustomerService,
         ClaimSource::Manual,
+        None,
         now,
     )
     .await?
@@ -135,6 +145,7 @@ pub(crate) async fn claim_in(
     target: &ClaimTarget,
     channel: Channel,
     source: ClaimSource,
+    skus: Option<&[Sku]>,
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<claim::Model, Refusal>> {
     let (coupon_id, code) = match target {
@@ -196,6 +207,7 @@ pub(crate) async fn claim_in(
         order_id: Set(None),
         used_at: Set(None),
         expired_at: Set(None),
+        skus: Set(skus.map(|skus| crate::convert::to_json(&skus))),
         ..Default::default()
     }
     .insert(db)
@@ -294,7 +306,10 @@ pub async fn unused_claims(
 pub fn as_held(claim: &ClaimRecord, coupon: &CouponRecord) -> HeldClaim {
     HeldClaim {
         id: claim.id,
-        scope: coupon.coupon.scope().clone(),
+        scope: match &claim.skus {
+            Some(skus) => domain::Scope::Items { skus: skus.clone() },
+            None => coupon.coupon.scope().clone(),
+        },
         benefit: coupon.coupon.benefit().clone(),
         valid_from: claim.valid_from,
         valid_until: claim.valid_until,

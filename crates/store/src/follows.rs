@@ -76,6 +76,7 @@ pub async fn follow(
                 &ClaimTarget::Coupon(coupon.id),
                 channel,
                 ClaimSource::Follow,
+                None,
                 now,
             )
             .await?;

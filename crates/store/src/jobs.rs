@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Channel;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, Statement,
@@ -360,9 +360,14 @@ pub async fn repurchase_candidates(
         return Ok(Vec::new());
     };
     let wait = Duration::days(i64::from(rules.days_after));
-    let trigger = match rules.trigger {
-        domain::RepurchaseTrigger::Delivered => order::Column::DeliveredAt,
-        domain::RepurchaseTrigger::Shipped => order::Column::ShippedAt,
+    // A delivered order was shipped, even if the storefront never said so.
+    let trigger: Expr = match rules.trigger {
+        domain::RepurchaseTrigger::Delivered => Expr::col(order::Column::DeliveredAt),
+        domain::RepurchaseTrigger::Shipped => sea_orm::sea_query::Func::coalesce([
+            Expr::col(order::Column::ShippedAt),
+            Expr::col(order::Column::DeliveredAt),
+        ])
+        .into(),
     };
     let decided = sea_orm::sea_query::Query::select()
         .column(repurchase_grant::Column::OrderId)
@@ -371,7 +376,7 @@ pub async fn repurchase_candidates(
         .to_owned();
     Ok(order::Entity::find()
         .filter(order::Column::ShopId.eq(coupon.shop_id))
-        .filter(trigger.lte(now - wait))
+        .filter(trigger.clone().lte(now - wait))
         .filter(trigger.gte(coupon.coupon.claim_from() - wait))
         .filter(order::Column::CancelledAt.is_null())
         .filter(order::Column::RefundedAt.is_null())
@@ -427,7 +432,20 @@ pub async fn grant_repurchase(
         if fresh == 0 {
             return Ok(GrantOutcome::AlreadyDecided);
         }
-        let outcome = if bought_in_scope(tx, coupon, order.id).await? {
+        let bought: Vec<domain::Sku> = order_line::Entity::find()
+            .filter(order_line::Column::OrderId.eq(order.id))
+            .all(tx)
+            .await?
+            .iter()
+            .map(|line| crate::convert::word(&line.sku, "order_lines.sku"))
+            .collect::<Result<_>>()?;
+        let scope = match coupon.coupon.rules() {
+            domain::KindRules::Repurchase(rules) => {
+                rules.claim_scope(coupon.coupon.scope(), &bought)
+            }
+            _ => Some(coupon.coupon.scope().clone()),
+        };
+        let outcome = if let Some(scope) = scope {
             let buyer = customer::Entity::find_by_id(order.customer_id)
                 .lock_exclusive()
                 .one(tx)
@@ -441,6 +459,13 @@ pub async fn grant_repurchase(
                 .first()
                 .copied()
                 .unwrap_or(Channel::Sms);
+            // A claim narrower than its coupon records the products it discounts.
+            let narrowed = match &scope {
+                domain::Scope::Items { skus } if &scope != coupon.coupon.scope() => {
+                    Some(skus.as_slice())
+                }
+                _ => None,
+            };
             match claims::claim_in(
                 tx,
                 shop,
@@ -448,6 +473,7 @@ pub async fn grant_repurchase(
                 &ClaimTarget::Coupon(coupon.id),
                 channel,
                 ClaimSource::Repurchase,
+                narrowed,
                 now,
             )
             .await?
@@ -473,30 +499,6 @@ pub async fn grant_repurchase(
         Ok(outcome)
     })
     .await
-}
-
-/// With `only_purchased_items`, an item coupon is granted only to orders that
-/// bought one of its products.
-async fn bought_in_scope(
-    db: &impl ConnectionTrait,
-    coupon: &CouponRecord,
-    order_id: i64,
-) -> Result<bool> {
-    let domain::KindRules::Repurchase(rules) = coupon.coupon.rules() else {
-        return Ok(true);
-    };
-    let domain::Scope::Items { skus } = coupon.coupon.scope() else {
-        return Ok(true);
-    };
-    if !rules.only_purchased_items {
-        return Ok(true);
-    }
-    let bought = order_line::Entity::find()
-        .filter(order_line::Column::OrderId.eq(order_id))
-        .filter(order_line::Column::Sku.is_in(skus.iter().map(|s| s.to_string())))
-        .one(db)
-        .await?;
-    Ok(bought.is_some())
 }
 
 /// The notification settings of a shop.

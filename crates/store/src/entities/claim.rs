@@ -20,6 +20,8 @@ pub struct Model {
     pub order_id: Option<i64>,
     pub used_at: Option<DateTimeUtc>,
     pub expired_at: Option<DateTimeUtc>,
+    /// JSON list of SKUs when the claim discounts fewer products than its coupon.
+    pub skus: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
