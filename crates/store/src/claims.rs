@@ -94,10 +94,12 @@ pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<Cl
             tx,
             &shop,
             &customer,
-            &request.target,
-            request.channel,
-            request.source,
-            None,
+            Ask {
+                target: &request.target,
+                channel: request.channel,
+                source: request.source,
+                skus: None,
+            },
             request.now,
         )
         .await?;
@@ -124,15 +126,26 @@ pub async fn grant_by_hand(
         tx,
         &shop,
         &customer,
-        &ClaimTarget::Coupon(coupon_id),
-        Channel::CustomerService,
-        ClaimSource::Manual,
-        None,
+        Ask {
+            target: &ClaimTarget::Coupon(coupon_id),
+            channel: Channel::CustomerService,
+            source: ClaimSource::Manual,
+            skus: None,
+        },
         now,
     )
     .await?
     .map_err(StoreError::Refused)?;
     from_row(&claimed)
+}
+
+/// What one claim or grant asks for.
+pub(crate) struct Ask<'a> {
+    pub target: &'a ClaimTarget,
+    pub channel: Channel,
+    pub source: ClaimSource,
+    /// Fewer products than the coupon's, for a narrowed grant.
+    pub skus: Option<&'a [Sku]>,
 }
 
 /// The claim itself, inside the caller's write transaction with the customer
@@ -142,12 +155,15 @@ pub(crate) async fn claim_in(
     db: &impl ConnectionTrait,
     shop: &ShopRecord,
     customer: &customer::Model,
-    target: &ClaimTarget,
-    channel: Channel,
-    source: ClaimSource,
-    skus: Option<&[Sku]>,
+    ask: Ask<'_>,
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<claim::Model, Refusal>> {
+    let Ask {
+        target,
+        channel,
+        source,
+        skus,
+    } = ask;
     let (coupon_id, code) = match target {
         ClaimTarget::Coupon(id) => (*id, None),
         ClaimTarget::Code(typed) => match codes::find_code(db, shop.id, typed).await? {

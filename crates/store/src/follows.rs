@@ -73,10 +73,12 @@ pub async fn follow(
                 tx,
                 &shop,
                 &row,
-                &ClaimTarget::Coupon(coupon.id),
-                channel,
-                ClaimSource::Follow,
-                None,
+                claims::Ask {
+                    target: &ClaimTarget::Coupon(coupon.id),
+                    channel,
+                    source: ClaimSource::Follow,
+                    skus: None,
+                },
                 now,
             )
             .await?;

@@ -470,10 +470,12 @@ pub async fn grant_repurchase(
                 tx,
                 shop,
                 &buyer,
-                &ClaimTarget::Coupon(coupon.id),
-                channel,
-                ClaimSource::Repurchase,
-                narrowed,
+                claims::Ask {
+                    target: &ClaimTarget::Coupon(coupon.id),
+                    channel,
+                    source: ClaimSource::Repurchase,
+                    skus: narrowed,
+                },
                 now,
             )
             .await?
