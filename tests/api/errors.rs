@@ -152,3 +152,28 @@ async fn other_bad_requests() {
         );
     }
 }
+
+/// SPEC §7: `PUT /customers/{id}` changes only the fields it is given; `null`
+/// clears one.
+#[tokio::test]
+async fn a_customer_update_changes_only_what_it_is_given() {
+    for database in databases().await {
+        let shop = crate::support::api::shop_with_key(&database, "demo").await;
+        let app = crate::support::api::app(&database).await;
+        let key = shop.key.as_str();
+        let put =
+            |body: serde_json::Value| crate::support::api::put("/api/v1/customers/c-1", key, &body);
+        let (status, first) = put(json!({"region": "44", "tags": ["VIP"], "phone": "13800000000"}))
+            .send(&app)
+            .await;
+        assert_eq!(status, 200, "{first}");
+        let (_, changed) = put(json!({"region": "31"})).send(&app).await;
+        assert_eq!(changed["region"], "31", "{}", database.backend);
+        assert_eq!(changed["tags"], json!(["VIP"]), "tags kept");
+        assert_eq!(changed["phone"], "13800000000", "phone kept");
+        let (_, cleared) = put(json!({"phone": null, "tags": null})).send(&app).await;
+        assert_eq!(cleared["region"], "31");
+        assert_eq!(cleared["tags"], json!([]));
+        assert_eq!(cleared["phone"], serde_json::Value::Null);
+    }
+}

@@ -395,3 +395,42 @@ async fn naming_a_claim_that_does_not_apply_is_refused() {
         );
     }
 }
+
+/// Two storefront retries of one order, by different customer ids at once: one
+/// order is recorded, the others are told it exists (409), never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_orders_with_one_external_id_record_one() {
+    for database in databases().await {
+        let shop = fixtures::shop(&database.db, "demo").await;
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let db = database.db.clone();
+            tasks.push(tokio::spawn(async move {
+                store::orders::place_order(
+                    &db,
+                    &NewOrder {
+                        shop_id: shop.id,
+                        external_id: "o-same".into(),
+                        customer: format!("c-{i}"),
+                        lines: vec![fixtures::line("A1", "10.00")],
+                        claims: ClaimChoice::Exactly(vec![]),
+                        platform_discount: Money::ZERO,
+                        now: now(),
+                    },
+                )
+                .await
+            }));
+        }
+        let mut placed = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => placed += 1,
+                Err(StoreError::Conflict(message)) => {
+                    assert!(message.contains("already been recorded"), "{message}")
+                }
+                Err(other) => panic!("{}: {other}", database.backend),
+            }
+        }
+        assert_eq!(placed, 1, "{}", database.backend);
+    }
+}

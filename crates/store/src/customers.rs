@@ -29,12 +29,13 @@ pub fn check_external_id(external_id: &str) -> Result<()> {
     }
 }
 
-/// What the storefront tells us about a customer.
+/// What the storefront tells us about a customer: each field given is set (an
+/// inner `None` clears it), a field not given is left as it is (SPEC §7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CustomerProfile {
-    pub region: Option<Region>,
-    pub tags: Vec<Tag>,
-    pub phone: Option<String>,
+    pub region: Option<Option<Region>>,
+    pub tags: Option<Vec<Tag>>,
+    pub phone: Option<Option<String>>,
 }
 
 /// The customer, created if new, and locked for the rest of the transaction so
@@ -91,9 +92,15 @@ pub async fn upsert_customer(
     crate::db::write(db, async |tx| {
         let row = find_or_create_locked(tx, shop_id, external_id, now).await?;
         let mut active: customer::ActiveModel = row.into();
-        active.region = Set(profile.region.map(|r| r.to_string()));
-        active.tags = Set(to_json(&profile.tags));
-        active.phone = Set(profile.phone.clone());
+        if let Some(region) = profile.region {
+            active.region = Set(region.map(|r| r.to_string()));
+        }
+        if let Some(tags) = &profile.tags {
+            active.tags = Set(to_json(tags));
+        }
+        if let Some(phone) = &profile.phone {
+            active.phone = Set(phone.clone());
+        }
         active.updated_at = Set(now);
         Ok(active.update(tx).await?)
     })

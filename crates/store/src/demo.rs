@@ -194,8 +194,8 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     ];
     for (id, region, tags) in people {
         let profile = CustomerProfile {
-            region: Region::new(region).ok(),
-            tags: tags.iter().filter_map(|t| Tag::parse(t).ok()).collect(),
+            region: Some(Region::new(region).ok()),
+            tags: Some(tags.iter().filter_map(|t| Tag::parse(t).ok()).collect()),
             phone: None,
         };
         customers::upsert_customer(db, shop.id, id, &profile, now - Duration::days(10)).await?;

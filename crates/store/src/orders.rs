@@ -249,7 +249,15 @@ async fn place_in(
         ..Default::default()
     }
     .insert(tx)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Another customer's order with this id committed since the check above.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(format!(
+            "order {} has already been recorded",
+            new.external_id
+        )),
+        _ => e.into(),
+    })?;
 
     let coupon_of = |claim_id: i64| {
         held.iter()

@@ -120,15 +120,18 @@ pub(super) async fn list_products(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CustomerBody {
-    /// GB/T 2260 province code, e.g. "44".
+    /// GB/T 2260 province code, e.g. "44"; `null` clears it; absent: unchanged.
     #[schema(value_type = Option<String>, example = "44")]
-    #[serde(default)]
-    region: Option<Region>,
+    #[serde(default, deserialize_with = "super::input::given")]
+    region: Option<Option<Region>>,
+    /// `null` clears them; absent: unchanged.
     #[schema(value_type = Option<Vec<String>>)]
-    #[serde(default)]
-    tags: Option<Vec<Tag>>,
-    #[serde(default)]
-    phone: Option<String>,
+    #[serde(default, deserialize_with = "super::input::given")]
+    tags: Option<Option<Vec<Tag>>>,
+    /// `null` clears it; absent: unchanged.
+    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "super::input::given")]
+    phone: Option<Option<String>>,
 }
 
 #[utoipa::path(
@@ -149,12 +152,16 @@ pub(super) async fn put_customer(
     let external_id = customer_in_path(&external_id)?;
     write(&state, shop.shop_id, &req, body, async |body| {
         let input: CustomerBody = parse(body)?;
-        if input.phone.as_ref().is_some_and(|p| p.chars().count() > 32) {
+        if input
+            .phone
+            .as_ref()
+            .is_some_and(|p| p.as_ref().is_some_and(|p| p.chars().count() > 32))
+        {
             return Err(ApiError::invalid("phone", "must be at most 32 characters"));
         }
         let profile = store::customers::CustomerProfile {
             region: input.region,
-            tags: input.tags.unwrap_or_default(),
+            tags: input.tags.map(Option::unwrap_or_default),
             phone: input.phone,
         };
         let row = store::customers::upsert_customer(
@@ -165,9 +172,10 @@ pub(super) async fn put_customer(
             state.now(),
         )
         .await?;
+        let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
         Ok((
             StatusCode::OK,
-            json!({"external_id": row.external_id, "region": profile.region, "tags": profile.tags,
+            json!({"external_id": row.external_id, "region": row.region, "tags": tags,
                    "phone": row.phone, "is_follower": row.is_follower}),
         ))
     })

@@ -61,3 +61,11 @@ pub fn from_object<T: DeserializeOwned>(
     let text = serde_json::to_vec(&object).expect("a JSON object serialises");
     parse(&text)
 }
+
+/// For `Option<Option<T>>` fields with `#[serde(default)]`: a field given as
+/// `null` is `Some(None)` (clear it), a missing one `None` (leave it).
+pub fn given<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
