@@ -1,5 +1,7 @@
 //! A claim may discount fewer products than its coupon: a repurchase coupon with
-//! `only_purchased_items` discounts only what the earlier order bought.
+//! `only_purchased_items` discounts only what the earlier order bought. A follower
+//! grant remembers the channel of the follow, so that one waiting for its coupon
+//! to start is granted later as it would have been then.
 
 use sea_orm_migration::prelude::*;
 
@@ -21,6 +23,16 @@ impl MigrationTrait for Migration {
                         .table("claims")
                         // JSON list of SKUs; NULL: the coupon's own scope.
                         .add_column(ColumnDef::new("skus").text().null())
+                        .to_owned(),
+                )
+                .await?;
+        }
+        if !manager.has_column("follower_grants", "channel").await? {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table("follower_grants")
+                        .add_column(ColumnDef::new("channel").string().null())
                         .to_owned(),
                 )
                 .await?;

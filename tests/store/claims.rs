@@ -364,3 +364,66 @@ async fn relative_validity_is_resolved_at_claim_time() {
         assert_eq!(record.state, store::claims::ClaimState::Unused);
     }
 }
+
+/// A follower auto-grant refused because its coupon had not started is granted
+/// once it has, to a customer who still follows — exactly once, however often the
+/// grants pass runs or the customer follows again; not to one who unfollowed.
+#[tokio::test]
+async fn a_follower_grant_waits_for_its_coupon_to_start() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let starts = now() + Duration::days(1);
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"kind": "follower", "audience": "followers", "follower": {"auto_grant": true},
+                   "claim_from": "2026-11-24T16:00:00+08:00"}),
+        )
+        .await;
+        for who in ["stays", "leaves"] {
+            let granted = store::follows::follow(db, shop.id, who, Channel::LiveRoom, now())
+                .await
+                .unwrap();
+            assert!(granted.is_empty(), "{}: not started yet", database.backend);
+        }
+        store::follows::unfollow(db, shop.id, "leaves", now())
+            .await
+            .unwrap();
+        // Before the start nothing changes; after it, the one who stays gets it.
+        assert_eq!(
+            store::follows::grant_waiting(db, now(), 100).await.unwrap(),
+            (0, 0)
+        );
+        assert_eq!(
+            store::follows::grant_waiting(db, starts, 100)
+                .await
+                .unwrap(),
+            (1, 0),
+            "{}",
+            database.backend
+        );
+        assert_eq!(
+            store::follows::grant_waiting(db, starts, 100)
+                .await
+                .unwrap(),
+            (0, 0),
+            "never twice"
+        );
+        let again = store::follows::follow(db, shop.id, "stays", Channel::LiveRoom, starts)
+            .await
+            .unwrap();
+        assert!(again.is_empty(), "following again grants nothing new");
+        // The one who left gets it by following again, once.
+        let back = store::follows::follow(db, shop.id, "leaves", Channel::LiveRoom, starts)
+            .await
+            .unwrap();
+        assert_eq!(back.len(), 1);
+        let claims = claim_row::Entity::find()
+            .filter(claim_row::Column::CouponId.eq(coupon.id))
+            .count(db)
+            .await
+            .unwrap();
+        assert_eq!(claims, 2);
+    }
+}

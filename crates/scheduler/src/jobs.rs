@@ -213,6 +213,16 @@ async fn repurchase_grants(
             }
         }
     }
+    // Follower grants that waited for their coupon to start, to current followers.
+    while next_batch(ctx, report) {
+        let (granted, refused) =
+            store::follows::grant_waiting(&ctx.db, now, ctx.settings.batch_size).await?;
+        report.created += granted;
+        report.refused += refused;
+        if granted + refused < ctx.settings.batch_size {
+            break;
+        }
+    }
     Ok(())
 }
 

@@ -1,18 +1,21 @@
 //! Following the shop, and the follower coupons it grants: once per customer and
-//! coupon, ever — unfollowing and following again grants nothing new. A refused
-//! grant is recorded too and not tried again.
+//! coupon, ever — unfollowing and following again grants nothing new. A refusal
+//! is recorded and final, except one time can cure: a coupon that had not started
+//! is granted once it has, while the customer still follows (the grants pass and
+//! any later follow try again; the decision row keeps it to one claim).
 
 use chrono::{DateTime, Utc};
-use domain::Channel;
-use sea_orm::sea_query::OnConflict;
+use domain::{Channel, Refusal};
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::claims::{self, ClaimRecord, ClaimSource, ClaimTarget};
 use crate::entities::{coupon, customer, follower_grant};
 use crate::error::Result;
+use crate::shops::ShopRecord;
 use crate::{customers, shops};
 
 /// Marks the customer a follower and grants every active auto-grant follower
@@ -46,66 +49,148 @@ pub async fn follow(
             .await?;
         let mut granted = Vec::new();
         for coupon in coupons {
-            // Claim the grant first: the unique key makes it once, ever.
-            let fresh = follower_grant::Entity::insert(follower_grant::ActiveModel {
-                shop_id: Set(shop.id),
-                customer_id: Set(row.id),
-                coupon_id: Set(coupon.id),
-                claim_id: Set(None),
-                outcome: Set("pending".into()),
-                decided_at: Set(now),
-                ..Default::default()
-            })
-            .on_conflict(
-                OnConflict::columns([
-                    follower_grant::Column::CustomerId,
-                    follower_grant::Column::CouponId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(tx)
-            .await?;
-            if fresh == 0 {
-                continue;
+            if let Some(claim) = decide(tx, &shop, &row, coupon.id, channel, now).await? {
+                granted.push(claim);
             }
-            let outcome = claims::claim_in(
-                tx,
-                &shop,
-                &row,
-                claims::Ask {
-                    target: &ClaimTarget::Coupon(coupon.id),
-                    channel,
-                    source: ClaimSource::Follow,
-                    skus: None,
-                },
-                now,
-            )
-            .await?;
-            let (claim_id, outcome) = match outcome {
-                Ok(claim) => {
-                    granted.push(claims::from_row(&claim)?);
-                    (Some(claim.id), "granted".to_owned())
-                }
-                Err(refusal) => (None, refusal.code().to_owned()),
-            };
-            follower_grant::Entity::update_many()
-                .col_expr(
-                    follower_grant::Column::ClaimId,
-                    sea_orm::sea_query::Expr::value(claim_id),
-                )
-                .col_expr(
-                    follower_grant::Column::Outcome,
-                    sea_orm::sea_query::Expr::value(outcome),
-                )
-                .filter(follower_grant::Column::CustomerId.eq(row.id))
-                .filter(follower_grant::Column::CouponId.eq(coupon.id))
-                .exec(tx)
-                .await?;
         }
         Ok(granted)
     })
     .await
+}
+
+/// Decides the grant of `coupon_id` to the (locked) follower `row`: the first
+/// decision inserts the row (unique per customer and coupon); a later one only
+/// takes back a decision time may cure. `Some` when a claim is granted now.
+async fn decide(
+    tx: &impl ConnectionTrait,
+    shop: &ShopRecord,
+    row: &customer::Model,
+    coupon_id: i64,
+    channel: Channel,
+    now: DateTime<Utc>,
+) -> Result<Option<ClaimRecord>> {
+    let fresh = follower_grant::Entity::insert(follower_grant::ActiveModel {
+        shop_id: Set(shop.id),
+        customer_id: Set(row.id),
+        coupon_id: Set(coupon_id),
+        claim_id: Set(None),
+        outcome: Set("pending".into()),
+        decided_at: Set(now),
+        channel: Set(Some(channel.as_str().to_owned())),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            follower_grant::Column::CustomerId,
+            follower_grant::Column::CouponId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    if fresh == 0 {
+        let reopened = follower_grant::Entity::update_many()
+            .col_expr(follower_grant::Column::Outcome, Expr::value("pending"))
+            .filter(follower_grant::Column::CustomerId.eq(row.id))
+            .filter(follower_grant::Column::CouponId.eq(coupon_id))
+            .filter(follower_grant::Column::Outcome.eq(Refusal::NotStarted.code()))
+            .exec(tx)
+            .await?;
+        if reopened.rows_affected == 0 {
+            return Ok(None);
+        }
+    }
+    let outcome = claims::claim_in(
+        tx,
+        shop,
+        row,
+        claims::Ask {
+            target: &ClaimTarget::Coupon(coupon_id),
+            channel,
+            source: ClaimSource::Follow,
+            skus: None,
+        },
+        now,
+    )
+    .await?;
+    let (claim, outcome) = match outcome {
+        Ok(claim) => (Some(claims::from_row(&claim)?), "granted".to_owned()),
+        Err(refusal) => (None, refusal.code().to_owned()),
+    };
+    follower_grant::Entity::update_many()
+        .col_expr(
+            follower_grant::Column::ClaimId,
+            Expr::value(claim.as_ref().map(|c| c.id)),
+        )
+        .col_expr(follower_grant::Column::Outcome, Expr::value(outcome))
+        .col_expr(follower_grant::Column::DecidedAt, Expr::value(now))
+        .filter(follower_grant::Column::CustomerId.eq(row.id))
+        .filter(follower_grant::Column::CouponId.eq(coupon_id))
+        .exec(tx)
+        .await?;
+    Ok(claim)
+}
+
+/// Grants that waited for their coupon to start, to customers who still follow:
+/// up to `limit` of them as of `now`. Returns (granted, refused again).
+pub async fn grant_waiting(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<(u64, u64)> {
+    let waiting = follower_grant::Entity::find()
+        .filter(follower_grant::Column::Outcome.eq(Refusal::NotStarted.code()))
+        .filter(
+            follower_grant::Column::CouponId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(coupon::Column::Id)
+                    .from(coupon::Entity)
+                    .and_where(coupon::Column::Status.eq("active"))
+                    .and_where(coupon::Column::ClaimFrom.lte(now))
+                    .to_owned(),
+            ),
+        )
+        .filter(
+            follower_grant::Column::CustomerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(customer::Column::Id)
+                    .from(customer::Entity)
+                    .and_where(customer::Column::IsFollower.eq(true))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(follower_grant::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let (mut granted, mut refused) = (0, 0);
+    for grant in waiting {
+        let shop = shops::get_shop(db, grant.shop_id).await?;
+        let channel = grant
+            .channel
+            .as_deref()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(Channel::LiveRoom);
+        let outcome = crate::db::write(db, async |tx| {
+            let row = customer::Entity::find_by_id(grant.customer_id)
+                .lock_exclusive()
+                .one(tx)
+                .await?;
+            match row {
+                Some(row) if row.is_follower => {
+                    decide(tx, &shop, &row, grant.coupon_id, channel, now).await
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+        match outcome {
+            Some(_) => granted += 1,
+            None => refused += 1,
+        }
+    }
+    Ok((granted, refused))
 }
 
 /// The customer no longer follows the shop; the coupons they hold stay theirs.

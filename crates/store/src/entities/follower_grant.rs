@@ -13,6 +13,8 @@ pub struct Model {
     pub claim_id: Option<i64>,
     pub outcome: String,
     pub decided_at: DateTimeUtc,
+    /// Where the customer followed (NULL on rows older than the column).
+    pub channel: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
