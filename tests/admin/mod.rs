@@ -25,6 +25,62 @@ struct Page {
 }
 
 impl Page {
+    /// What a browser submits for the form posting to `action`, left as it is:
+    /// every named input (checked boxes and radios only) and each select's choice.
+    fn form_as_shown(&self, action: &str) -> Vec<(String, String)> {
+        let start = self
+            .body
+            .find(&format!("<form method=\"post\" action=\"{action}\""))
+            .expect("the form");
+        let end = self.body[start..]
+            .find("</form>")
+            .map_or(self.body.len(), |e| start + e);
+        let html = &self.body[start..end];
+        let attribute = |tag: &str, name: &str| -> Option<String> {
+            let key = format!(" {name}=\"");
+            let at = tag.find(&key)? + key.len();
+            Some(unescape(tag[at..].split('"').next()?))
+        };
+        let mut fields = Vec::new();
+        let mut rest = html;
+        while let Some(open) = rest.find('<') {
+            rest = &rest[open..];
+            let close = rest.find('>').unwrap_or(rest.len() - 1);
+            let tag = &rest[..=close];
+            if tag.starts_with("<input") {
+                let kind = attribute(tag, "type").unwrap_or_else(|| "text".into());
+                if let Some(name) = attribute(tag, "name") {
+                    let checked = tag.contains(" checked");
+                    match kind.as_str() {
+                        "checkbox" | "radio" if !checked => {}
+                        "checkbox" | "radio" => {
+                            fields.push((name, attribute(tag, "value").unwrap_or("on".into())))
+                        }
+                        "submit" | "button" => {}
+                        _ => fields.push((name, attribute(tag, "value").unwrap_or_default())),
+                    }
+                }
+            } else if tag.starts_with("<select") {
+                let name = attribute(tag, "name").unwrap_or_default();
+                let body_end = rest.find("</select>").unwrap_or(rest.len());
+                let options = &rest[..body_end];
+                let chosen = options
+                    .split("<option")
+                    .skip(1)
+                    .find(|o| o.split('>').next().is_some_and(|t| t.contains(" selected")))
+                    .or_else(|| options.split("<option").nth(1))
+                    .and_then(|o| attribute(&format!(" {o}"), "value"));
+                fields.push((name, chosen.unwrap_or_default()));
+            } else if tag.starts_with("<textarea") {
+                let name = attribute(tag, "name").unwrap_or_default();
+                let text_end = rest.find("</textarea>").unwrap_or(rest.len());
+                fields.push((name, unescape(&rest[close + 1..text_end])));
+            }
+            rest = &rest[close + 1..];
+        }
+        fields
+    }
+
     /// The value of the first hidden `_csrf` field.
     fn csrf(&self) -> String {
         let start = self
@@ -34,6 +90,15 @@ impl Page {
             + 20;
         self.body[start..].split('"').next().unwrap().to_owned()
     }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 impl Browser {
@@ -698,6 +763,56 @@ async fn editing_keeps_what_customers_hold() {
             !ended.body.contains(&format!("{detail}/edit")),
             "an ended coupon offers no edit"
         );
+    }
+}
+
+/// Stored times carry seconds (the API takes any); the form shows them and an
+/// unchanged save of a coupon customers hold keeps every value exactly.
+#[tokio::test]
+async fn an_unchanged_save_of_a_claimed_coupon_succeeds() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"claim_until": "2026-11-30T23:59:59.250+08:00",
+                   "validity": {"type": "fixed", "from": "2026-11-01T00:00:00+08:00",
+                                "until": "2026-12-31T23:59:59+08:00"}}),
+        )
+        .await;
+        fixtures::claim(
+            db,
+            shop.id,
+            coupon.id,
+            "c-1",
+            domain::Channel::LiveRoom,
+            now(),
+        )
+        .await;
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let detail = format!("/shops/demo/coupons/{}", coupon.id);
+        let edit = operator.get(&app, &format!("{detail}/edit")).await;
+        assert!(edit.body.contains("2026-11-30T23:59:59\""), "seconds shown");
+        let shown = edit.form_as_shown(&detail);
+        let form: Vec<(&str, &str)> = shown
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let saved = operator.post(&app, &detail, &form).await;
+        assert_eq!(
+            (saved.status.as_u16(), saved.location.as_deref()),
+            (303, Some(detail.as_str())),
+            "{}: {}",
+            database.backend,
+            saved.body
+        );
+        let stored = store::coupons::get_coupon(db, shop.id, coupon.id)
+            .await
+            .unwrap();
+        assert_eq!(stored.coupon, coupon.coupon, "every value as it was");
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use domain::benefit::{BenefitSpec, Tier};
 use domain::error::Collector;
@@ -51,9 +51,36 @@ impl FormValues {
 /// Field name → the reason it is wrong.
 pub type FieldErrors = HashMap<String, String>;
 
-/// `datetime-local` in the shop's zone ("2026-11-23T16:00").
+/// `datetime-local` in the shop's zone ("2026-11-23T16:00", with seconds when
+/// the time has them: "2026-11-30T23:59:59").
 pub fn local_input(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+    let local = at.with_timezone(&tz);
+    if local.second() == 0 {
+        local.format("%Y-%m-%dT%H:%M").to_string()
+    } else {
+        local.format("%Y-%m-%dT%H:%M:%S").to_string()
+    }
+}
+
+/// A stored time as the form shows it: the input, and beside it (`NAME.was`) the
+/// exact stored value, so that a time saved unchanged stays exactly what it was
+/// (to the nanosecond), whatever the input can show.
+fn time_inputs(name: &str, at: DateTime<Utc>, tz: Tz) -> [(String, String); 2] {
+    [
+        (name.to_owned(), local_input(at, tz)),
+        (format!("{name}.was"), at.to_rfc3339()),
+    ]
+}
+
+/// A time field: the stored value if the input still shows it, else what was typed.
+fn time_field(form: &FormValues, name: &str, tz: Tz) -> Result<DateTime<Utc>, &'static str> {
+    let typed = form.get(name);
+    let was = DateTime::parse_from_rfc3339(form.get(&format!("{name}.was")))
+        .map(|t| t.with_timezone(&Utc));
+    match was {
+        Ok(was) if local_input(was, tz) == typed => Ok(was),
+        _ => parse_local(typed, tz),
+    }
 }
 
 fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, &'static str> {
@@ -169,11 +196,8 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
     };
 
     let validity = if form.get("validity.type") == "fixed" {
-        let from = errors.check("validity.from", parse_local(form.get("validity.from"), tz));
-        let until = errors.check(
-            "validity.until",
-            parse_local(form.get("validity.until"), tz),
-        );
+        let from = errors.check("validity.from", time_field(form, "validity.from", tz));
+        let until = errors.check("validity.until", time_field(form, "validity.until", tz));
         from.zip(until)
             .map(|(from, until)| Validity::Fixed { from, until })
     } else {
@@ -181,8 +205,8 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             .check("validity.days", count(form.get("validity.days")))
             .map(|days| Validity::Relative { days })
     };
-    let claim_from = errors.check("claim_from", parse_local(form.get("claim_from"), tz));
-    let claim_until = errors.check("claim_until", parse_local(form.get("claim_until"), tz));
+    let claim_from = errors.check("claim_from", time_field(form, "claim_from", tz));
+    let claim_until = errors.check("claim_until", time_field(form, "claim_until", tz));
     let quantity = errors.check("quantity", optional_count(form.get("quantity")));
     let per_customer = errors.check(
         "per_customer_limit",
@@ -364,12 +388,20 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
         }
         Validity::Fixed { from, until } => {
             set("validity.type", "fixed".into());
-            set("validity.from", local_input(from, tz));
-            set("validity.until", local_input(until, tz));
+            for (name, value) in time_inputs("validity.from", from, tz)
+                .into_iter()
+                .chain(time_inputs("validity.until", until, tz))
+            {
+                set(&name, value);
+            }
         }
     }
-    set("claim_from", local_input(coupon.claim_from(), tz));
-    set("claim_until", local_input(coupon.claim_until(), tz));
+    for (name, value) in time_inputs("claim_from", coupon.claim_from(), tz)
+        .into_iter()
+        .chain(time_inputs("claim_until", coupon.claim_until(), tz))
+    {
+        set(&name, value);
+    }
     let limits = coupon.limits();
     let text = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
     set("quantity", text(limits.quantity));
