@@ -20,11 +20,20 @@ struct Browser {
 struct Page {
     status: StatusCode,
     location: Option<String>,
+    /// Every response header, by lower-case name.
+    headers: Vec<(String, String)>,
     body: String,
     set_cookies: Vec<Cookie<'static>>,
 }
 
 impl Page {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// What a browser submits for the form posting to `action`, left as it is:
     /// every named input (checked boxes and radios only) and each select's choice.
     fn form_as_shown(&self, action: &str) -> Vec<(String, String)> {
@@ -123,6 +132,11 @@ impl Browser {
             .headers()
             .get("location")
             .map(|v| v.to_str().unwrap().to_owned());
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+            .collect();
         let set_cookies: Vec<Cookie<'static>> = response
             .response()
             .cookies()
@@ -138,6 +152,7 @@ impl Browser {
         Page {
             status,
             location,
+            headers,
             body,
             set_cookies,
         }
@@ -1012,6 +1027,81 @@ async fn owners_change_shop_settings_others_only_read_them() {
             )
             .await;
         assert_eq!(forged.status, 403);
+    }
+}
+
+/// SPEC §5: owners choose where notifications go; a webhook must be https on the
+/// public internet; the signing secret is shown once, never cached.
+#[tokio::test]
+async fn owners_point_notifications_at_a_webhook_and_rotate_its_secret() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut boss = signed_in(&app, "owner@example.com", &owner).await;
+        let page = boss.get(&app, "/shops/demo/settings").await;
+        assert!(page.body.contains("写入日志"), "{}", database.backend);
+        let csrf = page.csrf();
+        let action = "/shops/demo/settings/notifications";
+        let refused = boss
+            .post(
+                &app,
+                action,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("notify.channel", "webhook"),
+                    ("notify.webhook_url", "https://10.0.0.5/hook"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused
+                .body
+                .contains("id=\"webhook-url-error\">不能指向本机、内网或云元数据地址"),
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains("value=\"https://10.0.0.5/hook\""),
+            "kept"
+        );
+        let saved = boss
+            .post(
+                &app,
+                action,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("notify.channel", "webhook"),
+                    ("notify.webhook_url", "https://hooks.example.com/mo"),
+                ],
+            )
+            .await;
+        assert_eq!(saved.status, 303);
+        let settings = store::notifications::settings(db, shop.id).await.unwrap();
+        assert_eq!(
+            (settings.channel.as_str(), settings.webhook_url.as_deref()),
+            ("webhook", Some("https://hooks.example.com/mo"))
+        );
+        let shown = boss
+            .post(
+                &app,
+                "/shops/demo/settings/webhook-secret",
+                &[("_csrf", csrf.as_str())],
+            )
+            .await;
+        assert_eq!(shown.status, 200);
+        assert_eq!(shown.header("cache-control"), Some("no-store"));
+        let secret = store::notifications::settings(db, shop.id)
+            .await
+            .unwrap()
+            .webhook_secret
+            .unwrap();
+        assert!(shown.body.contains(&secret), "shown this once");
+        let later = boss.get(&app, "/shops/demo/settings").await;
+        assert!(!later.body.contains(&secret), "never again");
+        assert!(later.body.contains("更换签名密钥"));
     }
 }
 

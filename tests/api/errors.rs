@@ -177,3 +177,69 @@ async fn a_customer_update_changes_only_what_it_is_given() {
         assert_eq!(cleared["phone"], serde_json::Value::Null);
     }
 }
+
+/// SPEC §5/§7: the shop's notification channel over the API — https and public
+/// targets only, the secret shown once on rotation and never again.
+#[tokio::test]
+async fn the_webhook_is_configured_and_its_secret_rotated() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let (status, first) = get("/api/v1/shop/notifications", key).send(&app).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            first,
+            json!({"channel": "log", "webhook_url": null, "has_secret": false})
+        );
+        let put = |body: Value| crate::support::api::put("/api/v1/shop/notifications", key, &body);
+        for (url, why) in [
+            ("http://hooks.example.com/mo", "not https"),
+            ("https://127.0.0.1/hook", "loopback"),
+            ("https://169.254.169.254/latest", "metadata"),
+            ("https://192.168.1.10/hook", "private"),
+        ] {
+            let (status, refused) = put(json!({"channel": "webhook", "webhook_url": url}))
+                .send(&app)
+                .await;
+            assert_eq!(status, 422, "{why}: {refused}");
+            assert_eq!(refused["error"]["field"], "webhook_url");
+        }
+        let (status, _) = put(json!({"channel": "webhook"})).send(&app).await;
+        assert_eq!(status, 422, "a webhook needs its URL");
+        let (status, set) = put(json!({"channel": "webhook",
+                                       "webhook_url": "https://hooks.example.com/mo"}))
+        .send(&app)
+        .await;
+        assert_eq!(status, 200, "{set}");
+        assert_eq!(set["channel"], "webhook");
+        assert_eq!(set["has_secret"], false);
+        assert!(set.get("secret").is_none());
+
+        let rotate = Call::new(
+            Method::POST,
+            "/api/v1/shop/notifications/rotate-secret",
+            key,
+        );
+        let (status, secret) = rotate.send(&app).await;
+        assert_eq!(status, 200, "{}: {secret}", database.backend);
+        let first_secret = secret["secret"].as_str().unwrap().to_owned();
+        assert_eq!(first_secret.len(), 32);
+        let (_, again) = Call::new(
+            Method::POST,
+            "/api/v1/shop/notifications/rotate-secret",
+            key,
+        )
+        .send(&app)
+        .await;
+        assert_ne!(again["secret"].as_str().unwrap(), first_secret, "a new one");
+        let (_, now_set) = get("/api/v1/shop/notifications", key).send(&app).await;
+        assert_eq!(now_set["has_secret"], true);
+        assert!(
+            !now_set
+                .to_string()
+                .contains(again["secret"].as_str().unwrap()),
+            "never shown again"
+        );
+    }
+}

@@ -24,6 +24,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/quotes"),
     ("post", "/api/v1/orders"),
     ("post", "/api/v1/orders/{external_id}/events"),
+    ("get", "/api/v1/shop/notifications"),
+    ("put", "/api/v1/shop/notifications"),
+    ("post", "/api/v1/shop/notifications/rotate-secret"),
 ];
 
 #[tokio::test]

@@ -7,12 +7,9 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::json;
 use sha2::Sha256;
 use store::entities::notification;
-use store::jobs::NotificationSettings;
 
 use super::{claim_at, context, small_batches};
 use crate::support::{databases, fixtures, now};
-
-const SECRET: &str = "test-webhook-secret-0123456789";
 
 /// What the webhook receiver saw: (timestamp, signature, delivery id, body).
 type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
@@ -76,17 +73,18 @@ async fn reminded(db: &DatabaseConnection, url: &str, count: usize) -> i64 {
     store::shops::set_monthly_cap(db, shop.id, None)
         .await
         .unwrap();
-    store::jobs::set_notification_settings(
+    store::notifications::configure(
         db,
         shop.id,
-        &NotificationSettings {
-            channel: "webhook".into(),
-            webhook_url: Some(url.into()),
-            webhook_secret: Some(SECRET.into()),
-        },
+        domain::shop::NotificationChannel::Webhook,
+        Some(url),
+        super::test_rig(),
     )
     .await
     .unwrap();
+    store::notifications::rotate_secret(db, shop.id)
+        .await
+        .unwrap();
     let coupon = fixtures::coupon(
         db,
         &shop,
@@ -130,7 +128,7 @@ async fn a_webhook_that_fails_twice_gets_the_message_on_the_third_attempt_signed
     for database in databases().await {
         let db = &database.db;
         let (url, seen, server) = receiver(2).await;
-        reminded(db, &url, 1).await;
+        let shop_id = reminded(db, &url, 1).await;
         let t0 = now() + Duration::hours(1);
         assert_eq!(deliver(db, t0, 5).await.retried, 1, "{}", database.backend);
         assert_eq!(
@@ -153,7 +151,12 @@ async fn a_webhook_that_fails_twice_gets_the_message_on_the_third_attempt_signed
         assert_eq!(received.len(), 3);
         let (timestamp, signature, delivery, body) = received.last().unwrap();
         assert_eq!(timestamp, &t2.timestamp().to_string());
-        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        let secret = store::notifications::settings(db, shop_id)
+            .await
+            .unwrap()
+            .webhook_secret
+            .unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
         mac.update(format!("{timestamp}.{body}").as_bytes());
         assert_eq!(
             signature,
@@ -312,5 +315,78 @@ async fn a_late_pass_holds_reminders_until_the_quiet_hours_end() {
         assert_eq!(deliver(db, morning, 5).await.sent, 1);
         assert_eq!(seen.lock().unwrap().len(), 1);
         server.stop(false).await;
+    }
+}
+
+/// SPEC §5: by default a webhook goes to https and public addresses only — a URL
+/// stored before the rule, or one on loopback, is refused at sending; and a
+/// redirect is never followed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_go_only_where_the_operator_allows() {
+    for database in databases().await {
+        let db = &database.db;
+        let (url, seen, server) = receiver(0).await;
+        reminded(db, &url, 1).await;
+        let strict = scheduler::JobSettings {
+            webhooks: Default::default(),
+            ..small_batches(10)
+        };
+        let report = scheduler::run_pass(
+            &context(db, strict),
+            scheduler::JobName::DeliverNotifications,
+            now() + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.retried, 1, "{}", database.backend);
+        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        assert!(
+            stored
+                .last_error
+                .as_deref()
+                .unwrap()
+                .starts_with("webhook URL refused"),
+            "{stored:?}"
+        );
+        assert!(seen.lock().unwrap().is_empty(), "nothing reached loopback");
+        server.stop(false).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_redirect_is_not_followed() {
+    for database in databases().await {
+        let db = &database.db;
+        let (target, seen, target_server) = receiver(0).await;
+        let redirector = HttpServer::new(move || {
+            let target = target.clone();
+            App::new().route(
+                "/hook",
+                web::post().to(move || {
+                    let target = target.clone();
+                    async move {
+                        HttpResponse::TemporaryRedirect()
+                            .insert_header(("Location", target))
+                            .finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .bind("127.0.0.1:0")
+        .unwrap();
+        let url = format!("http://{}/hook", redirector.addrs()[0]);
+        let redirector = redirector.run();
+        let handle = redirector.handle();
+        tokio::spawn(redirector);
+        reminded(db, &url, 1).await;
+        let report = deliver(db, now() + Duration::hours(1), 5).await;
+        assert_eq!(report.retried, 1, "{}", database.backend);
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "the redirect's target got nothing"
+        );
+        handle.stop(false).await;
+        target_server.stop(false).await;
     }
 }

@@ -14,9 +14,18 @@ pub fn context(db: &DatabaseConnection, settings: scheduler::JobSettings) -> sch
     scheduler::Context::new(db.clone(), settings).0
 }
 
+/// Webhooks to the tests' own receivers: plain http on loopback.
+pub fn test_rig() -> domain::shop::WebhookPolicy {
+    domain::shop::WebhookPolicy {
+        allow_http: true,
+        allow_private: true,
+    }
+}
+
 pub fn small_batches(size: u64) -> scheduler::JobSettings {
     scheduler::JobSettings {
         batch_size: size,
+        webhooks: test_rig(),
         ..Default::default()
     }
 }

@@ -1,11 +1,6 @@
 //! A claim's life: where it came from and the state it is in (SPEC §2, §3).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
-use crate::vocab::{CouponKind, UnknownWord};
+use crate::vocab::CouponKind;
 
 crate::vocab::word_enum! {
     /// How a claim came about.

@@ -14,6 +14,7 @@ pub mod money;
 pub mod quote;
 pub mod reminders;
 pub mod roles;
+pub mod shop;
 pub mod vocab;
 
 pub use benefit::{Benefit, BenefitSpec, Tier};

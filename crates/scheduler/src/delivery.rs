@@ -6,12 +6,22 @@
 //!   webhook secret, of `"{timestamp}.{body}"`;
 //! - `X-MerchantOps-Delivery`: the notification id (a retry repeats it, so the
 //!   receiver can drop duplicates).
+//!
+//! Webhooks go only where the operator allows (SPEC §5): the URL is checked again
+//! at every send, every address its name resolves to is checked before connecting
+//! (so a name that later points inside the network is refused), redirects are not
+//! followed, each send has a timeout, and the answer's body is never read — the
+//! status line is all that counts.
+
+use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
+use domain::shop::NotificationChannel;
+use domain::shop::{WebhookPolicy, WebhookUrl};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use store::entities::notification;
-use store::jobs::NotificationSettings;
+use store::notifications::NotificationSettings;
 
 use crate::Context;
 
@@ -35,17 +45,19 @@ pub async fn send(
     notification: &notification::Model,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
-    match settings.channel.as_str() {
-        "webhook" => {
+    match settings.channel {
+        NotificationChannel::Webhook => {
             let (Some(url), Some(secret)) = (&settings.webhook_url, &settings.webhook_secret)
             else {
                 return Err("the shop has no webhook URL and secret".into());
             };
+            let url = WebhookUrl::parse(url, ctx.settings.webhooks)
+                .map_err(|reason| format!("webhook URL refused: {reason}"))?;
             let timestamp = now.timestamp();
             let body = &notification.payload;
             let response = ctx
                 .http
-                .post(url)
+                .post(url.as_str())
                 .header("Content-Type", "application/json")
                 .header(TIMESTAMP_HEADER, timestamp.to_string())
                 .header(SIGNATURE_HEADER, signature(secret, timestamp, body))
@@ -63,7 +75,7 @@ pub async fn send(
                 ))
             }
         }
-        _ => {
+        NotificationChannel::Log => {
             tracing::info!(
                 target: "notifications",
                 id = notification.id,
@@ -77,9 +89,48 @@ pub async fn send(
     }
 }
 
+/// Resolves host names as the system does, then keeps only the addresses the
+/// policy allows: a webhook cannot be pointed at the operator's own network
+/// through DNS.
+pub struct GuardedResolver(pub WebhookPolicy);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.0;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|address| policy.allows(address.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!(
+                    "{} resolves to no address webhooks may be sent to",
+                    name.as_str()
+                )
+                .into());
+            }
+            Ok(Box::new(found.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn names_resolving_inside_the_network_are_refused() {
+        use reqwest::dns::Resolve;
+        let strict = GuardedResolver(WebhookPolicy::default());
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        assert!(strict.resolve(name).await.is_err());
+        let open = GuardedResolver(WebhookPolicy {
+            allow_http: true,
+            allow_private: true,
+        });
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        assert!(open.resolve(name).await.unwrap().next().is_some());
+    }
 
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_dot_body() {

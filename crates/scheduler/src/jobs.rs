@@ -133,7 +133,11 @@ async fn expiry_reminders(
             start_minute: shop.quiet_start_minute,
             end_minute: shop.quiet_end_minute,
         };
-        let channel = jobs::notification_settings(&ctx.db, shop.id).await?.channel;
+        let channel = store::notifications::settings(&ctx.db, shop.id)
+            .await?
+            .channel
+            .as_str()
+            .to_owned();
         let mut leads = shop.reminder_lead_hours.clone();
         leads.sort_unstable();
         // Each claim gets the reminder of the shortest lead time it is within:
@@ -281,7 +285,7 @@ async fn deliver_notifications(
                 Some(_) => {
                     if let Entry::Vacant(slot) = settings.entry(notification.shop_id) {
                         slot.insert(
-                            jobs::notification_settings(&ctx.db, notification.shop_id).await?,
+                            store::notifications::settings(&ctx.db, notification.shop_id).await?,
                         );
                     }
                     let sent =

@@ -27,6 +27,8 @@ pub struct JobSettings {
     /// How long a sender holds a notification before others may take it.
     pub lease: Duration,
     pub webhook_timeout: StdDuration,
+    /// What webhook targets may be; checked again at every send.
+    pub webhooks: domain::shop::WebhookPolicy,
     /// Stop a pass after this many batches (the rest waits for the next pass).
     pub max_batches_per_pass: Option<u32>,
 }
@@ -39,6 +41,7 @@ impl Default for JobSettings {
             backoff_base: Duration::seconds(30),
             lease: Duration::seconds(60),
             webhook_timeout: StdDuration::from_secs(10),
+            webhooks: domain::shop::WebhookPolicy::default(),
             max_batches_per_pass: None,
         }
     }
@@ -82,7 +85,13 @@ impl Context {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(settings.webhook_timeout)
+            .connect_timeout(settings.webhook_timeout)
             .user_agent("merchant-ops")
+            // A redirect could lead anywhere, the operator's own network included.
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(delivery::GuardedResolver(
+                settings.webhooks,
+            )))
             .build()
             .expect("the HTTP client builds");
         let (stop_tx, stop) = watch::channel(false);

@@ -13,7 +13,7 @@ use crate::error::{Result, StoreError};
 
 const ALPHANUMERIC: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-fn random_text(length: usize) -> String {
+pub(crate) fn random_text(length: usize) -> String {
     let mut rng = rand::rng();
     (0..length)
         .map(|_| ALPHANUMERIC[rng.random_range(0..ALPHANUMERIC.len())] as char)

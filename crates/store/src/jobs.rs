@@ -503,63 +503,6 @@ pub async fn grant_repurchase(
     .await
 }
 
-/// The notification settings of a shop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotificationSettings {
-    /// `log` or `webhook`.
-    pub channel: String,
-    pub webhook_url: Option<String>,
-    pub webhook_secret: Option<String>,
-}
-
-pub async fn notification_settings(
-    db: &impl ConnectionTrait,
-    shop_id: i64,
-) -> Result<NotificationSettings> {
-    let row = shop::Entity::find_by_id(shop_id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("shop"))?;
-    Ok(NotificationSettings {
-        channel: row.notification_channel,
-        webhook_url: row.webhook_url,
-        webhook_secret: row.webhook_secret,
-    })
-}
-
-pub async fn set_notification_settings(
-    db: &impl ConnectionTrait,
-    shop_id: i64,
-    settings: &NotificationSettings,
-) -> Result<()> {
-    match settings.channel.as_str() {
-        "log" => {}
-        "webhook" => {
-            let url = settings.webhook_url.as_deref().unwrap_or("");
-            if !(url.starts_with("https://") || url.starts_with("http://")) {
-                return Err(StoreError::invalid("webhook_url", "must be an http(s) URL"));
-            }
-            if settings.webhook_secret.as_deref().unwrap_or("").len() < 16 {
-                return Err(StoreError::invalid(
-                    "webhook_secret",
-                    "must be at least 16 characters",
-                ));
-            }
-        }
-        _ => return Err(StoreError::invalid("channel", "must be log or webhook")),
-    }
-    let row = shop::Entity::find_by_id(shop_id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("shop"))?;
-    let mut active: shop::ActiveModel = row.into();
-    active.notification_channel = Set(settings.channel.clone());
-    active.webhook_url = Set(settings.webhook_url.clone());
-    active.webhook_secret = Set(settings.webhook_secret.clone());
-    active.update(db).await?;
-    Ok(())
-}
-
 /// Sets the shop's reminder lead times and quiet hours.
 pub async fn set_reminder_settings(
     db: &impl ConnectionTrait,

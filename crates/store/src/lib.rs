@@ -23,6 +23,7 @@ pub mod follows;
 pub mod idempotency;
 pub mod jobs;
 pub mod metrics;
+pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod shops;

@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Mark session cookies Secure (serve behind HTTPS).
     pub secure_cookies: bool,
+    /// What the shops' webhook URLs may be.
+    pub webhooks: domain::shop::WebhookPolicy,
 }
 
 impl AppState {
@@ -34,6 +36,7 @@ impl AppState {
             // Microseconds: what PostgreSQL keeps, so an answer matches a later read.
             clock: Arc::new(|| Utc::now().trunc_subsecs(6)),
             secure_cookies: false,
+            webhooks: Default::default(),
         }
     }
 
@@ -43,6 +46,7 @@ impl AppState {
             db,
             clock: Arc::new(move || at),
             secure_cookies: false,
+            webhooks: Default::default(),
         }
     }
 
@@ -100,6 +104,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = AppState {
             secure_cookies: config.secure_cookies,
+            webhooks: config.webhooks,
             ..state
         };
         let server = HttpServer::new(move || build_app(state.clone()))

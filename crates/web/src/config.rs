@@ -19,6 +19,8 @@ pub struct Config {
     pub jobs: scheduler::JobSettings,
     /// Session cookies only over HTTPS (set when served behind TLS).
     pub secure_cookies: bool,
+    /// What webhook targets may be (SPEC §5): https and public addresses by default.
+    pub webhooks: domain::shop::WebhookPolicy,
 }
 
 /// The file's shape: every key optional, unknown keys refused.
@@ -35,6 +37,8 @@ struct FileConfig {
     job_batch_size: Option<u64>,
     notification_max_attempts: Option<i32>,
     secure_cookies: Option<bool>,
+    webhook_allow_http: Option<bool>,
+    webhook_allow_private: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,17 +148,27 @@ impl Config {
             }
             jobs.max_attempts = attempts;
         }
-        let secure_cookies = match env("MERCHANT_OPS_SECURE_COOKIES").as_deref() {
-            Some("true" | "1") => true,
-            Some("false" | "0") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    key: "secure_cookies",
-                    message: format!("{other:?} is not true or false"),
-                });
-            }
-            None => file_config.secure_cookies.unwrap_or(false),
+        let secure_cookies = flag(
+            &env,
+            "MERCHANT_OPS_SECURE_COOKIES",
+            "secure_cookies",
+            file_config.secure_cookies,
+        )?;
+        let webhooks = domain::shop::WebhookPolicy {
+            allow_http: flag(
+                &env,
+                "MERCHANT_OPS_WEBHOOK_ALLOW_HTTP",
+                "webhook_allow_http",
+                file_config.webhook_allow_http,
+            )?,
+            allow_private: flag(
+                &env,
+                "MERCHANT_OPS_WEBHOOK_ALLOW_PRIVATE",
+                "webhook_allow_private",
+                file_config.webhook_allow_private,
+            )?,
         };
+        jobs.webhooks = webhooks;
         Ok(Config {
             database_url,
             bind,
@@ -162,6 +176,7 @@ impl Config {
             schedules,
             jobs,
             secure_cookies,
+            webhooks,
         })
     }
 
@@ -192,6 +207,24 @@ fn number<T: std::str::FromStr>(
             })
         })
         .transpose()
+}
+
+/// A true/false setting: the variable, else the file, else false.
+fn flag(
+    env: &impl Fn(&str) -> Option<String>,
+    variable: &str,
+    key: &'static str,
+    file: Option<bool>,
+) -> Result<bool, ConfigError> {
+    match env(variable).as_deref() {
+        Some("true" | "1") => Ok(true),
+        Some("false" | "0") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid {
+            key,
+            message: format!("{other:?} is not true or false"),
+        }),
+        None => Ok(file.unwrap_or(false)),
+    }
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

@@ -42,6 +42,10 @@ impl FormValues {
         self.0.iter().any(|(k, v)| k == name && v == value)
     }
 
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
+    }
+
     pub fn set(&mut self, name: &str, value: String) {
         self.0.retain(|(k, _)| k != name);
         self.0.push((name.to_owned(), value));

@@ -49,6 +49,50 @@ pub struct T {
 }
 
 const TEXTS: &[(&str, &str, &str)] = &[
+    ("settings.notifications", "通知发送", "Notifications"),
+    (
+        "settings.channel_log",
+        "写入日志（不外发）",
+        "Write to the log (nothing sent)",
+    ),
+    (
+        "settings.channel_webhook",
+        "发送到 Webhook",
+        "Send to a webhook",
+    ),
+    ("settings.webhook_url", "Webhook 地址", "Webhook URL"),
+    (
+        "settings.webhook_hint",
+        "必须是 https:// 开头的公网地址；每条通知用签名密钥做 HMAC-SHA256 签名。",
+        "Must be an https:// address on the public internet; every message is signed with HMAC-SHA256 using the signing secret.",
+    ),
+    ("settings.secret", "签名密钥", "Signing secret"),
+    ("settings.secret_set", "已设置", "set"),
+    (
+        "settings.secret_none",
+        "未设置（设置前 Webhook 无法发送）",
+        "none yet (webhooks cannot be sent without one)",
+    ),
+    (
+        "settings.create_secret",
+        "生成签名密钥",
+        "Create a signing secret",
+    ),
+    (
+        "settings.rotate_secret",
+        "更换签名密钥",
+        "Rotate the signing secret",
+    ),
+    (
+        "settings.rotate_hint",
+        "更换后旧密钥立即失效，请同时更新接收方。",
+        "The old secret stops working at once: update the receiver too.",
+    ),
+    (
+        "settings.secret_once",
+        "新的签名密钥只显示这一次，请立即复制保存：",
+        "The new signing secret is shown only this once; copy it now:",
+    ),
     ("nav.shop", "店铺", "Shop"),
     ("nav.switch", "切换", "Switch"),
     ("nav.coupons", "优惠券", "Coupons"),
@@ -879,6 +923,22 @@ impl T {
             ),
             ("must not be negative", "不能为负数"),
             ("must be a time such as 22:00", "请填写时间，如 22:00"),
+            ("must start with https://", "必须以 https:// 开头"),
+            (
+                "must not point at a loopback, private or metadata address",
+                "不能指向本机、内网或云元数据地址",
+            ),
+            (
+                "must be a URL such as https://example.com/hook",
+                "请填写网址，如 https://example.com/hook",
+            ),
+            (
+                "must not carry a user name or password",
+                "网址中不能带用户名或密码",
+            ),
+            ("must name a host", "网址必须包含主机名"),
+            ("must be at most 2000 characters", "最多 2000 个字符"),
+            ("is needed to send webhooks", "发送 Webhook 需要填写地址"),
             ("needs at least one tier", "至少需要一个阶梯"),
             (
                 "must be between 0 and 100 (percent)",

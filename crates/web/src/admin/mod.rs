@@ -91,6 +91,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(retry_notification)
         .service(settings_page)
         .service(save_settings)
+        .service(save_notifications)
+        .service(rotate_webhook_secret)
         .service(team)
         .service(add_staff)
         .service(change_staff)

@@ -1,4 +1,5 @@
-//! Shop settings: time zone, reminders, quiet hours, monthly cap, profit floor.
+//! Shop settings: time zone, reminders, quiet hours, monthly cap, profit floor;
+//! and where notifications go (the log or a webhook, with its signing secret).
 
 use super::*;
 
@@ -13,6 +14,10 @@ struct SettingsPage {
     saved: bool,
     form: form::FormValues,
     errors: HashMap<String, String>,
+    /// Whether the shop has a webhook signing secret.
+    has_secret: bool,
+    /// A new webhook secret, shown this once.
+    secret: Option<String>,
 }
 
 impl SettingsPage {
@@ -25,8 +30,16 @@ fn minutes_text(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-fn settings_values(shop: &store::shops::ShopRecord) -> form::FormValues {
+fn settings_values(
+    shop: &store::shops::ShopRecord,
+    notify: &store::notifications::NotificationSettings,
+) -> form::FormValues {
     let mut values = form::FormValues::default();
+    values.set("notify.channel", notify.channel.as_str().to_owned());
+    values.set(
+        "notify.webhook_url",
+        notify.webhook_url.clone().unwrap_or_default(),
+    );
     values.set("time_zone", shop.time_zone.name().to_owned());
     values.set(
         "reminder_lead_hours",
@@ -56,15 +69,21 @@ struct SavedQuery {
     saved: Option<u8>,
 }
 
-/// Everyone may read the settings; only owners change them.
-#[get("/shops/{slug}/settings")]
-pub(super) async fn settings_page(
-    staff: SignedIn,
-    slug: web::Path<String>,
-    query: web::Query<SavedQuery>,
-) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
-    let page = SettingsPage {
+/// The settings page of `shop`, with what was typed (`form`) and its errors.
+async fn page(
+    state: &AppState,
+    staff: &SignedIn,
+    slug: &str,
+    form: Option<form::FormValues>,
+    errors: HashMap<String, String>,
+) -> Result<SettingsPage, AdminError> {
+    let (shop, role) = staff.shop(slug)?;
+    let notify = store::notifications::settings(&state.db, shop.id).await?;
+    let mut values = settings_values(shop, &notify);
+    for (name, value) in form.map(|f| f.into_pairs()).unwrap_or_default() {
+        values.set(&name, value);
+    }
+    Ok(SettingsPage {
         t: staff.t,
         nav: Some(staff.nav(
             shop,
@@ -75,11 +94,107 @@ pub(super) async fn settings_page(
         slug: shop.slug.clone(),
         csrf: staff.csrf.clone(),
         can_edit: role.can(Permission::ManageShop),
+        saved: false,
+        form: values,
+        errors,
+        has_secret: notify.webhook_secret.is_some(),
+        secret: None,
+    })
+}
+
+/// Everyone may read the settings; only owners change them.
+#[get("/shops/{slug}/settings")]
+pub(super) async fn settings_page(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    query: web::Query<SavedQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let page = SettingsPage {
         saved: query.saved.is_some(),
-        form: settings_values(shop),
-        errors: HashMap::new(),
+        ..page(&state, &staff, &slug, None, HashMap::new()).await?
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// Owners choose where notifications go: the log, or a webhook URL (https, on
+/// the public internet unless the operator allows more; SPEC §5).
+#[post("/shops/{slug}/settings/notifications")]
+pub(super) async fn save_notifications(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    body: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AdminError> {
+    let values = form::FormValues::new(body.into_inner());
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let channel = values
+        .get("notify.channel")
+        .parse::<domain::shop::NotificationChannel>()
+        .unwrap_or(domain::shop::NotificationChannel::Log);
+    let url = values.get("notify.webhook_url").to_owned();
+    let saved = store::audit::write_row::<store::entities::shop::Entity, _>(
+        &state.db,
+        &staff.actor(shop, state.now()),
+        "update",
+        "shop",
+        Some(shop.id),
+        async |tx| {
+            store::notifications::configure(tx, shop.id, channel, Some(&url), state.webhooks)
+                .await?;
+            Ok((shop.id, ()))
+        },
+    )
+    .await;
+    match saved {
+        Ok(()) => Ok(redirect(&format!("/shops/{}/settings?saved=1", shop.slug))),
+        Err(store::StoreError::Invalid(errors)) => {
+            let first = errors.first();
+            let errors = HashMap::from([(
+                format!("notify.{}", first.field),
+                staff.t.reason(&first.reason),
+            )]);
+            let page = page(&state, &staff, &slug, Some(values), errors).await?;
+            Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A new webhook signing secret, shown once on the page that answers.
+#[post("/shops/{slug}/settings/webhook-secret")]
+pub(super) async fn rotate_webhook_secret(
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    slug: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AdminError> {
+    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
+    let secret = store::audit::write_row::<store::entities::shop::Entity, _>(
+        &state.db,
+        &staff.actor(shop, state.now()),
+        "rotate_secret",
+        "shop",
+        Some(shop.id),
+        async |tx| {
+            Ok((
+                shop.id,
+                store::notifications::rotate_secret(tx, shop.id).await?,
+            ))
+        },
+    )
+    .await?;
+    let page = SettingsPage {
+        secret: Some(secret),
+        has_secret: true,
+        ..page(&state, &staff, &slug, None, HashMap::new()).await?
+    };
+    let mut response = render(StatusCode::OK, &page);
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 /// "22:00" → minutes of the day.
@@ -183,7 +298,7 @@ pub(super) async fn save_settings(
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
     let values = form::FormValues::new(body.into_inner());
-    let (shop, role) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     match read_settings(&values, staff.t) {
         Ok(settings) => {
             store::audit::write_row::<store::entities::shop::Entity, _>(
@@ -201,21 +316,7 @@ pub(super) async fn save_settings(
             Ok(redirect(&format!("/shops/{}/settings?saved=1", shop.slug)))
         }
         Err(errors) => {
-            let page = SettingsPage {
-                t: staff.t,
-                nav: Some(staff.nav(
-                    shop,
-                    role,
-                    "settings",
-                    &format!("/shops/{}/settings", shop.slug),
-                )),
-                slug: shop.slug.clone(),
-                csrf: staff.csrf.clone(),
-                can_edit: true,
-                saved: false,
-                form: values,
-                errors,
-            };
+            let page = page(&state, &staff, &slug, Some(values), errors).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }

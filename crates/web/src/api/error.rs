@@ -6,7 +6,13 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use store::StoreError;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ErrorAnswer {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,
@@ -86,7 +92,9 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(serde_json::json!({ "error": self.body }))
+        HttpResponse::build(self.status).json(ErrorAnswer {
+            error: self.body.clone(),
+        })
     }
 }
 

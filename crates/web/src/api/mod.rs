@@ -8,6 +8,7 @@ mod coupons;
 pub mod error;
 mod idempotency;
 pub mod input;
+mod notifications;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -66,6 +67,9 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(commerce::quote)
         .service(commerce::place_order)
         .service(commerce::order_event)
+        .service(notifications::get_notifications)
+        .service(notifications::put_notifications)
+        .service(notifications::rotate_secret)
         // Not an operation of the API itself: registered outside the document.
         .route("/openapi.json", actix_web::web::get().to(openapi_json))
         .default_service(actix_web::web::to(not_found))
