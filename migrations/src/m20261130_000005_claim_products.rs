@@ -1,7 +1,8 @@
 //! A claim may discount fewer products than its coupon: a repurchase coupon with
 //! `only_purchased_items` discounts only what the earlier order bought. A follower
 //! grant remembers the channel of the follow, so that one waiting for its coupon
-//! to start is granted later as it would have been then.
+//! to start is granted later as it would have been then. `/healthz` proves the
+//! database takes writes by writing one row of `health_probes`.
 
 use sea_orm_migration::prelude::*;
 
@@ -37,10 +38,28 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        manager
+            .create_table(
+                Table::create()
+                    .table("health_probes")
+                    .if_not_exists()
+                    .col(ColumnDef::new("id").integer().not_null().primary_key())
+                    .col(
+                        ColumnDef::new("probed_at")
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new("ballast").text().null())
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table("health_probes").if_exists().to_owned())
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -3,6 +3,7 @@
 mod claims;
 mod coupons;
 mod demo;
+mod faults;
 mod idempotency;
 mod migrations;
 mod orders;

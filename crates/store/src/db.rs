@@ -45,6 +45,18 @@ pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnectio
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
+    // A connection whose COMMIT or ROLLBACK failed (a full disk, a lost server) can
+    // come back still inside its transaction; reused, its next "transaction" would
+    // be a savepoint that never commits. Such a connection is closed, never pooled.
+    options
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_release(|conn, _| Box::pin(async move { Ok(!in_transaction(conn)) }))
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!in_transaction(conn)) }))
+        })
+        .map_sqlx_postgres_pool_opts(|pool| {
+            pool.after_release(|conn, _| Box::pin(async move { Ok(!in_transaction(conn)) }))
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!in_transaction(conn)) }))
+        });
     if url.starts_with("sqlite:") {
         if url.contains(":memory:") || url.contains("mode=memory") {
             // Each connection would get its own empty database.
@@ -76,6 +88,14 @@ pub async fn connect(url: &str, pool: &PoolSettings) -> Result<DatabaseConnectio
     Ok(db)
 }
 
+fn in_transaction(conn: &impl sea_orm::sqlx::Connection) -> bool {
+    let open = conn.is_in_transaction();
+    if open {
+        tracing::warn!("a connection left inside a transaction is closed, not reused");
+    }
+    open
+}
+
 /// Brings the schema up to date; running it again changes nothing.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
     Migrator::up(db, None).await?;
@@ -93,6 +113,98 @@ pub async fn open(url: &str, pool: &PoolSettings) -> Result<DatabaseConnection, 
 pub async fn ping(db: &DatabaseConnection) -> Result<(), StoreError> {
     db.ping().await?;
     Ok(())
+}
+
+/// Proves the database takes a write now (`/healthz`). Normally one small row of
+/// `health_probes` is written and committed, the way every write is. After a
+/// write failed for a storage reason (a full disk can still fit one small row
+/// when it no longer fits a claim), the probe writes and removes a row as large
+/// as several claims, and only its success says the storage is back.
+pub async fn probe_write(
+    db: &DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let heavy = storage_faulted(db);
+    write(db, async |tx| {
+        let backend = tx.get_database_backend();
+        let p = |n: usize| placeholder(backend, n);
+        tx.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "INSERT INTO health_probes (id, probed_at) VALUES (1, {}) \
+                 ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+                p(1)
+            ),
+            [now.into()],
+        ))
+        .await?;
+        if heavy {
+            let ballast = " ".repeat(PROBE_BYTES);
+            tx.execute_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "INSERT INTO health_probes (id, probed_at, ballast) VALUES (2, {}, {})",
+                    p(1),
+                    p(2)
+                ),
+                [now.into(), ballast.into()],
+            ))
+            .await?;
+            tx.execute_raw(Statement::from_string(
+                backend,
+                "DELETE FROM health_probes WHERE id = 2".to_owned(),
+            ))
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// What the capacity probe writes: more than a burst of claims needs.
+const PROBE_BYTES: usize = 256 * 1024;
+
+/// Databases (by file or server) whose last write failed for a storage reason.
+fn faulted() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static FAULTED: OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> = OnceLock::new();
+    FAULTED.get_or_init(Default::default)
+}
+
+/// Which database `db` writes to: its file, or its server and database.
+fn database_key(db: &DatabaseConnection) -> String {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => db
+            .get_sqlite_connection_pool()
+            .connect_options()
+            .get_filename()
+            .display()
+            .to_string(),
+        _ => {
+            let options = db.get_postgres_connection_pool().connect_options();
+            format!(
+                "{}:{}/{}",
+                options.get_host(),
+                options.get_port(),
+                options.get_database().unwrap_or_default()
+            )
+        }
+    }
+}
+
+fn storage_faulted(db: &DatabaseConnection) -> bool {
+    faulted()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&database_key(db))
+}
+
+fn note_storage(db: &DatabaseConnection, fault: bool) {
+    let mut set = faulted().lock().unwrap_or_else(|p| p.into_inner());
+    if fault {
+        set.insert(database_key(db));
+    } else if !set.is_empty() {
+        set.remove(&database_key(db));
+    }
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so it
@@ -119,19 +231,30 @@ pub async fn write<T>(
         Some(gate) => Some(gate.lock().await),
         None => None,
     };
-    let tx = begin_write(db).await?;
-    match work(&tx).await {
-        Ok(value) => {
-            tx.commit().await?;
-            Ok(value)
-        }
-        Err(error) => {
-            if let Err(rollback) = tx.rollback().await {
-                tracing::warn!(%rollback, "rollback after a failed write");
+    let outcome = async {
+        let tx = begin_write(db).await?;
+        match work(&tx).await {
+            // Acknowledged only once the commit succeeded; a failed commit's
+            // connection is closed by the pool (see `connect`), never reused.
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
             }
-            Err(error)
+            Err(error) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(%rollback, "rollback after a failed write");
+                }
+                Err(error)
+            }
         }
     }
+    .await;
+    match &outcome {
+        Ok(_) => note_storage(db, false),
+        Err(StoreError::Unavailable(_)) => note_storage(db, true),
+        Err(_) => {}
+    }
+    outcome
 }
 
 /// SQLite has one writer at a time. Writers of this process queue here, in

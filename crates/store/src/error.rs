@@ -7,7 +7,11 @@ pub enum StoreError {
     #[error("configuration: {0}")]
     Config(String),
     #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
+    Database(sea_orm::DbErr),
+    /// The database cannot take the request now — disk full, read-only, out of
+    /// reach — and nothing was written; the same request may succeed later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// No such thing in this shop (another shop's things are not found either).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -33,6 +37,56 @@ pub enum StoreError {
 impl StoreError {
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> StoreError {
         StoreError::Invalid(domain::FieldError::new(field, reason).into())
+    }
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        if storage_fault(&error) {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error)
+        }
+    }
+}
+
+/// Whether `error` says the storage itself failed (rather than the request):
+/// no connection, a full disk, a read-only or unreadable file, a server going away.
+fn storage_fault(error: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx_error = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Exec(RuntimeErr::Internal(text)) | DbErr::Query(RuntimeErr::Internal(text)) => {
+            return text.contains("Disconnected") || text.contains("closed");
+        }
+        _ => return false,
+    };
+    use sea_orm::sqlx::Error;
+    match &**sqlx_error {
+        Error::Io(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::Tls(_)
+        | Error::Protocol(_) => true,
+        Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            match db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>() {
+                // SQLite primary result codes: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8,
+                // IOERR 10, CORRUPT 11, FULL 13, CANTOPEN 14, NOTADB 26.
+                Some(_) => code
+                    .parse::<i32>()
+                    .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 26)),
+                // PostgreSQL SQLSTATE classes: 08 connection, 53 resources (disk
+                // full), 57 operator intervention (shutdown), 58 system (I/O);
+                // 25006 read-only transaction.
+                None => {
+                    ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c)) || code == "25006"
+                }
+            }
+        }
+        _ => false,
     }
 }
 

@@ -81,13 +81,20 @@ pub fn build_app(
         .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers and takes a write, 503 otherwise (a full disk,
+/// a read-only file, a server out of reach): what a load balancer should watch.
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
-    match store::ping(&state.db).await {
+    let checked = async {
+        store::ping(&state.db).await?;
+        store::db::probe_write(&state.db, state.now()).await
+    };
+    match checked.await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
         Err(error) => {
-            tracing::warn!(%error, "health check: database does not answer");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+            tracing::warn!(%error, "health check: the database cannot take writes");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "5"))
+                .json(serde_json::json!({"status": "unavailable"}))
         }
     }
 }

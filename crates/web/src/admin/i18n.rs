@@ -49,6 +49,12 @@ pub struct T {
 }
 
 const TEXTS: &[(&str, &str, &str)] = &[
+    ("error.unavailable", "暂时无法保存", "Cannot save right now"),
+    (
+        "error.unavailable_text",
+        "数据库暂时无法写入（磁盘已满、只读或连接中断），这次操作没有保存任何内容。请稍后重试。",
+        "The database cannot take writes right now (a full disk, read-only, or out of reach); nothing was saved. Please try again shortly.",
+    ),
     ("settings.notifications", "通知发送", "Notifications"),
     (
         "settings.channel_log",

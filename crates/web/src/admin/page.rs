@@ -68,6 +68,8 @@ pub enum Failure {
     NotFound,
     /// A form without a valid CSRF token, or beyond the staff member's role.
     Forbidden,
+    /// The database cannot take writes now (full disk, read-only, out of reach).
+    Unavailable,
     Internal,
 }
 
@@ -95,6 +97,7 @@ impl ResponseError for AdminError {
             Failure::SignIn => StatusCode::SEE_OTHER,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,6 +108,7 @@ impl ResponseError for AdminError {
             Failure::SignIn => return redirect("/login"),
             Failure::NotFound => ("error.not_found", "error.not_found_text"),
             Failure::Forbidden => ("error.forbidden", "error.forbidden_text"),
+            Failure::Unavailable => ("error.unavailable", "error.unavailable_text"),
             Failure::Internal => ("error.internal", "error.internal_text"),
         };
         render(
@@ -123,6 +127,10 @@ impl From<store::StoreError> for AdminError {
     fn from(error: store::StoreError) -> Self {
         match error {
             store::StoreError::NotFound(_) => AdminError::new(Failure::NotFound, Lang::Zh),
+            store::StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "admin request: storage unavailable");
+                AdminError::new(Failure::Unavailable, Lang::Zh)
+            }
             other => {
                 tracing::error!(error = %other, "admin request failed");
                 AdminError::new(Failure::Internal, Lang::Zh)

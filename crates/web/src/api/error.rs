@@ -65,6 +65,15 @@ impl ApiError {
         )
     }
 
+    /// The storage cannot take the request now (503); nothing was written.
+    pub fn unavailable() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database cannot take this request right now; nothing was written, retry shortly",
+        )
+    }
+
     pub fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -92,7 +101,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ErrorAnswer {
+        let mut response = HttpResponse::build(self.status);
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
+        }
+        response.json(ErrorAnswer {
             error: self.body.clone(),
         })
     }
@@ -111,6 +124,10 @@ impl From<StoreError> for ApiError {
             }
             StoreError::Conflict(message) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "storage unavailable");
+                ApiError::unavailable()
             }
             other => {
                 tracing::error!(error = %other, "request failed");
