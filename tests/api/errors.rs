@@ -243,3 +243,48 @@ async fn the_webhook_is_configured_and_its_secret_rotated() {
         );
     }
 }
+
+/// Edges of the JSON API: trailing garbage is not JSON (400), a body of another
+/// type is 415, a bad query string or path answers the JSON error shape, and a
+/// time past year 9999 is refused naming its field.
+#[tokio::test]
+async fn bodies_queries_and_times_at_the_edge() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let body = fixtures::coupon_body(json!({})).to_string();
+        let (status, answer) = Call::new(Method::POST, "/api/v1/coupons", key)
+            .raw(&format!("{body}xyz"))
+            .send(&app)
+            .await;
+        assert_eq!(status, 400, "{}: {answer}", database.backend);
+        assert_eq!(answer["error"]["code"], "bad_request");
+
+        let request = actix_web::test::TestRequest::post()
+            .uri("/api/v1/coupons")
+            .insert_header(("Authorization", format!("Bearer {key}")))
+            .insert_header(("Content-Type", "text/plain"))
+            .set_payload(body.clone())
+            .to_request();
+        let response = actix_web::test::call_service(&app, request).await;
+        assert_eq!(response.status(), 415);
+        let answer: Value = actix_web::test::read_body_json(response).await;
+        assert_eq!(answer["error"]["code"], "unsupported_media_type");
+
+        let (status, answer) = get("/api/v1/coupons?limit=many", key).send(&app).await;
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["error"]["code"], "bad_request", "the JSON shape");
+        let (status, answer) = get("/api/v1/coupons/not-a-number", key).send(&app).await;
+        assert_eq!(status, 404, "{answer}");
+        assert_eq!(answer["error"]["code"], "not_found");
+
+        let far = fixtures::coupon_body(json!({"claim_until": "+10000-01-01T00:00:00Z"}));
+        let (status, answer) = post("/api/v1/coupons", key, &far).send(&app).await;
+        assert!(
+            status == 422 || status == 400,
+            "year 10000 is refused: {status} {answer}"
+        );
+        assert_eq!(answer["error"]["field"], "claim_until", "{answer}");
+    }
+}

@@ -227,6 +227,19 @@ impl CouponDraft {
             Scope::Shop => Scope::Shop,
         };
 
+        let mut times = vec![
+            ("claim_from", self.claim_from),
+            ("claim_until", self.claim_until),
+        ];
+        if let Validity::Fixed { from, until } = self.validity {
+            times.extend([("validity.from", from), ("validity.until", until)]);
+        }
+        for (field, at) in times {
+            if let Err(reason) = crate::calendar::check_storable(at) {
+                errors.push(field, reason);
+            }
+        }
+
         match self.validity {
             Validity::Fixed { from, until } => {
                 if until <= from {

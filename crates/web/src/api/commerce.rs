@@ -236,6 +236,10 @@ pub(super) async fn order_event(
                 "unknown event; expected paid, shipped, delivered, cancelled or refunded",
             )
         })?;
+        if let Some(at) = input.at {
+            domain::calendar::check_storable(at)
+                .map_err(|reason| ApiError::invalid("at", reason))?;
+        }
         let now = state.now();
         let order = store::orders::record_event(
             &state.db,

@@ -30,7 +30,7 @@ pub async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
 /// field by its path (`benefit.amount`, `lines[2].quantity`).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let message = inner.to_string();
@@ -40,6 +40,71 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             None => message,
         };
         ApiError::bad_request(Some(path), message)
+    })?;
+    // One JSON value and nothing after it: `{…}xyz` is not JSON.
+    deserializer.end().map_err(|_| {
+        ApiError::bad_request(
+            None,
+            "the body must be one JSON value, with nothing after it",
+        )
+    })?;
+    Ok(value)
+}
+
+/// Requests that carry a body must say it is JSON (415 otherwise): a form post or
+/// text sent by mistake is refused instead of being read as JSON.
+pub async fn require_json(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+    let headers = request.headers();
+    let has_body = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+        || headers.contains_key(TRANSFER_ENCODING);
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+    if has_body && !json {
+        let error = ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON, with Content-Type: application/json",
+        );
+        return Ok(request.error_response(error));
+    }
+    Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+/// Query strings and path segments that do not parse answer the JSON error shape
+/// (400 naming the parameter), like bodies do.
+pub fn query_config() -> actix_web::web::QueryConfig {
+    actix_web::web::QueryConfig::default().error_handler(|error, _| {
+        let message = error.to_string();
+        let field = message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains("field"))
+            .map(str::to_owned);
+        ApiError::bad_request(field, message).into()
+    })
+}
+
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default().error_handler(|error, _| {
+        tracing::debug!(%error, "a path segment that does not parse");
+        ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            "not_found",
+            "no such resource: the path does not name one",
+        )
+        .into()
     })
 }
 

@@ -48,6 +48,9 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
     >,
 > {
     utoipa_actix_web::scope("/api/v1")
+        .app_data(input::query_config())
+        .app_data(input::path_config())
+        .wrap(actix_web::middleware::from_fn(input::require_json))
         .service(coupons::create_coupon)
         .service(coupons::list_coupons)
         .service(coupons::get_coupon)
