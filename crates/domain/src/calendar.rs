@@ -120,6 +120,18 @@ pub fn offsets_between(
     stretches
 }
 
+/// Times we store: from 1970 through 9999. Beyond four-digit years a time no
+/// longer sorts as text (SQLite keeps times as text), and none of them is a real
+/// coupon's or order's time.
+pub fn check_storable(at: DateTime<Utc>) -> Result<(), &'static str> {
+    use chrono::Datelike;
+    if (1970..=9999).contains(&at.year()) {
+        Ok(())
+    } else {
+        Err("must be a time from 1970 through 9999")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -213,17 +225,5 @@ mod tests {
             parse_time_zone("Mars/Olympus").unwrap_err().field,
             "time_zone"
         );
-    }
-}
-
-/// Times we store: from 1970 through 9999. Beyond four-digit years a time no
-/// longer sorts as text (SQLite keeps times as text), and none of them is a real
-/// coupon's or order's time.
-pub fn check_storable(at: DateTime<Utc>) -> Result<(), &'static str> {
-    use chrono::Datelike;
-    if (1970..=9999).contains(&at.year()) {
-        Ok(())
-    } else {
-        Err("must be a time from 1970 through 9999")
     }
 }
