@@ -58,3 +58,47 @@ async fn every_route_is_in_the_document() {
     );
     assert!(document["components"]["securitySchemes"]["api_key"].is_object());
 }
+
+/// The check every API test's answers go through can fail: an undeclared field,
+/// a wrong type, a missing required field and an undeclared status are caught.
+#[tokio::test]
+async fn the_document_check_catches_what_the_document_does_not_say() {
+    let database = databases().await.remove(0);
+    let app = api::app(&database).await;
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/openapi.json")
+            .to_request(),
+    )
+    .await;
+    let document: serde_json::Value = test::read_body_json(response).await;
+    let quote = &document["components"]["schemas"]["QuoteAnswer"];
+    let good = serde_json::json!({"subtotal": "1.00", "merchant_discount": "0.00",
+        "platform_discount": "0.00", "payable": "1.00",
+        "lines": [{"sku": "A", "amount": "1.00", "discount": "0.00", "claim_id": null}],
+        "claims_used": []});
+    let check =
+        |value: &serde_json::Value| crate::support::openapi::validate(&document, quote, value, "$");
+    assert_eq!(check(&good), Ok(()));
+    let mut extra = good.clone();
+    extra["secret"] = serde_json::json!(1);
+    assert!(check(&extra).is_err(), "an undeclared field");
+    let mut wrong = good.clone();
+    wrong["lines"][0]["claim_id"] = serde_json::json!("7");
+    assert!(check(&wrong).is_err(), "a wrong type");
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("payable");
+    assert!(check(&missing).is_err(), "a missing field");
+    let order = &document["components"]["schemas"]["OrderAnswer"];
+    let mut placed = good.clone();
+    placed["order_id"] = serde_json::json!(1);
+    placed["external_id"] = serde_json::json!("o-1");
+    placed["status"] = serde_json::json!("created");
+    assert_eq!(
+        crate::support::openapi::validate(&document, order, &placed, "$"),
+        Ok(())
+    );
+    placed["stray"] = serde_json::json!(true);
+    assert!(crate::support::openapi::validate(&document, order, &placed, "$").is_err());
+}

@@ -76,6 +76,16 @@ impl<'a> Call<'a> {
         S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
         B: MessageBody,
     {
+        if !super::openapi::loaded() {
+            let request = test::TestRequest::get()
+                .uri("/api/v1/openapi.json")
+                .to_request();
+            let document: Value =
+                test::read_body_json(test::call_service(app, request).await).await;
+            super::openapi::document_or_init(|| document);
+        }
+        let method = self.method.to_string();
+        let path = self.path.to_owned();
         let mut request = test::TestRequest::default()
             .method(self.method)
             .uri(self.path);
@@ -99,6 +109,7 @@ impl<'a> Call<'a> {
             serde_json::from_slice(&bytes)
                 .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
+        super::openapi::check(&method, &path, status.as_u16(), &body);
         (status, body)
     }
 }

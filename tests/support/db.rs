@@ -57,7 +57,9 @@ impl TestDb {
 
     /// `None` unless `TEST_DATABASE_URL` names a PostgreSQL server.
     pub async fn postgres() -> Option<TestDb> {
-        let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())?;
         let admin = store::connect(&admin_url, &PoolSettings { max_connections: 1 })
             .await
             .expect("TEST_DATABASE_URL answers");

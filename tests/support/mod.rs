@@ -4,6 +4,7 @@
 pub mod api;
 pub mod db;
 pub mod fixtures;
+pub mod openapi;
 
 pub use db::databases;
 pub use fixtures::now;

@@ -67,12 +67,13 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, openapi) = App::new()
+    let (app, mut openapi) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
         .app_data(web::Data::new(state))
         .service(api::scope())
         .split_for_parts();
+    api::finish_document(&mut openapi);
     let document = web::Data::new(openapi);
     app.app_data(document)
         .route("/healthz", web::get().to(healthz))

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, put};
 use domain::{Channel, Money, Region, Sku, Tag};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::claims::ClaimRecord;
 use store::products::ProductRecord;
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,18 +13,14 @@ use super::auth::ApiShop;
 use super::error::ApiError;
 use super::idempotency::write;
 use super::input::parse;
+use super::schema::{
+    ClaimAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, ProductAnswer, ProductPage,
+    UnfollowAnswer, to_json,
+};
 use crate::app::AppState;
 
 fn product_json(product: &ProductRecord) -> Value {
-    json!({"sku": product.sku, "name": product.name, "price": product.price,
-           "updated_at": product.updated_at})
-}
-
-pub fn claim_json(claim: &ClaimRecord, customer: &str) -> Value {
-    json!({"id": claim.id, "coupon_id": claim.coupon_id, "customer": customer,
-           "channel": claim.channel, "state": claim.state.as_str(),
-           "claimed_at": claim.claimed_at,
-           "valid_from": claim.valid_from, "valid_until": claim.valid_until})
+    serde_json::to_value(ProductAnswer::from(product)).expect("an answer serialises")
 }
 
 fn sku_in_path(text: &str) -> Result<Sku, ApiError> {
@@ -50,7 +45,7 @@ struct ProductBody {
     tag = "catalog",
     params(("sku" = String, Path, description = "The product's SKU")),
     request_body = ProductBody,
-    responses((status = 200, description = "Updated", body = Object), (status = 201, description = "Created", body = Object)),
+    responses((status = 200, description = "Updated", body = ProductAnswer), (status = 201, description = "Created", body = ProductAnswer)),
     security(("api_key" = []))
 )]
 #[put("/products/{sku}")]
@@ -95,7 +90,7 @@ struct ProductsQuery {
 #[utoipa::path(
     tag = "catalog",
     params(ProductsQuery),
-    responses((status = 200, description = "Products in SKU order", body = Object)),
+    responses((status = 200, description = "Products in SKU order", body = ProductPage)),
     security(("api_key" = []))
 )]
 #[get("/products")]
@@ -111,10 +106,10 @@ pub(super) async fn list_products(
     let next = (products.len() as u64 == limit)
         .then(|| products.last().map(|p| p.sku.to_string()))
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({
-        "products": products.iter().map(product_json).collect::<Vec<_>>(),
-        "next_after": next,
-    })))
+    Ok(HttpResponse::Ok().json(ProductPage {
+        products: products.iter().map(ProductAnswer::from).collect(),
+        next_after: next,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -138,7 +133,7 @@ struct CustomerBody {
     tag = "customers",
     params(("external_id" = String, Path, description = "The storefront's customer id")),
     request_body = CustomerBody,
-    responses((status = 200, body = Object)),
+    responses((status = 200, body = CustomerAnswer)),
     security(("api_key" = []))
 )]
 #[put("/customers/{external_id}")]
@@ -172,12 +167,14 @@ pub(super) async fn put_customer(
             state.now(),
         )
         .await?;
-        let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
-        Ok((
-            StatusCode::OK,
-            json!({"external_id": row.external_id, "region": row.region, "tags": tags,
-                   "phone": row.phone, "is_follower": row.is_follower}),
-        ))
+        let answer = CustomerAnswer {
+            external_id: row.external_id,
+            region: row.region,
+            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            phone: row.phone,
+            is_follower: row.is_follower,
+        };
+        Ok((StatusCode::OK, to_json(&answer)))
     })
     .await
 }
@@ -204,7 +201,7 @@ fn channel_of(query: &ChannelQuery) -> Result<Option<Channel>, ApiError> {
 #[utoipa::path(
     tag = "customers",
     params(("external_id" = String, Path), ChannelQuery),
-    responses((status = 200, description = "The follower coupons granted now: {\"granted\": [claim]}", body = Object)),
+    responses((status = 200, description = "The follower coupons granted now", body = FollowAnswer)),
     security(("api_key" = []))
 )]
 #[put("/customers/{external_id}/follow")]
@@ -222,14 +219,14 @@ pub(super) async fn follow(
         let granted =
             store::follows::follow(&state.db, shop.shop_id, &external_id, channel, state.now())
                 .await?;
-        let claims: Vec<Value> = granted
-            .iter()
-            .map(|c| claim_json(c, &external_id))
-            .collect();
-        Ok((
-            StatusCode::OK,
-            json!({"following": true, "granted": claims}),
-        ))
+        let answer = FollowAnswer {
+            following: true,
+            granted: granted
+                .iter()
+                .map(|c| ClaimAnswer::new(c, &external_id))
+                .collect(),
+        };
+        Ok((StatusCode::OK, to_json(&answer)))
     })
     .await
 }
@@ -237,7 +234,7 @@ pub(super) async fn follow(
 #[utoipa::path(
     tag = "customers",
     params(("external_id" = String, Path)),
-    responses((status = 200, body = Object)),
+    responses((status = 200, body = UnfollowAnswer)),
     security(("api_key" = []))
 )]
 #[delete("/customers/{external_id}/follow")]
@@ -251,7 +248,10 @@ pub(super) async fn unfollow(
     let external_id = customer_in_path(&external_id)?;
     write(&state, shop.shop_id, &req, body, async |_| {
         store::follows::unfollow(&state.db, shop.shop_id, &external_id, state.now()).await?;
-        Ok((StatusCode::OK, json!({"following": false})))
+        Ok((
+            StatusCode::OK,
+            to_json(&UnfollowAnswer { following: false }),
+        ))
     })
     .await
 }
@@ -259,7 +259,7 @@ pub(super) async fn unfollow(
 #[utoipa::path(
     tag = "customers",
     params(("external_id" = String, Path), ChannelQuery),
-    responses((status = 200, description = "{\"claimable\": [coupon], \"held\": [claim]}", body = Object)),
+    responses((status = 200, body = CustomerCoupons)),
     security(("api_key" = []))
 )]
 #[get("/customers/{external_id}/coupons")]
@@ -284,6 +284,6 @@ pub(super) async fn customer_coupons(
     Ok(HttpResponse::Ok().json(json!({
         "claimable": claimable.iter().map(|c| super::coupons::coupon_json(c, 0)).collect::<Vec<_>>(),
         "held": held.iter().filter(|(c, _)| c.valid_until >= now)
-            .map(|(c, _)| claim_json(c, &external_id)).collect::<Vec<_>>(),
+            .map(|(c, _)| ClaimAnswer::new(c, &external_id)).collect::<Vec<_>>(),
     })))
 }

@@ -6,16 +6,16 @@ use actix_web::{HttpRequest, HttpResponse, post};
 use chrono::{DateTime, Utc};
 use domain::{Channel, Money, QuoteLine, Sku};
 use serde::Deserialize;
-use serde_json::{Value, json};
+
 use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
 use store::orders::{ClaimChoice, NewOrder, OrderEvent};
 use utoipa::ToSchema;
 
 use super::auth::ApiShop;
-use super::catalog::claim_json;
 use super::error::ApiError;
 use super::idempotency::write;
 use super::input::{parse, read_body};
+use super::schema::{ClaimAnswer, OrderAnswer, OrderEventAnswer, QuoteAnswer, to_json};
 use crate::app::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,8 +35,9 @@ struct ClaimBody {
     tag = "storefront",
     request_body = ClaimBody,
     responses(
-        (status = 201, description = "{id, coupon_id, customer, state, valid_from, valid_until}", body = Object),
-        (status = 409, description = "Refused: the error code is the reason (sold_out, customer_limit, …)"),
+        (status = 201, description = "The claim", body = ClaimAnswer),
+        (status = 404, description = "No such coupon in this shop", body = super::error::ErrorAnswer),
+        (status = 409, description = "Refused: the error code is the reason (sold_out, customer_limit, …)", body = super::error::ErrorAnswer),
     ),
     security(("api_key" = []))
 )]
@@ -72,7 +73,10 @@ pub(super) async fn claim(
             },
         )
         .await?;
-        Ok((StatusCode::CREATED, claim_json(&record, &input.customer)))
+        Ok((
+            StatusCode::CREATED,
+            to_json(&ClaimAnswer::new(&record, &input.customer)),
+        ))
     })
     .await
 }
@@ -114,7 +118,7 @@ struct QuoteBody {
 #[utoipa::path(
     tag = "storefront",
     request_body = QuoteBody,
-    responses((status = 200, description = "{subtotal, merchant_discount, platform_discount, payable, lines, claims_used}", body = Object)),
+    responses((status = 200, description = "The best price", body = QuoteAnswer)),
     security(("api_key" = []))
 )]
 #[post("/quotes")]
@@ -136,7 +140,7 @@ pub(super) async fn quote(
         state.now(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(quote))
+    Ok(HttpResponse::Ok().json(QuoteAnswer::from(&quote)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -156,7 +160,10 @@ struct OrderBody {
 #[utoipa::path(
     tag = "storefront",
     request_body = OrderBody,
-    responses((status = 201, description = "The quote applied, plus order_id and external_id", body = Object), (status = 409), (status = 422)),
+    responses(
+        (status = 201, description = "The quote applied, plus the order's ids", body = OrderAnswer),
+        (status = 409, description = "The order exists, or a claim was used meanwhile", body = super::error::ErrorAnswer),
+    ),
     security(("api_key" = []))
 )]
 #[post("/orders")]
@@ -185,12 +192,13 @@ pub(super) async fn place_order(
             },
         )
         .await?;
-        let mut answer = serde_json::to_value(&placed.quote).expect("a quote serialises");
-        let object = answer.as_object_mut().expect("a quote is an object");
-        object.insert("order_id".into(), json!(placed.id));
-        object.insert("external_id".into(), json!(placed.external_id));
-        object.insert("status".into(), json!("created"));
-        Ok((StatusCode::CREATED, answer))
+        let answer = OrderAnswer {
+            quote: QuoteAnswer::from(&placed.quote),
+            order_id: placed.id,
+            external_id: placed.external_id,
+            status: "created".into(),
+        };
+        Ok((StatusCode::CREATED, to_json(&answer)))
     })
     .await
 }
@@ -206,18 +214,14 @@ struct EventBody {
     at: Option<DateTime<Utc>>,
 }
 
-fn order_json(order: &store::entities::order::Model) -> Value {
-    json!({"order_id": order.id, "external_id": order.external_id, "status": order.status,
-           "paid_at": order.paid_at, "shipped_at": order.shipped_at,
-           "delivered_at": order.delivered_at, "cancelled_at": order.cancelled_at,
-           "refunded_at": order.refunded_at})
-}
-
 #[utoipa::path(
     tag = "storefront",
     params(("external_id" = String, Path, description = "The storefront's order id")),
     request_body = EventBody,
-    responses((status = 200, body = Object), (status = 404), (status = 409)),
+    responses(
+        (status = 200, body = OrderEventAnswer),
+        (status = 409, description = "The event does not follow from the order's status", body = super::error::ErrorAnswer),
+    ),
     security(("api_key" = []))
 )]
 #[post("/orders/{external_id}/events")]
@@ -250,7 +254,7 @@ pub(super) async fn order_event(
             now,
         )
         .await?;
-        Ok((StatusCode::OK, order_json(&order)))
+        Ok((StatusCode::OK, to_json(&OrderEventAnswer::from(&order))))
     })
     .await
 }

@@ -13,6 +13,7 @@ use super::auth::ApiShop;
 use super::error::ApiError;
 use super::idempotency::write;
 use super::input::{from_object, parse_object};
+use super::schema::{CouponAnswerDoc, CouponBodyDoc, CouponPageDoc, CouponPatchDoc, MetricsAnswer};
 use crate::app::AppState;
 
 /// A coupon as the API answers it: the body's fields plus id, status, claimed, used.
@@ -50,8 +51,8 @@ fn take_status(object: &mut Map<String, Value>) -> Result<Option<CouponStatus>, 
 
 #[utoipa::path(
     tag = "coupons",
-    request_body(content = Object, description = "A coupon body (SPEC §7), with `status` draft or active"),
-    responses((status = 201, description = "The coupon", body = Object), (status = 400), (status = 422)),
+    request_body(content = CouponBodyDoc, description = "A coupon body (SPEC §7), with `status` draft or active"),
+    responses((status = 201, description = "The coupon", body = CouponAnswerDoc)),
     security(("api_key" = []))
 )]
 #[post("/coupons")]
@@ -91,7 +92,7 @@ struct ListQuery {
 #[utoipa::path(
     tag = "coupons",
     params(ListQuery),
-    responses((status = 200, description = "Coupons, newest first", body = Object)),
+    responses((status = 200, description = "Coupons, newest first", body = CouponPageDoc)),
     security(("api_key" = []))
 )]
 #[get("/coupons")]
@@ -140,7 +141,7 @@ pub(super) async fn list_coupons(
 #[utoipa::path(
     tag = "coupons",
     params(("id" = i64, Path, description = "Coupon id")),
-    responses((status = 200, body = Object), (status = 404)),
+    responses((status = 200, body = CouponAnswerDoc)),
     security(("api_key" = []))
 )]
 #[get("/coupons/{id}")]
@@ -156,8 +157,8 @@ pub(super) async fn get_coupon(
 #[utoipa::path(
     tag = "coupons",
     params(("id" = i64, Path, description = "Coupon id")),
-    request_body(content = Object, description = "Any fields of the coupon body that SPEC §2 still allows"),
-    responses((status = 200, body = Object), (status = 404), (status = 422)),
+    request_body(content = CouponPatchDoc, description = "Any fields of the coupon body that SPEC §2 still allows"),
+    responses((status = 200, body = CouponAnswerDoc)),
     security(("api_key" = []))
 )]
 #[patch("/coupons/{id}")]
@@ -216,7 +217,10 @@ macro_rules! lifecycle_route {
         #[utoipa::path(
                     tag = "coupons",
                     params(("id" = i64, Path, description = "Coupon id")),
-                    responses((status = 200, body = Object), (status = 404), (status = 409)),
+                    responses(
+                        (status = 200, body = CouponAnswerDoc),
+                        (status = 409, description = "Not allowed from the coupon's status", body = super::error::ErrorAnswer),
+                    ),
                     security(("api_key" = []))
                 )]
         #[post($path)]
@@ -260,7 +264,7 @@ lifecycle_route!(
 #[utoipa::path(
     tag = "coupons",
     params(("id" = i64, Path, description = "Coupon id")),
-    responses((status = 200, description = "SPEC §8 metrics, in all and by channel", body = Object), (status = 404)),
+    responses((status = 200, description = "SPEC §8 metrics, in all and by channel", body = MetricsAnswer)),
     security(("api_key" = []))
 )]
 #[get("/coupons/{id}/metrics")]

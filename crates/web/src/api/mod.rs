@@ -9,6 +9,7 @@ pub mod error;
 mod idempotency;
 pub mod input;
 mod notifications;
+pub mod schema;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -21,9 +22,86 @@ use utoipa::{Modify, OpenApi};
             string (\"99.00\"), times are RFC 3339. Errors are {\"error\": {\"code\", \"message\", \
             \"field\"}}. Writes accept an Idempotency-Key header."
     ),
+    components(schemas(error::ErrorAnswer)),
     modifiers(&BearerKey)
 )]
 pub struct ApiDoc;
+
+/// Completes the document once every route has added its operation.
+pub fn finish_document(document: &mut utoipa::openapi::OpenApi) {
+    CommonErrors.modify(document);
+}
+
+/// The errors every operation can answer, declared on each: a request that does
+/// not parse (400), a missing key (401), the storage unavailable (503); on writes
+/// an Idempotency-Key in use (409) or reused with another body (422), a body too
+/// large (413) or not JSON (415); on a path naming a resource, 404.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |text: &str| {
+            ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorAnswer")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names_a_resource = path.contains('{');
+            let operations = [
+                (false, item.get.as_mut()),
+                (true, item.post.as_mut()),
+                (true, item.put.as_mut()),
+                (true, item.patch.as_mut()),
+                (true, item.delete.as_mut()),
+            ];
+            for (writes, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let mut common = vec![
+                    (
+                        "400",
+                        "The request does not parse: the error names the field",
+                    ),
+                    ("401", "No valid API key"),
+                    (
+                        "503",
+                        "The database cannot take the request now; nothing was written",
+                    ),
+                ];
+                if writes {
+                    common.extend([
+                        (
+                            "409",
+                            "A request with this Idempotency-Key is still running",
+                        ),
+                        ("413", "The body is larger than 256 KiB"),
+                        ("415", "The body is not JSON"),
+                        (
+                            "422",
+                            "A rule is broken, or the Idempotency-Key was used with another body",
+                        ),
+                    ]);
+                }
+                if names_a_resource {
+                    common.push(("404", "No such resource in this shop"));
+                }
+                for (status, text) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(text).into());
+                }
+            }
+        }
+    }
+}
 
 struct BearerKey;
 

@@ -1,0 +1,378 @@
+//! What the API answers, as types that serialize the answer and describe it in
+//! the OpenAPI document at once. The coupon itself is serialized by `domain`
+//! (the same shape the body takes); [`CouponDoc`] describes that shape, and the
+//! API tests validate every answer they receive against the served document, so
+//! the two cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use domain::{Money, Quote};
+use serde::Serialize;
+use store::claims::ClaimRecord;
+use store::products::ProductRecord;
+use utoipa::ToSchema;
+
+/// A claim a customer holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimAnswer {
+    pub id: i64,
+    pub coupon_id: i64,
+    /// The storefront's customer id.
+    pub customer: String,
+    #[schema(example = "live_room")]
+    pub channel: String,
+    /// unused, used, expired or revoked.
+    #[schema(example = "unused")]
+    pub state: String,
+    pub claimed_at: DateTime<Utc>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+}
+
+impl ClaimAnswer {
+    pub fn new(claim: &ClaimRecord, customer: &str) -> ClaimAnswer {
+        ClaimAnswer {
+            id: claim.id,
+            coupon_id: claim.coupon_id,
+            customer: customer.to_owned(),
+            channel: claim.channel.as_str().to_owned(),
+            state: claim.state.as_str().to_owned(),
+            claimed_at: claim.claimed_at,
+            valid_from: claim.valid_from,
+            valid_until: claim.valid_until,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductAnswer {
+    pub sku: String,
+    pub name: String,
+    #[schema(value_type = String, example = "99.00")]
+    pub price: Money,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&ProductRecord> for ProductAnswer {
+    fn from(product: &ProductRecord) -> Self {
+        ProductAnswer {
+            sku: product.sku.to_string(),
+            name: product.name.clone(),
+            price: product.price,
+            updated_at: product.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductPage {
+    pub products: Vec<ProductAnswer>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    pub next_after: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerAnswer {
+    pub external_id: String,
+    pub region: Option<String>,
+    pub tags: Vec<String>,
+    pub phone: Option<String>,
+    pub is_follower: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowAnswer {
+    pub following: bool,
+    /// The follower coupons granted by this follow.
+    pub granted: Vec<ClaimAnswer>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnfollowAnswer {
+    pub following: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerCoupons {
+    /// Coupons this customer may claim now (in the channel asked about).
+    pub claimable: Vec<CouponAnswerDoc>,
+    /// Unused claims still valid.
+    pub held: Vec<ClaimAnswer>,
+}
+
+/// A line of a quote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuotedLineAnswer {
+    pub sku: String,
+    /// Price (activity price if any) × quantity.
+    #[schema(value_type = String, example = "99.00")]
+    pub amount: Money,
+    /// Its merchant discount: its item claim, or its share of the shop claim.
+    #[schema(value_type = String, example = "10.00")]
+    pub discount: Money,
+    pub claim_id: Option<i64>,
+}
+
+/// The best price (SPEC §4).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuoteAnswer {
+    #[schema(value_type = String, example = "99.00")]
+    pub subtotal: Money,
+    #[schema(value_type = String, example = "10.00")]
+    pub merchant_discount: Money,
+    #[schema(value_type = String, example = "0.00")]
+    pub platform_discount: Money,
+    #[schema(value_type = String, example = "89.00")]
+    pub payable: Money,
+    pub lines: Vec<QuotedLineAnswer>,
+    /// In the order of the lines that use them.
+    pub claims_used: Vec<i64>,
+}
+
+impl From<&Quote> for QuoteAnswer {
+    fn from(quote: &Quote) -> Self {
+        QuoteAnswer {
+            subtotal: quote.subtotal,
+            merchant_discount: quote.merchant_discount,
+            platform_discount: quote.platform_discount,
+            payable: quote.payable,
+            lines: quote
+                .lines
+                .iter()
+                .map(|line| QuotedLineAnswer {
+                    sku: line.sku.to_string(),
+                    amount: line.amount,
+                    discount: line.discount,
+                    claim_id: line.claim_id,
+                })
+                .collect(),
+            claims_used: quote.claims_used.clone(),
+        }
+    }
+}
+
+/// A recorded order: the quote applied, with the order's ids.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderAnswer {
+    #[serde(flatten)]
+    pub quote: QuoteAnswer,
+    pub order_id: i64,
+    pub external_id: String,
+    #[schema(example = "created")]
+    pub status: String,
+}
+
+/// Where an order is after an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderEventAnswer {
+    pub order_id: i64,
+    pub external_id: String,
+    /// created, paid, shipped, delivered, cancelled or refunded.
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+impl From<&store::entities::order::Model> for OrderEventAnswer {
+    fn from(order: &store::entities::order::Model) -> Self {
+        OrderEventAnswer {
+            order_id: order.id,
+            external_id: order.external_id.clone(),
+            status: order.status.clone(),
+            paid_at: order.paid_at,
+            shipped_at: order.shipped_at,
+            delivered_at: order.delivered_at,
+            cancelled_at: order.cancelled_at,
+            refunded_at: order.refunded_at,
+        }
+    }
+}
+
+/// SPEC §8 figures of a coupon (or of one channel of it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsDoc {
+    /// The quantity issued; `null` when unlimited.
+    pub issued: Option<u64>,
+    pub claimed: u64,
+    pub used: u64,
+    pub expired: u64,
+    /// claimed / issued, in percent.
+    #[schema(value_type = Option<String>, example = "42.50")]
+    pub claim_rate: Option<String>,
+    /// used / claimed, in percent.
+    #[schema(value_type = Option<String>, example = "65.00")]
+    pub use_rate: Option<String>,
+    #[schema(value_type = String, example = "120.00")]
+    pub actual_cost: String,
+    #[schema(value_type = String, example = "980.00")]
+    pub coupon_gmv: String,
+    /// coupon GMV / actual cost.
+    #[schema(value_type = Option<String>, example = "8.17")]
+    pub roi: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetricsAnswer {
+    pub coupon_id: i64,
+    pub metrics: MetricsDoc,
+    /// The same figures per claim channel (issued is `null` there).
+    pub by_channel: BTreeMap<String, MetricsDoc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponPageDoc {
+    pub coupons: Vec<CouponAnswerDoc>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    pub next_before: Option<i64>,
+}
+
+// The coupon (SPEC §7), as the body takes it and the answers give it.
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ScopeDoc {
+    /// Every line of the order.
+    Shop,
+    /// One order line of the listed products.
+    Items { skus: Vec<String> },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TierDoc {
+    pub min_quantity: u32,
+    /// What the customer pays, 10 (1折) to 99 (9.9折).
+    #[schema(example = "90")]
+    pub percent: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BenefitDoc {
+    /// 满X减Y; threshold "0.00" is 立减.
+    AmountOff {
+        #[schema(example = "99.00")]
+        threshold: String,
+        #[schema(example = "10.00")]
+        amount: String,
+    },
+    /// Pay `percent` (85 = 8.5折) on at least `min_quantity` units, at most
+    /// `max_discount` off.
+    PercentOff {
+        #[schema(example = "85")]
+        percent: String,
+        min_quantity: Option<u32>,
+        max_discount: Option<String>,
+    },
+    /// 多件多折: the deepest tier reached applies.
+    TieredPercent { tiers: Vec<TierDoc> },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ValidityDoc {
+    Fixed {
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// `days` from the claim.
+    Relative { days: u32 },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowerDoc {
+    pub auto_grant: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RepurchaseDoc {
+    /// delivered or shipped.
+    pub trigger: String,
+    pub days_after: u32,
+    pub only_purchased_items: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PrivateDoc {
+    /// One code shared by all it is handed to.
+    Shared { code: String },
+    /// A batch of one-time codes (at most 100,000 a batch).
+    Unique { unique_codes: u32 },
+}
+
+/// The coupon as staff design it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponDoc {
+    pub name: String,
+    /// shop, new_customer, follower, repurchase or private.
+    pub kind: String,
+    pub scope: ScopeDoc,
+    pub benefit: BenefitDoc,
+    pub validity: ValidityDoc,
+    pub claim_from: DateTime<Utc>,
+    pub claim_until: DateTime<Utc>,
+    /// `null`: unlimited.
+    pub quantity: Option<u32>,
+    pub per_customer_limit: Option<u32>,
+    pub per_customer_daily_limit: Option<u32>,
+    /// all, new_customers, returning_customers, followers or tag:NAME.
+    pub audience: Option<String>,
+    /// Empty: every channel.
+    pub channels: Option<Vec<String>>,
+    /// GB/T 2260 province codes; empty: everywhere.
+    pub regions: Option<Vec<String>>,
+    pub follower: Option<FollowerDoc>,
+    pub repurchase: Option<RepurchaseDoc>,
+    pub private: Option<PrivateDoc>,
+}
+
+/// A coupon body: the design, and the status to create it in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponBodyDoc {
+    #[serde(flatten)]
+    pub coupon: CouponDoc,
+    /// draft (the default) or active.
+    pub status: Option<String>,
+}
+
+/// A coupon as the API answers it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponAnswerDoc {
+    #[serde(flatten)]
+    pub coupon: CouponDoc,
+    pub id: i64,
+    /// draft, active, paused or ended.
+    pub status: String,
+    pub claimed: u64,
+    /// Claims redeemed on paid orders that still count.
+    pub used: u64,
+}
+
+/// A change to a coupon: any fields §2 still allows once customers hold it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouponPatchDoc {
+    pub name: Option<String>,
+    pub scope: Option<ScopeDoc>,
+    pub benefit: Option<BenefitDoc>,
+    pub validity: Option<ValidityDoc>,
+    pub claim_from: Option<DateTime<Utc>>,
+    pub claim_until: Option<DateTime<Utc>>,
+    pub quantity: Option<u32>,
+    pub per_customer_limit: Option<u32>,
+    pub per_customer_daily_limit: Option<u32>,
+    pub audience: Option<String>,
+    pub channels: Option<Vec<String>>,
+    pub regions: Option<Vec<String>>,
+    pub follower: Option<FollowerDoc>,
+    pub repurchase: Option<RepurchaseDoc>,
+    pub private: Option<PrivateDoc>,
+}
+
+/// An answer as the JSON value the idempotent write path stores.
+pub fn to_json(answer: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(answer).expect("an answer serialises")
+}
