@@ -45,12 +45,12 @@ pub fn check(method: &str, path: &str, status: u16, body: &Value) {
             panic!("{method} {template} answered {status}, which the document does not declare")
         });
     let declared = resolve(document, declared);
-    if let Some(schema) = declared.pointer("/content/application~1json/schema") {
-        if let Err(error) = validate(document, schema, body, "$") {
-            panic!(
-                "{method} {template} {status}: the body does not match the document: {error}\n{body}"
-            );
-        }
+    if let Some(schema) = declared.pointer("/content/application~1json/schema")
+        && let Err(error) = validate(document, schema, body, "$")
+    {
+        panic!(
+            "{method} {template} {status}: the body does not match the document: {error}\n{body}"
+        );
     }
 }
 
@@ -138,8 +138,9 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
         }
         if let (Some(object), Some(names)) =
             (value.as_object(), declared_properties(document, schema))
+            && let Some(extra) = object.keys().find(|k| !names.contains(*k))
         {
-            if let Some(extra) = object.keys().find(|k| !names.contains(*k)) {
+            {
                 return Err(format!("{at}.{extra} is not in the document"));
             }
         }
@@ -171,10 +172,10 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
     if !types.is_empty() && !types.iter().any(|t| type_fits(t, value)) {
         return Err(format!("{at}: {value} is not {}", types.join(" or ")));
     }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            return Err(format!("{at}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {allowed:?}"));
     }
     if let (Some(text), Some("date-time")) = (value.as_str(), schema["format"].as_str()) {
         chrono::DateTime::parse_from_rfc3339(text)
