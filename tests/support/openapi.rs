@@ -140,9 +140,7 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
             (value.as_object(), declared_properties(document, schema))
             && let Some(extra) = object.keys().find(|k| !names.contains(*k))
         {
-            {
-                return Err(format!("{at}.{extra} is not in the document"));
-            }
+            return Err(format!("{at}.{extra} is not in the document"));
         }
     }
     for (keyword, exactly_one) in [("oneOf", true), ("anyOf", false)] {
