@@ -175,6 +175,32 @@ pub fn validate(document: &Value, schema: &Value, value: &Value, at: &str) -> Re
     {
         return Err(format!("{at}: {value} is not one of {allowed:?}"));
     }
+    if let (Some(text), Some(pattern)) = (value.as_str(), schema["pattern"].as_str()) {
+        let regex = regex::Regex::new(pattern)
+            .map_err(|e| format!("{at}: the pattern {pattern} does not compile: {e}"))?;
+        if !regex.is_match(text) {
+            return Err(format!("{at}: {text:?} does not match {pattern}"));
+        }
+    }
+    let outside = |n: f64, low: &str, high: &str| {
+        schema[low].as_f64().is_some_and(|min| n < min)
+            || schema[high].as_f64().is_some_and(|max| n > max)
+    };
+    if let Some(text) = value.as_str()
+        && outside(text.chars().count() as f64, "minLength", "maxLength")
+    {
+        return Err(format!("{at}: {text:?} has the wrong length"));
+    }
+    if let Some(number) = value.as_f64()
+        && outside(number, "minimum", "maximum")
+    {
+        return Err(format!("{at}: {number} is out of range"));
+    }
+    if let Some(items) = value.as_array()
+        && outside(items.len() as f64, "minItems", "maxItems")
+    {
+        return Err(format!("{at}: {} items is out of range", items.len()));
+    }
     if let (Some(text), Some("date-time")) = (value.as_str(), schema["format"].as_str()) {
         chrono::DateTime::parse_from_rfc3339(text)
             .map_err(|_| format!("{at}: {text} is not an RFC 3339 time"))?;

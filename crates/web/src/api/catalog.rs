@@ -35,15 +35,16 @@ fn customer_in_path(text: &str) -> Result<String, ApiError> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProductBody {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     name: String,
     /// Decimal string, e.g. "99.00".
-    #[schema(value_type = String, example = "99.00")]
+    #[schema(value_type = String, example = "99.00", pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
     price: Money,
 }
 
 #[utoipa::path(
     tag = "catalog",
-    params(("sku" = String, Path, description = "The product's SKU")),
+    params(("sku" = String, Path, description = "The product's SKU", pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
     request_body = ProductBody,
     responses((status = 200, description = "Updated", body = ProductAnswer), (status = 201, description = "Created", body = ProductAnswer)),
     security(("api_key" = []))
@@ -82,8 +83,10 @@ pub(super) async fn put_product(
 #[serde(deny_unknown_fields)]
 struct ProductsQuery {
     /// Keyset cursor: only SKUs after this one.
+    #[param(nullable = false)]
     after: Option<String>,
     /// At most 500 (default 100).
+    #[param(nullable = false, minimum = 1, maximum = 500)]
     limit: Option<u64>,
 }
 
@@ -99,7 +102,16 @@ pub(super) async fn list_products(
     shop: ApiShop,
     query: Query<ProductsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let limit = match query.limit {
+        None => 100,
+        Some(n @ 1..=500) => n,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                Some("limit".into()),
+                "must be 1 to 500",
+            ));
+        }
+    };
     let products =
         store::products::list_products(&state.db, shop.shop_id, query.after.as_deref(), limit)
             .await?;
@@ -116,22 +128,22 @@ pub(super) async fn list_products(
 #[serde(deny_unknown_fields)]
 struct CustomerBody {
     /// GB/T 2260 province code, e.g. "44"; `null` clears it; absent: unchanged.
-    #[schema(value_type = Option<String>, example = "44")]
+    #[schema(value_type = Option<super::schema::RegionCode>, example = "44")]
     #[serde(default, deserialize_with = "super::input::given")]
     region: Option<Option<Region>>,
     /// `null` clears them; absent: unchanged.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<super::schema::TagText>>, max_items = 50)]
     #[serde(default, deserialize_with = "super::input::given")]
     tags: Option<Option<Vec<Tag>>>,
     /// `null` clears it; absent: unchanged.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 32)]
     #[serde(default, deserialize_with = "super::input::given")]
     phone: Option<Option<String>>,
 }
 
 #[utoipa::path(
     tag = "customers",
-    params(("external_id" = String, Path, description = "The storefront's customer id")),
+    params(("external_id" = String, Path, description = "The storefront's customer id", pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
     request_body = CustomerBody,
     responses((status = 200, body = CustomerAnswer)),
     security(("api_key" = []))
@@ -147,6 +159,13 @@ pub(super) async fn put_customer(
     let external_id = customer_in_path(&external_id)?;
     write(&state, shop.shop_id, &req, body, async |body| {
         let input: CustomerBody = parse(body)?;
+        if input
+            .tags
+            .as_ref()
+            .is_some_and(|tags| tags.as_ref().is_some_and(|t| t.len() > 50))
+        {
+            return Err(ApiError::invalid("tags", "at most 50 tags"));
+        }
         if input
             .phone
             .as_ref()
@@ -182,7 +201,8 @@ pub(super) async fn put_customer(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct ChannelQuery {
-    /// Where the customer is: live_room, short_video, shop_page, …
+    /// Where the customer is.
+    #[param(value_type = Option<super::schema::ChannelWord>, nullable = false)]
     channel: Option<String>,
 }
 
@@ -200,7 +220,7 @@ fn channel_of(query: &ChannelQuery) -> Result<Option<Channel>, ApiError> {
 
 #[utoipa::path(
     tag = "customers",
-    params(("external_id" = String, Path), ChannelQuery),
+    params(("external_id" = String, Path, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$"), ChannelQuery),
     responses((status = 200, description = "The follower coupons granted now", body = FollowAnswer)),
     security(("api_key" = []))
 )]
@@ -233,7 +253,7 @@ pub(super) async fn follow(
 
 #[utoipa::path(
     tag = "customers",
-    params(("external_id" = String, Path)),
+    params(("external_id" = String, Path, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
     responses((status = 200, body = UnfollowAnswer)),
     security(("api_key" = []))
 )]
@@ -258,7 +278,7 @@ pub(super) async fn unfollow(
 
 #[utoipa::path(
     tag = "customers",
-    params(("external_id" = String, Path), ChannelQuery),
+    params(("external_id" = String, Path, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$"), ChannelQuery),
     responses((status = 200, body = CustomerCoupons)),
     security(("api_key" = []))
 )]

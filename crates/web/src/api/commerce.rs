@@ -18,22 +18,51 @@ use super::input::{parse, read_body};
 use super::schema::{ClaimAnswer, OrderAnswer, OrderEventAnswer, QuoteAnswer, to_json};
 use crate::app::AppState;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClaimBody {
-    /// The storefront's customer id; unknown customers are created.
     customer: String,
-    /// The coupon to claim, or…
+    #[serde(default, deserialize_with = "super::input::whole_id")]
     coupon_id: Option<i64>,
-    /// …the private code a customer typed.
     code: Option<String>,
-    #[schema(value_type = String, example = "live_room")]
     channel: Channel,
+}
+
+/// A claim: of a coupon by its id, or of whatever coupon a private code opens.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // describes the body; `ClaimBody` reads it
+enum ClaimBodyDoc {
+    Coupon(ClaimByCoupon),
+    Code(ClaimByCode),
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ClaimByCoupon {
+    /// The storefront's customer id; unknown customers are created.
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
+    customer: String,
+    coupon_id: i64,
+    channel: super::schema::ChannelWord,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ClaimByCode {
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
+    customer: String,
+    /// The private code a customer typed.
+    #[schema(pattern = r"^[A-Za-z0-9_-]{4,32}$")]
+    code: String,
+    channel: super::schema::ChannelWord,
 }
 
 #[utoipa::path(
     tag = "storefront",
-    request_body = ClaimBody,
+    request_body = ClaimBodyDoc,
     responses(
         (status = 201, description = "The claim", body = ClaimAnswer),
         (status = 404, description = "No such coupon in this shop", body = super::error::ErrorAnswer),
@@ -84,13 +113,15 @@ pub(super) async fn claim(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LineBody {
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
     sku: Sku,
-    #[schema(value_type = String, example = "99.00")]
+    #[schema(value_type = String, example = "99.00", pattern = r"^((0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$")]
     unit_price: Money,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^((0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$")]
     #[serde(default)]
     activity_price: Option<Money>,
+    #[schema(minimum = 1, maximum = 9999)]
+    #[serde(deserialize_with = "super::input::whole_number")]
     quantity: u32,
 }
 
@@ -108,9 +139,12 @@ impl From<LineBody> for QuoteLine {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct QuoteBody {
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
     customer: String,
+    /// At most 200 lines; the subtotal at most 100,000,000.00.
+    #[schema(min_items = 1, max_items = 200)]
     lines: Vec<LineBody>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
     #[serde(default)]
     platform_discount: Option<Money>,
 }
@@ -146,13 +180,17 @@ pub(super) async fn quote(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OrderBody {
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
     external_id: String,
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
     customer: String,
+    #[schema(min_items = 1, max_items = 200)]
     lines: Vec<LineBody>,
     /// Omitted: the best quote is applied. `[]`: no coupon.
+    #[schema(max_items = 200)]
     #[serde(default)]
     claim_ids: Option<Vec<i64>>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
     #[serde(default)]
     platform_discount: Option<Money>,
 }
@@ -206,7 +244,7 @@ pub(super) async fn place_order(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EventBody {
-    /// paid, shipped, delivered, cancelled or refunded
+    #[schema(value_type = super::schema::EventWord)]
     #[serde(rename = "type")]
     kind: String,
     /// When it happened (default: now).
@@ -216,7 +254,7 @@ struct EventBody {
 
 #[utoipa::path(
     tag = "storefront",
-    params(("external_id" = String, Path, description = "The storefront's order id")),
+    params(("external_id" = String, Path, description = "The storefront's order id", pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
     request_body = EventBody,
     responses(
         (status = 200, body = OrderEventAnswer),

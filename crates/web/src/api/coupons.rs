@@ -77,15 +77,18 @@ pub(super) async fn create_coupon(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
-    /// shop, new_customer, follower, repurchase or private
+    #[param(value_type = Option<super::schema::KindWord>, nullable = false)]
     kind: Option<String>,
-    /// draft, active, paused or ended
+    #[param(value_type = Option<super::schema::StatusWord>, nullable = false)]
     status: Option<String>,
     /// Part of the name.
+    #[param(nullable = false, max_length = 60)]
     q: Option<String>,
     /// Keyset cursor: only coupons with a smaller id (the last id of the previous page).
+    #[param(nullable = false)]
     before: Option<i64>,
     /// At most 100 (default 20).
+    #[param(nullable = false, minimum = 1, maximum = 100)]
     limit: Option<u64>,
 }
 
@@ -117,7 +120,22 @@ pub(super) async fn list_coupons(
                 .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason))
         })
         .transpose()?;
-    let limit = query.limit.unwrap_or(20).clamp(1, 100);
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > 60) {
+        return Err(ApiError::bad_request(
+            Some("q".into()),
+            "must be at most 60 characters",
+        ));
+    }
+    let limit = match query.limit {
+        None => 20,
+        Some(n @ 1..=100) => n,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                Some("limit".into()),
+                "must be 1 to 100",
+            ));
+        }
+    };
     let filter = CouponFilter {
         kind,
         status,

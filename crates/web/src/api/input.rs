@@ -29,6 +29,13 @@ pub async fn read_body(mut payload: Payload) -> Result<Bytes, ApiError> {
 /// Parses JSON into `T`; a wrong type, an unknown field or a bad value names the
 /// field by its path (`benefit.amount`, `lines[2].quantity`).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    // Every body is a JSON object (serde would also read a struct from an array).
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            None,
+            "the body must be a JSON object",
+        ));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -133,4 +140,35 @@ pub fn given<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// A count given as a JSON number: a whole number, even written `3.0` (JSON
+/// Schema's `integer` allows it), within `u32`.
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let number = <serde_json::Number as serde::Deserialize>::deserialize(deserializer)?;
+    if let Some(n) = number.as_u64() {
+        return u32::try_from(n).map_err(|_| serde::de::Error::custom("is too large"));
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&f) => Ok(f as u32),
+        _ => Err(serde::de::Error::custom("must be a whole number")),
+    }
+}
+
+/// An id given as a JSON number: whole, even written `7.0`.
+pub fn whole_id<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    let Some(number) =
+        <Option<serde_json::Number> as serde::Deserialize>::deserialize(deserializer)?
+    else {
+        return Ok(None);
+    };
+    if let Some(n) = number.as_i64() {
+        return Ok(Some(n));
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(f as i64)),
+        _ => Err(serde::de::Error::custom("must be a whole number")),
+    }
 }

@@ -90,6 +90,7 @@ impl Modify for CommonErrors {
                 }
                 if names_a_resource {
                     common.push(("404", "No such resource in this shop"));
+                    common.push(("422", "The path names no valid id"));
                 }
                 for (status, text) in common {
                     operation
@@ -162,6 +163,51 @@ async fn openapi_json(
     actix_web::HttpResponse::Ok().json(document.get_ref())
 }
 
-pub(crate) async fn not_found() -> Result<actix_web::HttpResponse, error::ApiError> {
-    Err(error::ApiError::not_found("route"))
+/// No operation here: 405 (with `Allow`) when the path is one of the API's with
+/// another method, 404 otherwise.
+pub(crate) async fn not_found(
+    request: actix_web::HttpRequest,
+    document: Option<actix_web::web::Data<utoipa::openapi::OpenApi>>,
+) -> Result<actix_web::HttpResponse, error::ApiError> {
+    let path = request.path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').collect();
+    let allowed: Option<Vec<&str>> = document.as_ref().and_then(|document| {
+        document.paths.paths.iter().find_map(|(template, item)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            let fits = parts.len() == segments.len()
+                && parts
+                    .iter()
+                    .zip(&segments)
+                    .all(|(p, s)| p.starts_with('{') || p == s);
+            fits.then(|| {
+                [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(method, has)| has.then_some(method))
+                .collect()
+            })
+        })
+    });
+    match allowed {
+        Some(methods) if !methods.contains(&request.method().as_str()) => {
+            let error = error::ApiError::new(
+                actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this path takes {}", methods.join(", ")),
+            );
+            let mut response = actix_web::ResponseError::error_response(&error);
+            response.headers_mut().insert(
+                actix_web::http::header::ALLOW,
+                actix_web::http::header::HeaderValue::from_str(&methods.join(", "))
+                    .expect("method names are header-safe"),
+            );
+            Ok(response)
+        }
+        _ => Err(error::ApiError::not_found("route")),
+    }
 }

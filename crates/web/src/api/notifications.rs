@@ -25,15 +25,30 @@ pub(crate) struct NotificationsAnswer {
     has_secret: bool,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NotificationsBody {
-    /// `log` or `webhook`.
-    #[schema(value_type = String, example = "webhook")]
     channel: NotificationChannel,
-    /// `https://…` on the public internet; needed for `webhook`.
     #[serde(default)]
     webhook_url: Option<String>,
+}
+
+/// Where notifications go: the log, or a webhook URL.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "channel", rename_all = "snake_case", deny_unknown_fields)]
+#[allow(dead_code)] // describes the body; `NotificationsBody` reads it
+pub(crate) enum NotificationsBodyDoc {
+    Log {
+        /// Kept for later (checked as for a webhook); empty or `null`: none.
+        #[schema(pattern = r"^(https://[^\s@/]+(/\S*)?)?$", max_length = 2000)]
+        webhook_url: Option<String>,
+    },
+    Webhook {
+        /// `https://…` on the public internet (private and loopback addresses
+        /// are refused unless the operator allows them).
+        #[schema(pattern = r"^https://[^\s@/]+(/\S*)?$", max_length = 2000)]
+        webhook_url: String,
+    },
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,7 +84,7 @@ pub(super) async fn get_notifications(
 
 #[utoipa::path(
     tag = "shop",
-    request_body = NotificationsBody,
+    request_body = NotificationsBodyDoc,
     responses(
         (status = 200, body = NotificationsAnswer),
         (status = 400, body = super::error::ErrorAnswer),

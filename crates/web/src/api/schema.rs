@@ -13,6 +13,97 @@ use store::claims::ClaimRecord;
 use store::products::ProductRecord;
 use utoipa::ToSchema;
 
+// The words and text formats the API accepts, so that a request the document
+// allows is one the rules accept (a word list is checked against the rules'
+// own list by a test below).
+
+/// Money in requests: yuan with at most two decimals, at most 999,999,999.99.
+pub const MONEY: &str = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$";
+/// A unit price: at most 1,000,000.00 (SPEC §4).
+pub const UNIT_PRICE: &str = r"^((0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$";
+/// A storefront id (customer, order) or SKU: 1 to 64 characters, no spaces or
+/// control characters.
+pub const TOKEN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$";
+/// A private code: 4 to 32 letters, digits, `-` or `_`.
+pub const CODE: &str = r"^[A-Za-z0-9_-]{4,32}$";
+/// What the customer pays, in percent: 10 (1折) to 99 (9.9折).
+pub const PERCENT: &str = r"^[1-9][0-9](\.[0-9]{1,2})?$";
+
+/// Where a claim is made.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelWord {
+    LiveRoom,
+    ShortVideo,
+    ShopPage,
+    FanGroup,
+    Sms,
+    CustomerService,
+    PrivateMessage,
+    CouponCenter,
+}
+
+/// How customers get a coupon.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindWord {
+    Shop,
+    NewCustomer,
+    Follower,
+    Repurchase,
+    Private,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusWord {
+    Draft,
+    Active,
+    Paused,
+    Ended,
+}
+
+/// What happened to an order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventWord {
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerWord {
+    Delivered,
+    Shipped,
+}
+
+/// Who may claim: a group, or customers with a tag (`tag:VIP`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AudienceWord {
+    Group(AudienceGroup),
+    Tag(TagAudience),
+}
+
+/// Customers with a tag: `tag:` and the tag (1 to 32 characters, no spaces,
+/// commas or colons).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(pattern = r"^tag:[^\s\x00-\x1f\x7f-\x9f,:]{1,32}$")]
+pub struct TagAudience(pub String);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AudienceGroup {
+    All,
+    NewCustomers,
+    ReturningCustomers,
+    Followers,
+}
+
 /// A claim a customer holds.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ClaimAnswer {
@@ -233,111 +324,183 @@ pub struct CouponPageDoc {
 // The coupon (SPEC §7), as the body takes it and the answers give it.
 
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ScopeDoc {
     /// Every line of the order.
     Shop,
     /// One order line of the listed products.
-    Items { skus: Vec<String> },
+    Items {
+        #[schema(min_items = 1, inline)]
+        skus: Vec<SkuText>,
+    },
 }
 
+/// A SKU.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
+pub struct SkuText(pub String);
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TierDoc {
+    #[schema(minimum = 1)]
     pub min_quantity: u32,
     /// What the customer pays, 10 (1折) to 99 (9.9折).
-    #[schema(example = "90")]
+    #[schema(example = "90", pattern = r"^[1-9][0-9](\.[0-9]{1,2})?$")]
     pub percent: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum BenefitDoc {
     /// 满X减Y; threshold "0.00" is 立减.
     AmountOff {
-        #[schema(example = "99.00")]
+        #[schema(example = "99.00", pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
         threshold: String,
-        #[schema(example = "10.00")]
+        #[schema(example = "10.00", pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
         amount: String,
     },
     /// Pay `percent` (85 = 8.5折) on at least `min_quantity` units, at most
     /// `max_discount` off.
     PercentOff {
-        #[schema(example = "85")]
+        #[schema(example = "85", pattern = r"^[1-9][0-9](\.[0-9]{1,2})?$")]
         percent: String,
+        #[schema(minimum = 1)]
         min_quantity: Option<u32>,
+        #[schema(pattern = r"^(0|[1-9][0-9]{0,8})(\.[0-9]{1,2})?$")]
         max_discount: Option<String>,
     },
     /// 多件多折: the deepest tier reached applies.
-    TieredPercent { tiers: Vec<TierDoc> },
+    TieredPercent {
+        #[schema(min_items = 1, max_items = 10)]
+        tiers: Vec<TierDoc>,
+    },
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ValidityDoc {
     Fixed {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     },
     /// `days` from the claim.
-    Relative { days: u32 },
+    Relative {
+        #[schema(minimum = 1, maximum = 3650)]
+        days: u32,
+    },
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FollowerDoc {
     pub auto_grant: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RepurchaseDoc {
-    /// delivered or shipped.
-    pub trigger: String,
+    pub trigger: TriggerWord,
+    #[schema(maximum = 3650)]
     pub days_after: u32,
+    #[schema(nullable = false)]
     pub only_purchased_items: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum PrivateDoc {
     /// One code shared by all it is handed to.
-    Shared { code: String },
+    Shared {
+        #[schema(pattern = r"^[A-Za-z0-9_-]{4,32}$")]
+        code: String,
+    },
     /// A batch of one-time codes (at most 100,000 a batch).
-    Unique { unique_codes: u32 },
+    Unique {
+        #[schema(minimum = 1, maximum = 100000)]
+        unique_codes: u32,
+    },
 }
 
 /// The coupon as staff design it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CouponDoc {
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
     pub name: String,
-    /// shop, new_customer, follower, repurchase or private.
-    pub kind: String,
+    pub kind: KindWord,
     pub scope: ScopeDoc,
     pub benefit: BenefitDoc,
     pub validity: ValidityDoc,
     pub claim_from: DateTime<Utc>,
     pub claim_until: DateTime<Utc>,
     /// `null`: unlimited.
+    #[schema(minimum = 1)]
     pub quantity: Option<u32>,
+    #[schema(minimum = 1)]
     pub per_customer_limit: Option<u32>,
+    #[schema(minimum = 1)]
     pub per_customer_daily_limit: Option<u32>,
-    /// all, new_customers, returning_customers, followers or tag:NAME.
-    pub audience: Option<String>,
+    #[schema(nullable = false)]
+    pub audience: Option<AudienceWord>,
     /// Empty: every channel.
-    pub channels: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    pub channels: Option<Vec<ChannelWord>>,
     /// GB/T 2260 province codes; empty: everywhere.
-    pub regions: Option<Vec<String>>,
+    #[schema(nullable = false, inline)]
+    pub regions: Option<Vec<RegionCode>>,
+    #[schema(nullable = false)]
     pub follower: Option<FollowerDoc>,
+    #[schema(nullable = false)]
     pub repurchase: Option<RepurchaseDoc>,
+    #[schema(nullable = false)]
     pub private: Option<PrivateDoc>,
 }
 
+/// A province code of GB/T 2260 (two digits: 11 Beijing, 31 Shanghai, 44 Guangdong).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(pattern = r"^(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])$")]
+pub struct RegionCode(pub String);
+
 /// A coupon body: the design, and the status to create it in.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CouponBodyDoc {
-    #[serde(flatten)]
-    pub coupon: CouponDoc,
+    #[schema(min_length = 1, max_length = 60, pattern = r"\S")]
+    pub name: String,
+    pub kind: KindWord,
+    pub scope: ScopeDoc,
+    pub benefit: BenefitDoc,
+    pub validity: ValidityDoc,
+    pub claim_from: DateTime<Utc>,
+    pub claim_until: DateTime<Utc>,
+    /// `null`: unlimited.
+    #[schema(minimum = 1)]
+    pub quantity: Option<u32>,
+    #[schema(minimum = 1)]
+    pub per_customer_limit: Option<u32>,
+    #[schema(minimum = 1)]
+    pub per_customer_daily_limit: Option<u32>,
+    #[schema(nullable = false)]
+    pub audience: Option<AudienceWord>,
+    #[schema(nullable = false)]
+    pub channels: Option<Vec<ChannelWord>>,
+    #[schema(nullable = false, inline)]
+    pub regions: Option<Vec<RegionCode>>,
+    #[schema(nullable = false)]
+    pub follower: Option<FollowerDoc>,
+    #[schema(nullable = false)]
+    pub repurchase: Option<RepurchaseDoc>,
+    #[schema(nullable = false)]
+    pub private: Option<PrivateDoc>,
     /// draft (the default) or active.
-    pub status: Option<String>,
+    #[schema(nullable = false)]
+    pub status: Option<StatusWord>,
 }
+
+/// A tag of a customer: 1 to 32 characters, no spaces, commas or colons.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f,:]{1,32}$")]
+pub struct TagText(pub String);
 
 /// A coupon as the API answers it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -345,8 +508,7 @@ pub struct CouponAnswerDoc {
     #[serde(flatten)]
     pub coupon: CouponDoc,
     pub id: i64,
-    /// draft, active, paused or ended.
-    pub status: String,
+    pub status: StatusWord,
     pub claimed: u64,
     /// Claims redeemed on paid orders that still count.
     pub used: u64,
@@ -354,6 +516,7 @@ pub struct CouponAnswerDoc {
 
 /// A change to a coupon: any fields §2 still allows once customers hold it.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CouponPatchDoc {
     pub name: Option<String>,
     pub scope: Option<ScopeDoc>,
@@ -375,4 +538,58 @@ pub struct CouponPatchDoc {
 /// An answer as the JSON value the idempotent write path stores.
 pub fn to_json(answer: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(answer).expect("an answer serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words<T: Serialize>(all: &[T]) -> Vec<String> {
+        all.iter()
+            .map(|w| {
+                serde_json::to_value(w)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_words_are_the_rules_words() {
+        use ChannelWord::*;
+        let channels = [
+            LiveRoom,
+            ShortVideo,
+            ShopPage,
+            FanGroup,
+            Sms,
+            CustomerService,
+            PrivateMessage,
+            CouponCenter,
+        ];
+        let rules: Vec<String> = domain::Channel::ALL.iter().map(|c| c.to_string()).collect();
+        assert_eq!(words(&channels), rules);
+        use KindWord::*;
+        let kinds = [Shop, NewCustomer, Follower, Repurchase, Private];
+        let rules: Vec<String> = domain::CouponKind::ALL
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        assert_eq!(words(&kinds), rules);
+        for code in 0..100u8 {
+            assert_eq!(
+                domain::Region::new(code).is_ok(),
+                regex_lite_match(&format!("{code:02}")),
+                "region {code:02}: the rules and the documented pattern agree"
+            );
+        }
+    }
+
+    /// The region pattern, by hand: two digits among GB/T 2260's provinces.
+    fn regex_lite_match(text: &str) -> bool {
+        let n: u32 = text.parse().unwrap_or(0);
+        matches!(n, 11..=15 | 21..=23 | 31..=37 | 41..=46 | 50..=54 | 61..=65 | 71 | 81 | 82)
+    }
 }
