@@ -114,41 +114,6 @@ pub(crate) async fn delete_codes(db: &impl ConnectionTrait, coupon_id: i64) -> R
     Ok(())
 }
 
-/// The code a customer typed, if the shop has it (case does not matter).
-pub(crate) async fn find_code(
-    db: &impl ConnectionTrait,
-    shop_id: i64,
-    typed: &str,
-) -> Result<Option<private_code::Model>> {
-    let Ok(code) = PrivateCode::parse(typed) else {
-        return Ok(None);
-    };
-    Ok(private_code::Entity::find()
-        .filter(private_code::Column::ShopId.eq(shop_id))
-        .filter(private_code::Column::Code.eq(code.as_str()))
-        .one(db)
-        .await?)
-}
-
-/// Marks a one-time code used; false if someone used it first.
-pub(crate) async fn use_code(
-    db: &impl ConnectionTrait,
-    code_id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool> {
-    let result = private_code::Entity::update_many()
-        .col_expr(
-            private_code::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(Some(now)),
-        )
-        .filter(private_code::Column::Id.eq(code_id))
-        .filter(private_code::Column::OneTime.eq(true))
-        .filter(private_code::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
-}
-
 /// One page of a coupon's codes, in id order, after `after_id`: for streaming exports.
 pub async fn codes_page(
     db: &impl ConnectionTrait,

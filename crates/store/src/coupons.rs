@@ -7,7 +7,6 @@ use domain::{
     Coupon, CouponDraft, CouponKind, CouponStatus, FollowerRules, KindRules, LifecycleAction,
     PrivateCodes, RepurchaseRules, Scope, Validity,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -449,19 +448,6 @@ pub(crate) async fn lock_row(
         .one(db)
         .await?
         .ok_or(StoreError::NotFound("coupon"))
-}
-
-/// Takes back the count of a claim that was refused after all.
-pub(crate) async fn uncount_claim(db: &impl ConnectionTrait, coupon_id: i64) -> Result<()> {
-    coupon::Entity::update_many()
-        .col_expr(
-            coupon::Column::ClaimedCount,
-            Expr::col(coupon::Column::ClaimedCount).sub(1),
-        )
-        .filter(coupon::Column::Id.eq(coupon_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Redeemed claims (SPEC §8: on a paid order that still counts) of each of these

@@ -141,6 +141,11 @@ pub(crate) async fn facts(
         Audience::NewCustomers | Audience::ReturningCustomers => paid_orders(db, row.id).await?,
         _ => 0,
     };
+    facts_from(row, paid_orders)
+}
+
+/// What the rules need to know of the customer in `row`, with its paid orders.
+pub(crate) fn facts_from(row: &customer::Model, paid_orders: u32) -> Result<CustomerFacts> {
     Ok(CustomerFacts {
         paid_orders,
         is_follower: row.is_follower,

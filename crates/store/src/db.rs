@@ -171,7 +171,7 @@ fn faulted() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
 }
 
 /// Which database `db` writes to: its file, or its server and database.
-fn database_key(db: &DatabaseConnection) -> String {
+pub(crate) fn database_key(db: &DatabaseConnection) -> String {
     match db.get_database_backend() {
         DbBackend::Sqlite => db
             .get_sqlite_connection_pool()

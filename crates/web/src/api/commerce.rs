@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use domain::{Channel, Money, QuoteLine, Sku};
 use serde::Deserialize;
 
-use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
+use store::claims::{ClaimRequest, ClaimSource, ClaimTarget, Decision, Keyed, Outcome};
 use store::orders::{ClaimChoice, NewOrder, OrderEvent};
 use utoipa::ToSchema;
 
 use super::auth::ApiShop;
 use super::error::ApiError;
-use super::idempotency::write;
+use super::idempotency::{self, write};
 use super::input::{parse, read_body};
 use super::schema::{ClaimAnswer, OrderAnswer, OrderEventAnswer, QuoteAnswer, to_json};
 use crate::app::AppState;
@@ -77,37 +77,61 @@ pub(super) async fn claim(
     req: HttpRequest,
     body: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    write(&state, shop.shop_id, &req, body, async |body| {
-        let input: ClaimBody = parse(body)?;
-        let target = match (input.coupon_id, input.code) {
-            (Some(id), None) => ClaimTarget::Coupon(id),
-            (None, Some(code)) => ClaimTarget::Code(code),
-            _ => {
-                return Err(ApiError::invalid(
-                    "coupon_id",
-                    "give either coupon_id or code",
-                ));
-            }
-        };
-        store::customers::check_external_id(&input.customer)?;
-        let record = store::claims::claim(
-            &state.db,
-            &ClaimRequest {
-                shop_id: shop.shop_id,
-                customer: input.customer.clone(),
-                target,
-                channel: input.channel,
-                source: ClaimSource::Claim,
-                now: state.now(),
-            },
-        )
-        .await?;
+    // Claims go through the batching writer; an Idempotency-Key is written in the
+    // claim's own transaction, with its answer.
+    let body = read_body(body).await?;
+    let key = idempotency::key_of(&req)?;
+    let request_hash = idempotency::request_hash(&req, &body);
+    let input: ClaimBody = parse(&body)?;
+    let target = match (input.coupon_id, input.code) {
+        (Some(id), None) => ClaimTarget::Coupon(id),
+        (None, Some(code)) => ClaimTarget::Code(code),
+        _ => {
+            return Err(ApiError::invalid(
+                "coupon_id",
+                "give either coupon_id or code",
+            ));
+        }
+    };
+    store::customers::check_external_id(&input.customer)?;
+    let customer = input.customer.clone();
+    let answer_of = move |decision: &Decision| -> Result<idempotency::Answer, ApiError> {
+        let record = decision.clone().into_result()?;
         Ok((
             StatusCode::CREATED,
-            to_json(&ClaimAnswer::new(&record, &input.customer)),
+            to_json(&ClaimAnswer::new(&record, &customer)),
         ))
-    })
-    .await
+    };
+    let keyed = key.map(|key| Keyed {
+        key,
+        request_hash,
+        render: Box::new({
+            let answer_of = answer_of.clone();
+            move |decision| idempotency::stored(&answer_of(decision))
+        }),
+    });
+    let outcome = store::claims::claim_keyed(
+        &state.db,
+        &ClaimRequest {
+            shop_id: shop.shop_id,
+            customer: input.customer,
+            target,
+            channel: input.channel,
+            source: ClaimSource::Claim,
+            now: state.now(),
+        },
+        keyed,
+    )
+    .await?;
+    match outcome {
+        Outcome::Decided(decision) => {
+            let (status, value) = answer_of(&decision)?;
+            Ok(HttpResponse::build(status).json(value))
+        }
+        Outcome::Replay { status, body } => Ok(idempotency::replayed(status, body)),
+        Outcome::KeyMismatch => Err(idempotency::key_reused()),
+        Outcome::KeyInProgress => Err(idempotency::key_in_progress()),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -6,19 +6,13 @@
 //! the same everywhere, so claims and orders cannot deadlock.
 
 use chrono::{DateTime, Utc};
-use domain::{
-    Channel, ClaimAttempt, ClaimCounts, CodeCheck, CouponKind, HeldClaim, Refusal, Sku, check_claim,
-};
+use domain::{Channel, ClaimAttempt, ClaimCounts, CodeCheck, HeldClaim, Refusal, Sku, check_claim};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
 };
 
-use crate::codes;
-use crate::convert::count;
 use crate::coupons::{self, CouponRecord};
 use crate::customers;
-use crate::db::write;
 use crate::entities::{claim, coupon, customer};
 use crate::error::{Result, StoreError};
 use crate::shops::{self, ShopRecord};
@@ -31,6 +25,12 @@ pub enum ClaimTarget {
 }
 
 pub use domain::{ClaimSource, ClaimState};
+
+mod batch;
+mod writer;
+
+pub use batch::{Attempt, Decision};
+pub use writer::{Keyed, MAX_BATCH, Outcome, Render};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRecord {
@@ -81,32 +81,34 @@ pub struct ClaimRequest {
 }
 
 /// Claims a coupon for a customer, or refuses with exactly one reason
-/// (`StoreError::Refused`) and writes nothing.
+/// (`StoreError::Refused`) and writes nothing. Concurrent claims are decided in
+/// batches, one commit each ([`writer`]).
 pub async fn claim(db: &DatabaseConnection, request: &ClaimRequest) -> Result<ClaimRecord> {
-    // Read before the write transaction: settings change rarely, and under WAL
-    // this read does not wait for the writer's turn.
-    let shop = shops::get_shop(db, request.shop_id).await?;
-    // A refusal rolls back too: not even a new customer row is kept.
-    let row = write(db, async |tx| {
-        let customer =
-            customers::find_or_create_locked(tx, shop.id, &request.customer, request.now).await?;
-        let claimed = claim_in(
-            tx,
-            &shop,
-            &customer,
-            Ask {
-                target: &request.target,
-                channel: request.channel,
-                source: request.source,
-                skus: None,
-            },
-            request.now,
-        )
-        .await?;
-        claimed.map_err(StoreError::Refused)
-    })
-    .await?;
-    from_row(&row)
+    match claim_keyed(db, request, None).await? {
+        Outcome::Decided(decision) => decision.into_result(),
+        other => Err(StoreError::Corrupt(format!(
+            "an unkeyed claim answered {other:?}"
+        ))),
+    }
+}
+
+/// [`claim`] with the request's Idempotency-Key, written with the claim.
+pub async fn claim_keyed(
+    db: &DatabaseConnection,
+    request: &ClaimRequest,
+    keyed: Option<Keyed>,
+) -> Result<Outcome> {
+    customers::check_external_id(&request.customer)?;
+    let attempt = Attempt {
+        shop_id: request.shop_id,
+        customer: request.customer.clone(),
+        target: request.target.clone(),
+        channel: request.channel,
+        source: request.source,
+        skus: None,
+        now: request.now,
+    };
+    writer::submit(db, attempt, keyed).await
 }
 
 /// Staff grant a coupon by hand (a customer-service coupon): the same rules as a
@@ -120,23 +122,18 @@ pub async fn grant_by_hand(
     coupon_id: i64,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord> {
-    let shop = shops::get_shop(tx, shop_id).await?;
-    let customer = customers::find_or_create_locked(tx, shop_id, customer_external_id, now).await?;
-    let claimed = claim_in(
-        tx,
-        &shop,
-        &customer,
-        Ask {
-            target: &ClaimTarget::Coupon(coupon_id),
-            channel: Channel::CustomerService,
-            source: ClaimSource::Manual,
-            skus: None,
-        },
+    customers::check_external_id(customer_external_id)?;
+    let attempt = Attempt {
+        shop_id,
+        customer: customer_external_id.to_owned(),
+        target: ClaimTarget::Coupon(coupon_id),
+        channel: Channel::CustomerService,
+        source: ClaimSource::Manual,
+        skus: None,
         now,
-    )
-    .await?
-    .map_err(StoreError::Refused)?;
-    from_row(&claimed)
+    };
+    let mut decisions = batch::decide(tx, &[attempt]).await?;
+    decisions.pop().expect("one decision").into_result()
 }
 
 /// What one claim or grant asks for.
@@ -148,9 +145,10 @@ pub(crate) struct Ask<'a> {
     pub skus: Option<&'a [Sku]>,
 }
 
-/// The claim itself, inside the caller's write transaction with the customer
-/// already locked. A refusal is returned as a value, having written nothing,
-/// so that grants can record it and go on.
+/// A grant inside the caller's write transaction, the customer already locked:
+/// the same rules and counting as every claim ([`batch::decide`]). A refusal is
+/// returned as a value, having written nothing, so that grants can record it and
+/// go on.
 pub(crate) async fn claim_in(
     db: &impl ConnectionTrait,
     shop: &ShopRecord,
@@ -158,134 +156,23 @@ pub(crate) async fn claim_in(
     ask: Ask<'_>,
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<claim::Model, Refusal>> {
-    let Ask {
-        target,
-        channel,
-        source,
-        skus,
-    } = ask;
-    let (coupon_id, code) = match target {
-        ClaimTarget::Coupon(id) => (*id, None),
-        ClaimTarget::Code(typed) => match codes::find_code(db, shop.id, typed).await? {
-            Some(code) => (code.coupon_id, Some(code)),
-            None => return Ok(Err(Refusal::InvalidCode)),
-        },
-    };
-    let (row, counts) = count_claim_locked(db, shop, coupon_id, customer.id, now).await?;
-    let record = coupons::from_row(row)?;
-    let code_check = match &code {
-        None => CodeCheck::Missing,
-        Some(code) if code.one_time && code.used_at.is_some() => CodeCheck::Used,
-        Some(_) => CodeCheck::Valid,
-    };
-
-    let facts = customers::facts(db, customer, record.coupon.audience()).await?;
-    let verdict = check_claim(&ClaimAttempt {
-        coupon: &record.coupon,
-        status: record.status,
-        customer: &facts,
-        counts,
-        channel,
-        code: code_check,
-        source,
-        monthly_cap: shop.monthly_cap,
+    let attempt = Attempt {
+        shop_id: shop.id,
+        customer: customer.external_id.clone(),
+        target: ask.target.clone(),
+        channel: ask.channel,
+        source: ask.source,
+        skus: ask.skus.map(<[Sku]>::to_vec),
         now,
-    });
-    let verdict = match verdict {
-        Ok(()) => match &code {
-            Some(code) if code.one_time && !codes::use_code(db, code.id, now).await? => {
-                Err(Refusal::CodeUsed)
-            }
-            _ => Ok(()),
-        },
-        refused => refused,
     };
-    if let Err(refusal) = verdict {
-        // Callers may go on in this transaction (grants record refusals): take
-        // back the count so that a refusal leaves nothing behind.
-        coupons::uncount_claim(db, coupon_id).await?;
-        return Ok(Err(refusal));
+    match batch::decide(db, &[attempt]).await?.pop() {
+        Some(Decision::Claimed(record)) => Ok(Ok(claim::Entity::find_by_id(record.id)
+            .one(db)
+            .await?
+            .ok_or(StoreError::NotFound("claim"))?)),
+        Some(Decision::Refused(refusal)) => Ok(Err(refusal)),
+        Some(Decision::NoCoupon) | None => Err(StoreError::NotFound("coupon")),
     }
-    debug_assert!(code.is_none() || record.coupon.kind() == CouponKind::Private);
-
-    let (valid_from, valid_until) = record.coupon.claim_validity(now);
-    let saved = claim::ActiveModel {
-        shop_id: Set(shop.id),
-        coupon_id: Set(coupon_id),
-        customer_id: Set(customer.id),
-        channel: Set(channel.as_str().to_owned()),
-        source: Set(source.as_str().to_owned()),
-        state: Set(ClaimState::Unused.as_str().to_owned()),
-        claimed_at: Set(now),
-        valid_from: Set(valid_from),
-        valid_until: Set(valid_until),
-        code_id: Set(code.as_ref().map(|c| c.id)),
-        order_id: Set(None),
-        used_at: Set(None),
-        expired_at: Set(None),
-        skus: Set(skus.map(|skus| crate::convert::to_json(&skus))),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(Ok(saved))
-}
-
-/// Counts one more claim of the coupon, locking its row, and reads in the same
-/// statement what the limits count: the coupon's claims before this one, and the
-/// customer's claims of it (ever, today) and of the shop this month. One round
-/// trip on the hot path. The customer's row is already locked, so no other claim
-/// of theirs is in flight and the counts are current on PostgreSQL too. A refused
-/// claim takes the count back ([`coupons::uncount_claim`]).
-async fn count_claim_locked(
-    db: &impl ConnectionTrait,
-    shop: &ShopRecord,
-    coupon_id: i64,
-    customer_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(coupon::Model, ClaimCounts)> {
-    let (day, month) = ClaimCounts::windows(now, shop.time_zone);
-    let backend = db.get_database_backend();
-    let p = |n: usize| crate::db::placeholder(backend, n);
-    let mine = format!("claims.customer_id = {}", p(3));
-    let sql = format!(
-        "UPDATE coupons SET claimed_count = claimed_count + 1 WHERE id = {id} AND shop_id = {shop} \
-         RETURNING *, \
-         (SELECT COUNT(*) FROM claims WHERE claims.coupon_id = {id} AND {mine}) AS mine_ever, \
-         (SELECT COUNT(*) FROM claims WHERE claims.coupon_id = {id} AND {mine} \
-            AND claims.claimed_at >= {d0} AND claims.claimed_at < {d1}) AS mine_today, \
-         (SELECT COUNT(*) FROM claims WHERE claims.shop_id = {shop} AND {mine} \
-            AND claims.claimed_at >= {m0} AND claims.claimed_at < {m1}) AS mine_month",
-        id = p(1),
-        shop = p(2),
-        d0 = p(4),
-        d1 = p(5),
-        m0 = p(6),
-        m1 = p(7),
-    );
-    let values: Vec<sea_orm::Value> = vec![
-        coupon_id.into(),
-        shop.id.into(),
-        customer_id.into(),
-        day.start.into(),
-        day.end.into(),
-        month.start.into(),
-        month.end.into(),
-    ];
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-        .ok_or(StoreError::NotFound("coupon"))?;
-    let mut coupon = coupon::Model::from_query_result(&row, "")?;
-    coupon.claimed_count -= 1;
-    let tally = |column: &str| -> Result<u32> { Ok(count(row.try_get::<i64>("", column)?)) };
-    let counts = ClaimCounts {
-        coupon_total: u64::try_from(coupon.claimed_count).unwrap_or(0),
-        by_customer: tally("mine_ever")?,
-        by_customer_today: tally("mine_today")?,
-        shop_by_customer_this_month: tally("mine_month")?,
-    };
-    Ok((coupon, counts))
 }
 
 /// The customer's unused claims, with their coupons, soonest to expire first.
