@@ -491,10 +491,8 @@ async fn owners_manage_staff_and_keys_and_a_shop_keeps_an_owner() {
             .next()
             .unwrap()
             .to_owned();
-        assert_eq!(
-            store::api_keys::shop_for_key(db, &key).await.unwrap(),
-            Some(shop.id)
-        );
+        let (status, _) = api::get("/api/v1/products", &key).send(&app).await;
+        assert_eq!(status, 200, "the new key works (and is now remembered)");
         let listed = boss.get(&app, "/shops/demo/team").await;
         assert!(!listed.body.contains(&key), "never shown again");
         let key_id = store::api_keys::list_api_keys(db, shop.id).await.unwrap()[0].id;
@@ -505,6 +503,8 @@ async fn owners_manage_staff_and_keys_and_a_shop_keeps_an_owner() {
         )
         .await;
         assert_eq!(store::api_keys::shop_for_key(db, &key).await.unwrap(), None);
+        let (status, _) = api::get("/api/v1/products", &key).send(&app).await;
+        assert_eq!(status, 401, "a revoked key is not taken on trust");
 
         // Every change is in the log, secrets hidden.
         let log = boss.get(&app, "/shops/demo/audit").await;

@@ -334,3 +334,69 @@ async fn a_relative_claim_outlasts_the_claim_window() {
         assert_eq!(claim["valid_until"], "2026-11-30T08:00:00Z");
     }
 }
+
+/// Fifty retries of one claim with one Idempotency-Key, all at once: one claim,
+/// one answer for all. And 200 claimers of whom half hang up mid-request: every
+/// 201 is a claim, nothing is claimed twice, the counter equals the rows.
+#[tokio::test]
+async fn retries_and_hang_ups_in_a_crowd() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let id = api::active_coupon(&app, key, json!({"quantity": 120})).await;
+        let body = claim_body("retrier", id, "live_room");
+        let retries = (0..50).map(|_| {
+            post("/api/v1/claims", key, &body)
+                .idempotency_key("claim-once")
+                .send(&app)
+        });
+        let answers = futures::future::join_all(retries).await;
+        assert!(
+            answers.iter().all(|(s, b)| *s == 201 && *b == answers[0].1),
+            "{}: {:?}",
+            database.backend,
+            answers.iter().map(|a| a.0).collect::<Vec<_>>()
+        );
+
+        let crowd: Vec<Value> = (0..200)
+            .map(|i| claim_body(&format!("c-{i}"), id, "live_room"))
+            .collect();
+        let calls = crowd.iter().enumerate().map(|(i, body)| {
+            let call = post("/api/v1/claims", key, body).send(&app);
+            async move {
+                if i % 2 == 0 {
+                    // A client that hangs up at once.
+                    tokio::time::timeout(std::time::Duration::from_micros(1), call)
+                        .await
+                        .ok()
+                } else {
+                    Some(call.await)
+                }
+            }
+        });
+        let answers = futures::future::join_all(calls).await;
+        let acknowledged: Vec<i64> = answers
+            .iter()
+            .flatten()
+            .filter(|(s, _)| *s == 201)
+            .map(|(_, b)| b["id"].as_i64().unwrap())
+            .collect();
+        let rows = store::claims::unused_claims_of_coupon(&database.db, id)
+            .await
+            .unwrap();
+        for claim_id in &acknowledged {
+            assert!(
+                rows.contains(claim_id),
+                "claim {claim_id} answered 201 is kept"
+            );
+        }
+        let (_, coupon) = get(&format!("/api/v1/coupons/{id}"), key).send(&app).await;
+        assert_eq!(
+            coupon["claimed"].as_u64().unwrap() as usize,
+            rows.len(),
+            "the counter equals the rows"
+        );
+        assert!(rows.len() <= 120, "never past the stock");
+    }
+}

@@ -427,3 +427,135 @@ async fn a_follower_grant_waits_for_its_coupon_to_start() {
         assert_eq!(claims, 2);
     }
 }
+
+/// Through the batching writer, 250 concurrent claimers of one coupon and 240 of
+/// four coupons under the shop's monthly cap: stock, per-customer, daily and
+/// monthly limits hold exactly, and every refusal names its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claimers_never_pass_a_limit_through_the_batches() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        store::shops::set_monthly_cap(db, shop.id, Some(3))
+            .await
+            .unwrap();
+        let drop = fixtures::coupon(
+            db,
+            &shop,
+            json!({"quantity": 100, "per_customer_limit": 2, "per_customer_daily_limit": 1}),
+        )
+        .await;
+        let mut monthly = Vec::new();
+        for i in 0..4 {
+            monthly.push(
+                fixtures::coupon(
+                    db,
+                    &shop,
+                    json!({"name": format!("月券{i}"), "quantity": null, "per_customer_limit": null}),
+                )
+                .await
+                .id,
+            );
+        }
+        let mut tasks = Vec::new();
+        // 125 customers try the drop twice each, at once.
+        for i in 0..250 {
+            let db = db.clone();
+            let coupon = drop.id;
+            tasks.push(tokio::spawn(async move {
+                let customer = format!("d-{}", i % 125);
+                (
+                    customer.clone(),
+                    coupon,
+                    attempt(&db, shop.id, coupon, &customer).await,
+                )
+            }));
+        }
+        // 60 customers try all four coupons at once: the cap lets three through.
+        for i in 0..240 {
+            let db = db.clone();
+            let coupon = monthly[i % 4];
+            tasks.push(tokio::spawn(async move {
+                let customer = format!("m-{}", i / 4);
+                (
+                    customer.clone(),
+                    coupon,
+                    attempt(&db, shop.id, coupon, &customer).await,
+                )
+            }));
+        }
+        let mut granted: HashMap<(String, i64), u32> = HashMap::new();
+        let mut reasons: HashMap<&'static str, u32> = HashMap::new();
+        for task in tasks {
+            let (customer, coupon, outcome) = task.await.unwrap();
+            match outcome {
+                Ok(()) => *granted.entry((customer, coupon)).or_default() += 1,
+                Err(reason) => *reasons.entry(reason.code()).or_default() += 1,
+            }
+        }
+        let on_drop: u32 = granted
+            .iter()
+            .filter(|((_, c), _)| *c == drop.id)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(on_drop, 100, "{}: exactly the stock", database.backend);
+        assert!(
+            granted.iter().all(|((_, c), n)| *c != drop.id || *n == 1),
+            "the daily limit of one holds"
+        );
+        for customer in 0..60 {
+            let name = format!("m-{customer}");
+            let theirs: u32 = granted
+                .iter()
+                .filter(|((c, _), _)| *c == name)
+                .map(|(_, n)| n)
+                .sum();
+            assert_eq!(theirs, 3, "{name}: the monthly cap of three holds");
+        }
+        assert_eq!(reasons.get("monthly_cap"), Some(&60));
+        assert_eq!(
+            reasons.get("sold_out").unwrap_or(&0) + reasons.get("daily_limit").unwrap_or(&0),
+            150
+        );
+        for coupon in std::iter::once(drop.id).chain(monthly) {
+            let rows = claim_row::Entity::find()
+                .filter(claim_row::Column::CouponId.eq(coupon))
+                .count(db)
+                .await
+                .unwrap();
+            let counter = store::coupons::get_coupon(db, shop.id, coupon)
+                .await
+                .unwrap()
+                .claimed;
+            assert_eq!(
+                rows, counter,
+                "coupon {coupon}: the counter equals its rows"
+            );
+        }
+    }
+}
+
+async fn attempt(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    coupon: i64,
+    customer: &str,
+) -> Result<(), Refusal> {
+    match claim(
+        db,
+        &ClaimRequest {
+            shop_id,
+            customer: customer.into(),
+            target: ClaimTarget::Coupon(coupon),
+            channel: Channel::LiveRoom,
+            source: ClaimSource::Claim,
+            now: now(),
+        },
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(StoreError::Refused(reason)) => Err(reason),
+        Err(other) => panic!("{other}"),
+    }
+}

@@ -1,11 +1,11 @@
-//! Set-up and the plain-SQL baseline for `merchant-ops bench claims`: the same
-//! rows a claim writes, without reading or checking anything.
+//! Set-up of the benchmarks, and the bare claim transaction `merchant-ops bench
+//! claims` measures the store against.
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
     Audience, BenefitSpec, CouponDraft, CouponKind, CouponStatus, Money, Scope, Validity,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
 use crate::entities::customer;
 use crate::error::Result;
@@ -15,10 +15,10 @@ pub struct ClaimsBench {
     pub shop_id: i64,
     /// Claimed through the real claiming path, with every rule.
     pub rules_coupon: i64,
-    /// Claimed by the baseline's plain inserts.
-    pub baseline_coupon: i64,
     /// Claimed over HTTP (`bench http-claims`).
     pub http_coupon: i64,
+    /// Claimed by the bare loop (`bare_claims`).
+    pub bare_coupon: i64,
     /// (id, external id) of customers who have claimed nothing yet.
     pub customers: Vec<(i64, String)>,
 }
@@ -49,6 +49,11 @@ pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> dom
     .expect("the benchmark coupon is valid")
 }
 
+/// The coupon of `bench drop`: 满99减10, `stock` in all, one per customer.
+pub fn drop_coupon(stock: u32, now: DateTime<Utc>) -> domain::Coupon {
+    bench_coupon("直播间秒杀", stock, now)
+}
+
 /// A fresh shop (no monthly cap) with three coupons of `claims` each and `claims`
 /// customers, so every run writes the same rows into the same tables.
 pub async fn prepare_claims_bench(
@@ -67,18 +72,18 @@ pub async fn prepare_claims_bench(
         now,
     )
     .await?;
-    let baseline = coupons::create_coupon(
-        db,
-        shop.id,
-        &bench_coupon("baseline", claims, now),
-        CouponStatus::Active,
-        now,
-    )
-    .await?;
     let http = coupons::create_coupon(
         db,
         shop.id,
         &bench_coupon("http", claims, now),
+        CouponStatus::Active,
+        now,
+    )
+    .await?;
+    let bare = coupons::create_coupon(
+        db,
+        shop.id,
+        &bench_coupon("bare", claims, now),
         CouponStatus::Active,
         now,
     )
@@ -117,58 +122,10 @@ pub async fn prepare_claims_bench(
     Ok(ClaimsBench {
         shop_id: shop.id,
         rules_coupon: rules.id,
-        baseline_coupon: baseline.id,
         http_coupon: http.id,
+        bare_coupon: bare.id,
         customers,
     })
-}
-
-/// The writes of one claim — the claim row and the coupon's counter — in one
-/// write transaction, with no rule checked.
-pub async fn baseline_claim(
-    db: &DatabaseConnection,
-    shop_id: i64,
-    coupon_id: i64,
-    customer_id: i64,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    crate::db::write(db, async |tx| {
-        let backend = tx.get_database_backend();
-        let p = |n: usize| crate::db::placeholder(backend, n);
-        let insert = format!(
-            "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
-             claimed_at, valid_from, valid_until) VALUES ({}, {}, {}, 'live_room', 'claim', \
-             'unused', {}, {}, {})",
-            p(1),
-            p(2),
-            p(3),
-            p(4),
-            p(5),
-            p(6)
-        );
-        let values: Vec<Value> = vec![
-            shop_id.into(),
-            coupon_id.into(),
-            customer_id.into(),
-            now.into(),
-            now.into(),
-            (now + Duration::days(7)).into(),
-        ];
-        tx.execute_raw(Statement::from_sql_and_values(backend, insert, values))
-            .await?;
-        let update = format!(
-            "UPDATE coupons SET claimed_count = claimed_count + 1 WHERE id = {}",
-            p(1)
-        );
-        tx.execute_raw(Statement::from_sql_and_values(
-            backend,
-            update,
-            vec![coupon_id.into()],
-        ))
-        .await?;
-        Ok(())
-    })
-    .await
 }
 
 /// `n` = 1..=count, as a table.
@@ -271,4 +228,129 @@ pub async fn prepare_reminders_bench(
         done += count;
     }
     Ok(shop.id)
+}
+
+/// The bare claim transaction, as fast as the database itself takes it: straight
+/// on the driver (no ORM, no pool, no queue, no rules), with the durability the
+/// application uses (SQLite: WAL, `synchronous = NORMAL`). Each claim is
+/// `BEGIN` (IMMEDIATE on SQLite), the conditional stock `UPDATE`, the customer's
+/// count of the coupon, the `INSERT`, `COMMIT`. On SQLite one connection loops (the
+/// file has one writer); on PostgreSQL `clients` connections loop side by side.
+/// Returns the seconds taken for `customers`.
+pub async fn bare_claims(
+    url: &str,
+    shop_id: i64,
+    coupon_id: i64,
+    customers: &[(i64, String)],
+    clients: usize,
+    now: DateTime<Utc>,
+) -> Result<std::time::Duration> {
+    use sea_orm::sqlx::{self, Connection, Executor};
+    let until = now + Duration::days(7);
+    let to_store = |e: sqlx::Error| crate::StoreError::Config(format!("bare loop: {e}"));
+    if url.starts_with("sqlite:") {
+        use std::str::FromStr;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .map_err(to_store)?
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(30));
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .map_err(to_store)?;
+        let started = std::time::Instant::now();
+        for (customer_id, _) in customers {
+            conn.execute("BEGIN IMMEDIATE").await.map_err(to_store)?;
+            sqlx::query(
+                "UPDATE coupons SET claimed_count = claimed_count + 1 \
+                 WHERE id = ?1 AND claimed_count < quantity",
+            )
+            .bind(coupon_id)
+            .execute(&mut conn)
+            .await
+            .map_err(to_store)?;
+            let _: (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM claims WHERE coupon_id = ?1 AND customer_id = ?2",
+            )
+            .bind(coupon_id)
+            .bind(customer_id)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(to_store)?;
+            sqlx::query(
+                "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
+                 claimed_at, valid_from, valid_until) \
+                 VALUES (?1, ?2, ?3, 'live_room', 'claim', 'unused', ?4, ?4, ?5)",
+            )
+            .bind(shop_id)
+            .bind(coupon_id)
+            .bind(customer_id)
+            .bind(now)
+            .bind(until)
+            .execute(&mut conn)
+            .await
+            .map_err(to_store)?;
+            conn.execute("COMMIT").await.map_err(to_store)?;
+        }
+        return Ok(started.elapsed());
+    }
+    let options: sqlx::postgres::PgConnectOptions = url.parse().map_err(to_store)?;
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients.max(1) {
+        connections.push(
+            sqlx::PgConnection::connect_with(&options)
+                .await
+                .map_err(to_store)?,
+        );
+    }
+    let started_pg = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (i, mut conn) in connections.into_iter().enumerate() {
+        let mine: Vec<i64> = customers
+            .iter()
+            .skip(i)
+            .step_by(clients.max(1))
+            .map(|c| c.0)
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            for customer_id in mine {
+                conn.execute("BEGIN").await?;
+                sqlx::query(
+                    "UPDATE coupons SET claimed_count = claimed_count + 1 \
+                     WHERE id = $1 AND claimed_count < quantity",
+                )
+                .bind(coupon_id)
+                .execute(&mut conn)
+                .await?;
+                let _: (i64,) = sqlx::query_as(
+                    "SELECT COUNT(*) FROM claims WHERE coupon_id = $1 AND customer_id = $2",
+                )
+                .bind(coupon_id)
+                .bind(customer_id)
+                .fetch_one(&mut conn)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, \
+                     state, claimed_at, valid_from, valid_until) \
+                     VALUES ($1, $2, $3, 'live_room', 'claim', 'unused', $4, $4, $5)",
+                )
+                .bind(shop_id)
+                .bind(coupon_id)
+                .bind(customer_id)
+                .bind(now)
+                .bind(until)
+                .execute(&mut conn)
+                .await?;
+                conn.execute("COMMIT").await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await
+            .map_err(|e| crate::StoreError::Config(format!("bare loop: {e}")))?
+            .map_err(to_store)?;
+    }
+    Ok(started_pg.elapsed())
 }

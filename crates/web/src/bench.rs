@@ -34,13 +34,20 @@ impl RunStats {
     }
 
     pub fn line(&self, label: &str) -> String {
+        let latency = if self.latencies.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "  (p50 {:.1} ms, p99 {:.1} ms)",
+                self.percentile(0.5).as_secs_f64() * 1000.0,
+                self.percentile(0.99).as_secs_f64() * 1000.0,
+            )
+        };
         format!(
-            "{label:<34} {:>6} claims in {:>7.2} s = {:>8.0} claims/s  (p50 {:.1} ms, p99 {:.1} ms)",
+            "{label:<40} {:>6} claims in {:>7.2} s = {:>8.0} claims/s{latency}",
             self.claims,
             self.elapsed.as_secs_f64(),
             self.per_second(),
-            self.percentile(0.5).as_secs_f64() * 1000.0,
-            self.percentile(0.99).as_secs_f64() * 1000.0,
         )
     }
 }
@@ -89,38 +96,34 @@ where
     })
 }
 
-/// Claims per second through `store::claims::claim` and through plain inserts,
-/// each run on its own coupon of a fresh shop.
+/// Claims per second through `store::claims::claim` (every rule, the batching
+/// writer, `clients` concurrent claimers) and through the bare claim transaction
+/// on the driver (see `store::bench::bare_claims`), each on its own coupon of a
+/// fresh shop: `(store, bare)`.
 pub async fn claims(
     db: &DatabaseConnection,
+    url: &str,
     clients: usize,
     claims: u32,
 ) -> anyhow::Result<(RunStats, RunStats)> {
     let now = Utc::now();
     let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
-    let baseline = baseline_run(db, &setup, clients, now).await?;
-    let rules = store_run(db, &setup, clients, now).await?;
-    Ok((rules, baseline))
-}
-
-async fn baseline_run(
-    db: &DatabaseConnection,
-    setup: &store::bench::ClaimsBench,
-    clients: usize,
-    now: chrono::DateTime<Utc>,
-) -> anyhow::Result<RunStats> {
-    let shop_id = setup.shop_id;
-    let baseline_coupon = setup.baseline_coupon;
-    let db_baseline = db.clone();
-    let baseline = run_clients(setup.customers.clone(), clients, move |(customer_id, _)| {
-        let db = db_baseline.clone();
-        async move {
-            store::bench::baseline_claim(&db, shop_id, baseline_coupon, customer_id, now).await?;
-            Ok(())
-        }
-    })
+    let bare_elapsed = store::bench::bare_claims(
+        url,
+        setup.shop_id,
+        setup.bare_coupon,
+        &setup.customers,
+        clients,
+        now,
+    )
     .await?;
-    Ok(baseline)
+    let bare = RunStats {
+        claims: setup.customers.len(),
+        elapsed: bare_elapsed,
+        latencies: Vec::new(),
+    };
+    let rules = store_run(db, &setup, clients, now).await?;
+    Ok((rules, bare))
 }
 
 async fn store_run(

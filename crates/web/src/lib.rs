@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod bench;
+pub mod bench_drop;
 pub mod cli;
 pub mod config;
 

@@ -23,8 +23,8 @@ use domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, Value,
 };
 
 use super::{ClaimRecord, ClaimState, ClaimTarget, from_row};
@@ -276,6 +276,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
     let mut granted_per_coupon: HashMap<i64, u64> = HashMap::new();
     let mut used_codes: HashSet<i64> = HashSet::new();
     let mut claimants: HashSet<i64> = HashSet::new();
+    let mut accepted: Vec<(usize, claim::ActiveModel)> = Vec::new();
     for attempt in attempts {
         let Some((coupon_id, code)) = target_of(attempt) else {
             decisions.push(Decision::Refused(Refusal::InvalidCode));
@@ -324,25 +325,26 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
         }
         debug_assert!(code.is_none() || record.coupon.kind() == CouponKind::Private);
         let (valid_from, valid_until) = record.coupon.claim_validity(attempt.now);
-        let saved = claim::ActiveModel {
-            shop_id: Set(attempt.shop_id),
-            coupon_id: Set(coupon_id),
-            customer_id: Set(row.id),
-            channel: Set(attempt.channel.as_str().to_owned()),
-            source: Set(attempt.source.as_str().to_owned()),
-            state: Set(ClaimState::Unused.as_str().to_owned()),
-            claimed_at: Set(attempt.now),
-            valid_from: Set(valid_from),
-            valid_until: Set(valid_until),
-            code_id: Set(code.map(|c| c.id)),
-            order_id: Set(None),
-            used_at: Set(None),
-            expired_at: Set(None),
-            skus: Set(attempt.skus.as_ref().map(crate::convert::to_json)),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        accepted.push((
+            decisions.len(),
+            claim::ActiveModel {
+                shop_id: Set(attempt.shop_id),
+                coupon_id: Set(coupon_id),
+                customer_id: Set(row.id),
+                channel: Set(attempt.channel.as_str().to_owned()),
+                source: Set(attempt.source.as_str().to_owned()),
+                state: Set(ClaimState::Unused.as_str().to_owned()),
+                claimed_at: Set(attempt.now),
+                valid_from: Set(valid_from),
+                valid_until: Set(valid_until),
+                code_id: Set(code.map(|c| c.id)),
+                order_id: Set(None),
+                used_at: Set(None),
+                expired_at: Set(None),
+                skus: Set(attempt.skus.as_ref().map(crate::convert::to_json)),
+                ..Default::default()
+            },
+        ));
         *granted_per_coupon.entry(coupon_id).or_default() += 1;
         let entry = held.entry((coupon_id, row.id)).or_default();
         entry.ever += 1;
@@ -352,7 +354,24 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             used_codes.insert(code.id);
         }
         claimants.insert(row.id);
-        decisions.push(Decision::Claimed(from_row(&saved)?));
+        decisions.push(Decision::NoCoupon); // replaced by the claim once written
+    }
+
+    // The claims, in one statement. RETURNING gives the rows in no set order:
+    // each goes to an accepted attempt whose row it is (rows alike are alike).
+    if !accepted.is_empty() {
+        let models: Vec<claim::ActiveModel> = accepted.iter().map(|(_, m)| m.clone()).collect();
+        let mut saved = claim::Entity::insert_many(models)
+            .exec_with_returning(tx)
+            .await?;
+        for (index, model) in &accepted {
+            let found = saved
+                .iter()
+                .position(|row| same_claim(row, model))
+                .ok_or_else(|| StoreError::Corrupt("an inserted claim was not returned".into()))?;
+            let row = saved.swap_remove(found);
+            decisions[*index] = Decision::Claimed(from_row(&row)?);
+        }
     }
 
     // The counters, the codes, and no customer kept only for a refusal.
@@ -382,6 +401,22 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             .await?;
     }
     Ok(decisions)
+}
+
+/// Whether `row` is the claim `model` described (all but its id).
+fn same_claim(row: &claim::Model, model: &claim::ActiveModel) -> bool {
+    let sent = |value: &sea_orm::ActiveValue<i64>| value.clone().unwrap();
+    row.coupon_id == sent(&model.coupon_id)
+        && row.customer_id == sent(&model.customer_id)
+        // PostgreSQL keeps microseconds.
+        && model
+            .claimed_at
+            .try_as_ref()
+            .is_some_and(|at| at.timestamp_micros() == row.claimed_at.timestamp_micros())
+        && Some(&row.channel) == model.channel.try_as_ref()
+        && Some(&row.source) == model.source.try_as_ref()
+        && Some(&row.code_id) == model.code_id.try_as_ref()
+        && Some(&row.skus) == model.skus.try_as_ref()
 }
 
 /// What the rules need to know of a customer.

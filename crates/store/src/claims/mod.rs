@@ -301,3 +301,19 @@ pub async fn claimable_coupons(
     }
     Ok(claimable)
 }
+
+/// Ids of a coupon's claims still unused, ascending (tests and tools).
+pub async fn unused_claims_of_coupon(
+    db: &impl ConnectionTrait,
+    coupon_id: i64,
+) -> Result<Vec<i64>> {
+    Ok(claim::Entity::find()
+        .filter(claim::Column::CouponId.eq(coupon_id))
+        .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+        .order_by_asc(claim::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}

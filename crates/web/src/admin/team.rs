@@ -320,9 +320,13 @@ pub(super) async fn revoke_key(
         },
     )
     .await
-    .map(|()| Outcome {
-        notice: Some(staff.t.t("team.saved").to_owned()),
-        ..Outcome::default()
+    .map(|()| {
+        // The key stops working in this process now, in others within seconds.
+        crate::api::auth::forget_keys();
+        Outcome {
+            notice: Some(staff.t.t("team.saved").to_owned()),
+            ..Outcome::default()
+        }
     });
     after_change(&state, &staff, &slug, result, form::FormValues::default()).await
 }
