@@ -230,9 +230,11 @@ pub async fn prepare_reminders_bench(
     Ok(shop.id)
 }
 
-/// The bare claim transaction, as fast as the database itself takes it: straight
-/// on the driver (no ORM, no pool, no queue, no rules), with the durability the
-/// application uses (SQLite: WAL, `synchronous = NORMAL`). Each claim is
+/// The bare claim transaction, as fast as the database itself takes it: no ORM,
+/// no pool, no queue, no rules, with the durability the application uses
+/// (SQLite: WAL, `synchronous = NORMAL`). SQLite is called in-process through
+/// its C interface with prepared statements, on one thread; PostgreSQL through
+/// the driver. Each claim is
 /// `BEGIN` (IMMEDIATE on SQLite), the conditional stock `UPDATE`, the customer's
 /// count of the coupon, the `INSERT`, `COMMIT`. On SQLite one connection loops (the
 /// file has one writer); on PostgreSQL `clients` connections loop side by side.
@@ -246,54 +248,20 @@ pub async fn bare_claims(
     now: DateTime<Utc>,
 ) -> Result<std::time::Duration> {
     use sea_orm::sqlx::{self, Connection, Executor};
+    use std::str::FromStr;
     let until = now + Duration::days(7);
     let to_store = |e: sqlx::Error| crate::StoreError::Config(format!("bare loop: {e}"));
     if url.starts_with("sqlite:") {
-        use std::str::FromStr;
-        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+        let path = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .map_err(to_store)?
-            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(30));
-        let mut conn = sqlx::SqliteConnection::connect_with(&options)
-            .await
-            .map_err(to_store)?;
-        let started = std::time::Instant::now();
-        for (customer_id, _) in customers {
-            conn.execute("BEGIN IMMEDIATE").await.map_err(to_store)?;
-            sqlx::query(
-                "UPDATE coupons SET claimed_count = claimed_count + 1 \
-                 WHERE id = ?1 AND claimed_count < quantity",
-            )
-            .bind(coupon_id)
-            .execute(&mut conn)
-            .await
-            .map_err(to_store)?;
-            let _: (i64,) = sqlx::query_as(
-                "SELECT COUNT(*) FROM claims WHERE coupon_id = ?1 AND customer_id = ?2",
-            )
-            .bind(coupon_id)
-            .bind(customer_id)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(to_store)?;
-            sqlx::query(
-                "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
-                 claimed_at, valid_from, valid_until) \
-                 VALUES (?1, ?2, ?3, 'live_room', 'claim', 'unused', ?4, ?4, ?5)",
-            )
-            .bind(shop_id)
-            .bind(coupon_id)
-            .bind(customer_id)
-            .bind(now)
-            .bind(until)
-            .execute(&mut conn)
-            .await
-            .map_err(to_store)?;
-            conn.execute("COMMIT").await.map_err(to_store)?;
-        }
-        return Ok(started.elapsed());
+            .get_filename()
+            .to_path_buf();
+        let customers: Vec<i64> = customers.iter().map(|c| c.0).collect();
+        return tokio::task::spawn_blocking(move || {
+            bare_sqlite(&path, shop_id, coupon_id, &customers, now, until)
+        })
+        .await
+        .map_err(|e| crate::StoreError::Config(format!("bare loop: {e}")))?;
     }
     let options: sqlx::postgres::PgConnectOptions = url.parse().map_err(to_store)?;
     let mut connections = Vec::with_capacity(clients);
@@ -353,4 +321,56 @@ pub async fn bare_claims(
             .map_err(to_store)?;
     }
     Ok(started_pg.elapsed())
+}
+
+/// The SQLite side of [`bare_claims`]: SQLite's own C interface, one thread.
+fn bare_sqlite(
+    path: &std::path::Path,
+    shop_id: i64,
+    coupon_id: i64,
+    customers: &[i64],
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<std::time::Duration> {
+    let to_store = |e: rusqlite::Error| crate::StoreError::Config(format!("bare loop: {e}"));
+    let conn = rusqlite::Connection::open(path).map_err(to_store)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 30000;",
+    )
+    .map_err(to_store)?;
+    // As the application writes times.
+    let text = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+    let (claimed, until) = (text(now), text(until));
+    let started = std::time::Instant::now();
+    for customer_id in customers {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(to_store)?;
+        conn.prepare_cached(
+            "UPDATE coupons SET claimed_count = claimed_count + 1 \
+             WHERE id = ?1 AND claimed_count < quantity",
+        )
+        .and_then(|mut s| s.execute([coupon_id]))
+        .map_err(to_store)?;
+        let _held: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM claims WHERE coupon_id = ?1 AND customer_id = ?2")
+            .and_then(|mut s| s.query_row([coupon_id, *customer_id], |row| row.get(0)))
+            .map_err(to_store)?;
+        conn.prepare_cached(
+            "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
+             claimed_at, valid_from, valid_until) \
+             VALUES (?1, ?2, ?3, 'live_room', 'claim', 'unused', ?4, ?4, ?5)",
+        )
+        .and_then(|mut s| {
+            s.execute(rusqlite::params![
+                shop_id,
+                coupon_id,
+                customer_id,
+                claimed,
+                until
+            ])
+        })
+        .map_err(to_store)?;
+        conn.execute_batch("COMMIT").map_err(to_store)?;
+    }
+    Ok(started.elapsed())
 }

@@ -322,7 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (rules, bare) = crate::bench::claims(&db, &database, clients, claims).await?;
             println!("claims benchmark: {backend}, {clients} clients, {claims} claims per run");
             let bare_label = if backend == "sqlite" {
-                "bare loop (driver, one connection)".to_owned()
+                "bare loop (SQLite C API, one connection)".to_owned()
             } else {
                 format!("bare transactions ({clients} connections)")
             };

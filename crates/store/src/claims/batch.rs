@@ -87,55 +87,40 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
         }
     }
 
-    // Customers: created if new, then locked in id order.
+    // Customers: created if new (in a fixed order, so concurrent batches on
+    // PostgreSQL wait for each other's new rows without a cycle), the others
+    // locked in id order.
     let mut customers: HashMap<(i64, String), customer::Model> = HashMap::new();
     let mut created: HashSet<i64> = HashSet::new();
     for &shop_id in shops.keys() {
-        let ids: Vec<&str> = distinct(
+        let mut ids: Vec<&str> = distinct(
             attempts
                 .iter()
                 .filter(|a| a.shop_id == shop_id)
                 .map(|a| a.customer.as_str()),
         );
-        // New customers are inserted (RETURNING gives the ones this batch made).
-        let mut values: Vec<Value> = vec![shop_id.into(), now.into()];
-        let backend = tx.get_database_backend();
-        let p = |n| crate::db::placeholder(backend, n);
-        let rows: Vec<String> = ids
-            .iter()
-            .map(|id| {
-                values.push((*id).into());
-                format!(
-                    "({}, {}, NULL, '[]', NULL, {}, NULL, {}, {})",
-                    p(1),
-                    p(values.len()),
-                    if backend == sea_orm::DbBackend::Postgres {
-                        "FALSE"
-                    } else {
-                        "0"
-                    },
-                    p(2),
-                    p(2)
-                )
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO customers (shop_id, external_id, region, tags, phone, is_follower, \
-             followed_at, created_at, updated_at) VALUES {} \
-             ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id",
-            rows.join(", ")
-        );
-        for row in query(tx, sql, values).await? {
-            created.insert(row.try_get::<i64>("", "id")?);
+        ids.sort_unstable();
+        for row in create_customers(tx, shop_id, &ids, now).await? {
+            created.insert(row.id);
+            customers.insert((shop_id, row.external_id.clone()), row);
         }
-        for row in customer::Entity::find()
+        let existing: Vec<&str> = ids
+            .into_iter()
+            .filter(|id| !customers.contains_key(&(shop_id, (*id).to_owned())))
+            .collect();
+        if existing.is_empty() {
+            continue;
+        }
+        let mut find = customer::Entity::find()
             .filter(customer::Column::ShopId.eq(shop_id))
-            .filter(customer::Column::ExternalId.is_in(ids))
-            .order_by_asc(customer::Column::Id)
-            .lock_exclusive()
-            .all(tx)
-            .await?
-        {
+            .filter(customer::Column::ExternalId.is_in(existing));
+        if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
+            // Row locks are taken in scan order. (SQLite's transaction is the
+            // only writer; asked to order, its planner would walk the shop's
+            // every customer by id instead of looking the few up.)
+            find = find.order_by_asc(customer::Column::Id).lock_exclusive();
+        }
+        for row in find.all(tx).await? {
             customers.insert((shop_id, row.external_id.clone()), row);
         }
     }
@@ -204,18 +189,19 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
         }
         let (day, this_month) = ClaimCounts::windows(now, shop.time_zone);
         if !coupons_here.is_empty() {
-            let mut values: Vec<Value> = vec![shop.id.into(), day.start.into(), day.end.into()];
+            // By (coupon, customer) alone, so the planner looks each pair up in
+            // its index instead of walking the coupon's every claim.
+            let mut values: Vec<Value> = vec![day.start.into(), day.end.into()];
             let coupon_list = placeholders(tx, &mut values, &coupons_here);
             let customer_list = placeholders(tx, &mut values, &ids);
             let p = |n| crate::db::placeholder(tx.get_database_backend(), n);
             let sql = format!(
                 "SELECT coupon_id, customer_id, COUNT(*) AS ever, \
                  SUM(CASE WHEN claimed_at >= {d0} AND claimed_at < {d1} THEN 1 ELSE 0 END) AS today \
-                 FROM claims WHERE shop_id = {shop} AND coupon_id IN ({coupon_list}) \
+                 FROM claims WHERE coupon_id IN ({coupon_list}) \
                  AND customer_id IN ({customer_list}) GROUP BY coupon_id, customer_id",
-                shop = p(1),
-                d0 = p(2),
-                d1 = p(3),
+                d0 = p(1),
+                d1 = p(2),
             );
             for row in query(tx, sql, values).await? {
                 let key = (
@@ -401,6 +387,61 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             .await?;
     }
     Ok(decisions)
+}
+
+/// Inserts the customers of `external_ids` the shop does not have yet; returns
+/// the rows made (a customer first seen has no region, tags or phone).
+async fn create_customers(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    external_ids: &[&str],
+    now: DateTime<Utc>,
+) -> Result<Vec<customer::Model>> {
+    let backend = tx.get_database_backend();
+    let p = |n| crate::db::placeholder(backend, n);
+    let no = if backend == sea_orm::DbBackend::Postgres {
+        "FALSE"
+    } else {
+        "0"
+    };
+    let mut values: Vec<Value> = vec![shop_id.into(), now.into()];
+    let rows: Vec<String> = external_ids
+        .iter()
+        .map(|id| {
+            values.push((*id).into());
+            format!(
+                "({}, {}, NULL, '[]', NULL, {no}, NULL, {}, {})",
+                p(1),
+                p(values.len()),
+                p(2),
+                p(2)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO customers (shop_id, external_id, region, tags, phone, is_follower, \
+         followed_at, created_at, updated_at) VALUES {} \
+         ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, external_id",
+        rows.join(", ")
+    );
+    query(tx, sql, values)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(customer::Model {
+                id: row.try_get("", "id")?,
+                shop_id,
+                external_id: row.try_get("", "external_id")?,
+                region: None,
+                tags: "[]".into(),
+                phone: None,
+                is_follower: false,
+                followed_at: None,
+                created_at: now,
+                updated_at: now,
+            })
+        })
+        .collect()
 }
 
 /// Whether `row` is the claim `model` described (all but its id).

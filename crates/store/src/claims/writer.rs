@@ -138,6 +138,10 @@ async fn lead_batches(db: DatabaseConnection, queue: Arc<Queue>) {
             take_batch(&mut state.waiting)
         };
         run_batch(&db, batch).await;
+        // Let the clients just answered run first: those that claim again
+        // join the next batch instead of trailing it (no timer; a lone claim
+        // still goes at once).
+        tokio::task::yield_now().await;
     }
 }
 
