@@ -466,6 +466,54 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
         reader.find(".actions button").await.is_none(),
         "no edit buttons"
     );
+
+    // The live drop console, open on a phone during a small drop: it reloads
+    // itself and the numbers move without anyone touching the page.
+    let drop = crate::support::fixtures::coupon(db, &shop, json!({"name": "直播间秒杀"})).await;
+    let drop_claim = |customer: &str| store::claims::ClaimRequest {
+        target: store::claims::ClaimTarget::Coupon(drop.id),
+        now: now() - chrono::Duration::seconds(1),
+        ..claim(customer)
+    };
+    for customer in ["c-1", "c-2"] {
+        store::claims::claim(db, &drop_claim(customer))
+            .await
+            .unwrap();
+    }
+    reader
+        .call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 390, "height": 844})),
+        )
+        .await;
+    reader
+        .go(&format!("{base}/shops/demo/coupons/{}", drop.id))
+        .await;
+    reader.click("a.live-link").await;
+    let console = reader.wait_for_text("直播实时看板").await;
+    assert!(
+        console.contains("998") && console.contains("0.20"),
+        "{console}"
+    );
+    for customer in ["live-1", "live-2", "live-3"] {
+        store::claims::claim(db, &drop_claim(customer))
+            .await
+            .unwrap();
+    }
+    let mut moved = String::new();
+    for _ in 0..50 {
+        moved = reader.text().await;
+        if moved.contains("995") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        moved.contains("995") && moved.contains("0.50") && moved.contains("约 33 分 10 秒"),
+        "the console reloaded with the drop: {moved}"
+    );
+    reader.screenshot("live-console-phone.png").await;
     reader.end().await;
 
     let stored = store::coupons::list_coupons(
@@ -478,7 +526,7 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     )
     .await
     .unwrap();
-    assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].status, domain::CouponStatus::Paused);
+    let designed = stored.iter().find(|c| c.id == coupon_id).unwrap();
+    assert_eq!(designed.status, domain::CouponStatus::Paused);
     handle.stop(false).await;
 }

@@ -8,6 +8,7 @@ mod m20261123_000002_reminder_scan;
 mod m20261123_000003_sessions;
 mod m20261123_000004_admin_pages;
 mod m20261130_000005_claim_products;
+mod m20261130_000006_claim_tallies;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_admin_pages::Migration),
             Box::new(m20261130_000005_claim_products::Migration),
+            Box::new(m20261130_000006_claim_tallies::Migration),
         ]
     }
 }

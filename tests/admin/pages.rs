@@ -747,3 +747,83 @@ async fn the_split_lists_each_claim_once_even_across_lines() {
         assert!(split.contains(">B2立减10</a>") && split.contains("#2 ¥10.00"));
     }
 }
+
+/// SPEC §6: the live drop console shows stock left, the pace, when it sells out
+/// and refusals by reason; it reloads itself every 2 seconds while the coupon
+/// can be claimed, and only for staff of the shop.
+#[tokio::test]
+async fn the_live_drop_console_follows_a_drop() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"quantity": 10})).await;
+        let second_ago = |customer: &str| store::claims::ClaimRequest {
+            shop_id: shop.id,
+            customer: customer.into(),
+            target: store::claims::ClaimTarget::Coupon(coupon.id),
+            channel: Channel::LiveRoom,
+            source: store::claims::ClaimSource::Claim,
+            now: now() - Duration::seconds(1),
+        };
+        for customer in ["c-1", "c-2", "c-3", "c-4"] {
+            store::claims::claim(db, &second_ago(customer))
+                .await
+                .unwrap();
+        }
+        assert!(store::claims::claim(db, &second_ago("c-1")).await.is_err());
+        let viewer = staff_member(db, shop.id, "viewer@example.com", Role::Viewer).await;
+        let app = api::app(&database).await;
+        let mut browser = signed_in(&app, "viewer@example.com", &viewer).await;
+
+        let path = format!("/shops/demo/coupons/{}/live", coupon.id);
+        let coupon_page = browser
+            .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+            .await;
+        assert!(coupon_page.body.contains(&format!("href=\"{path}\"")));
+        let page = browser.get(&app, &path).await;
+        assert_eq!(page.status, 200, "{}", database.backend);
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+        let body = &page.body;
+        assert!(body.contains("<meta http-equiv=\"refresh\" content=\"2\">"));
+        let figure = |id: &str| {
+            let at = body.find(&format!("id=\"{id}\"")).expect(id);
+            let big = body[at..].find("class=\"big").unwrap() + at;
+            let start = body[big..].find('>').unwrap() + big + 1;
+            body[start..start + body[start..].find('<').unwrap()].to_owned()
+        };
+        // 10 in stock, 4 claimed in the second before now: 0.40 a second over
+        // the last 10 s, so the 6 left go in 15 s.
+        assert_eq!(figure("live-remaining"), "6");
+        assert_eq!(figure("live-pace"), "0.40");
+        assert_eq!(figure("live-sell-out"), "约 15 秒");
+        assert_eq!(figure("live-minute"), "4");
+        assert!(
+            body.contains(
+                "<tr data-reason=\"customer_limit\"><td>已达每人限领张数</td><td class=\"num\">1</td><td class=\"num\">1</td></tr>"
+            ),
+            "{body}"
+        );
+        // The chart has a column for each of the last 60 seconds.
+        assert_eq!(body.matches("class=\"bar\"").count(), 60);
+        assert!(body.contains("<title>1 秒前: 4</title>"), "{body}");
+
+        // Ended, it stops reloading and has no link from the coupon page.
+        store::coupons::apply_action(db, shop.id, coupon.id, domain::LifecycleAction::End, now())
+            .await
+            .unwrap();
+        let page = browser.get(&app, &path).await;
+        assert!(!page.body.contains("http-equiv=\"refresh\""));
+        assert!(page.body.contains("本页不再自动刷新"));
+        let coupon_page = browser
+            .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+            .await;
+        assert!(!coupon_page.body.contains(&format!("href=\"{path}\"")));
+        // Another shop's coupon is not there.
+        let other = fixtures::shop(db, "other").await;
+        let theirs = fixtures::coupon(db, &other, json!({})).await;
+        let page = browser
+            .get(&app, &format!("/shops/demo/coupons/{}/live", theirs.id))
+            .await;
+        assert_eq!(page.status, 404);
+    }
+}

@@ -559,3 +559,94 @@ async fn attempt(
         Err(other) => panic!("{other}"),
     }
 }
+
+/// The live drop console's figures come from per-second tallies the claim
+/// batches keep: every claim and every refusal of a coupon counted once, in the
+/// second it was decided, purged after a day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_live_console_counts_every_claim_and_refusal_in_its_second() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"quantity": 5})).await;
+        let at = |seconds_ago: i64, customer: &str| ClaimRequest {
+            now: now() - Duration::seconds(seconds_ago),
+            ..request(shop.id, customer, ClaimTarget::Coupon(coupon.id))
+        };
+        for (ago, customer, ok) in [
+            (3, "c-1", true),
+            (3, "c-2", true),
+            (3, "c-1", false), // customer_limit
+            (1, "c-3", true),
+            (1, "c-4", true),
+            (1, "c-5", true),
+            (1, "c-6", false), // sold_out
+            (1, "c-7", false), // sold_out
+        ] {
+            assert_eq!(
+                claim(db, &at(ago, customer)).await.is_ok(),
+                ok,
+                "{customer}"
+            );
+        }
+        // A burst on a second coupon, decided in batches.
+        let burst = fixtures::coupon(db, &shop, json!({"quantity": 8, "name": "秒杀"})).await;
+        let pools = pools(&database.url, 2).await;
+        let requests = (0..40)
+            .map(|i| ClaimRequest {
+                now: now() - Duration::seconds(2),
+                ..request(shop.id, &format!("b-{i}"), ClaimTarget::Coupon(burst.id))
+            })
+            .collect();
+        let outcomes = fire(&pools, requests).await;
+        assert_eq!(outcomes.get("ok"), Some(&8), "{outcomes:?}");
+
+        let live = store::claims::live_drop(db, coupon.id, Some(0), now())
+            .await
+            .unwrap();
+        let seconds = &live.pace.per_second;
+        assert_eq!(seconds.len(), 60);
+        assert_eq!(
+            (seconds[57], seconds[58], seconds[59]),
+            (2, 0, 3),
+            "{}",
+            database.backend
+        );
+        assert_eq!(live.pace.last_minute(), 5);
+        assert_eq!(live.claimed_last_hour, 5);
+        assert_eq!(live.pace.seconds_to_sell_out(), Some(0));
+        assert_eq!(
+            live.refusals,
+            vec![(Refusal::SoldOut, 2, 2), (Refusal::CustomerLimit, 1, 1)],
+            "{}",
+            database.backend
+        );
+        let live = store::claims::live_drop(db, burst.id, Some(0), now())
+            .await
+            .unwrap();
+        assert_eq!(live.pace.per_second[58], 8);
+        assert_eq!(live.refusals, vec![(Refusal::SoldOut, 32, 32)]);
+        // The second not yet over is left for the next look.
+        let early = store::claims::live_drop(db, coupon.id, Some(0), now() - Duration::seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(early.pace.last_minute(), 2);
+        // A minute later the minute is quiet and the hour remembers.
+        let later = now() + Duration::seconds(70);
+        let live = store::claims::live_drop(db, coupon.id, Some(0), later)
+            .await
+            .unwrap();
+        assert_eq!((live.pace.last_minute(), live.claimed_last_hour), (0, 5));
+        assert_eq!(
+            live.refusals,
+            vec![(Refusal::SoldOut, 0, 2), (Refusal::CustomerLimit, 0, 1)]
+        );
+        // Kept a day.
+        let kept = now() + Duration::hours(store::claims::KEEP_HOURS) - Duration::seconds(5);
+        assert_eq!(store::claims::purge_tallies(db, kept).await.unwrap(), 0);
+        let gone = now() + Duration::hours(store::claims::KEEP_HOURS);
+        // coupon: seconds -3 (claimed, customer_limit) and -1 (claimed, sold_out);
+        // burst: second -2 (claimed, sold_out).
+        assert_eq!(store::claims::purge_tallies(db, gone).await.unwrap(), 6);
+    }
+}

@@ -9,6 +9,7 @@ pub mod claim;
 pub mod coupon;
 pub mod eligibility;
 pub mod error;
+pub mod live_drop;
 pub mod metrics;
 pub mod money;
 pub mod quote;

@@ -118,8 +118,10 @@ async fn expire_claims(
             break;
         }
     }
-    // Housekeeping of the same kind: API idempotency keys are kept 24 hours.
-    report.purged = store::idempotency::purge(&ctx.db, now).await?;
+    // Housekeeping of the same kind: API idempotency keys and the live drop
+    // console's tallies are kept 24 hours.
+    report.purged = store::idempotency::purge(&ctx.db, now).await?
+        + store::claims::purge_tallies(&ctx.db, now).await?;
     Ok(())
 }
 

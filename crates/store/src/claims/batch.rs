@@ -11,8 +11,9 @@
 //! needs are read once, then the claims are decided one after another with running
 //! tallies (a coupon's stock, a customer's claims of it ever and today, the shop's
 //! claims this month), so two claims of one batch count each other exactly as two
-//! separate transactions would. Refused claims write nothing; customers created
-//! only for refused claims are removed again.
+//! separate transactions would. Refused claims write nothing but their tally for
+//! the live console ([`super::tallies`]); customers created only for refused
+//! claims are removed again.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +28,7 @@ use sea_orm::{
     Statement, Value,
 };
 
+use super::tallies::Tally;
 use super::{ClaimRecord, ClaimState, ClaimTarget, from_row};
 use crate::coupons::{self, CouponRecord};
 use crate::entities::{claim, coupon, customer, private_code};
@@ -263,6 +265,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
     let mut used_codes: HashSet<i64> = HashSet::new();
     let mut claimants: HashSet<i64> = HashSet::new();
     let mut accepted: Vec<(usize, claim::ActiveModel)> = Vec::new();
+    let mut tally = Tally::default();
     for attempt in attempts {
         let Some((coupon_id, code)) = target_of(attempt) else {
             decisions.push(Decision::Refused(Refusal::InvalidCode));
@@ -306,6 +309,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             now: attempt.now,
         });
         if let Err(refusal) = verdict {
+            tally.refused(coupon_id, attempt.now, refusal);
             decisions.push(Decision::Refused(refusal));
             continue;
         }
@@ -332,6 +336,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             },
         ));
         *granted_per_coupon.entry(coupon_id).or_default() += 1;
+        tally.claimed(coupon_id, attempt.now);
         let entry = held.entry((coupon_id, row.id)).or_default();
         entry.ever += 1;
         entry.today += 1;
@@ -360,7 +365,9 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
         }
     }
 
-    // The counters, the codes, and no customer kept only for a refusal.
+    // The counters, the console's tallies, the codes, and no customer kept only
+    // for a refusal.
+    tally.write(tx).await?;
     for (coupon_id, n) in &granted_per_coupon {
         coupon::Entity::update_many()
             .col_expr(

@@ -27,9 +27,11 @@ pub enum ClaimTarget {
 pub use domain::{ClaimSource, ClaimState};
 
 mod batch;
+mod tallies;
 mod writer;
 
 pub use batch::{Attempt, Decision};
+pub use tallies::{KEEP_HOURS, LiveDrop, live_drop, purge_tallies};
 pub use writer::{Keyed, MAX_BATCH, Outcome, Render};
 
 #[derive(Debug, Clone, PartialEq, Eq)]

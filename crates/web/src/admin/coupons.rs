@@ -132,6 +132,8 @@ struct CouponPage {
     summary: String,
     can_edit: bool,
     editable: bool,
+    /// Whether the live drop console is worth opening: the coupon can be claimed.
+    live: bool,
     csrf: String,
     actions: Vec<(&'static str, &'static str)>,
     facts: Vec<(&'static str, String)>,
@@ -360,6 +362,7 @@ pub(super) async fn coupon_detail(
         summary: describe::summary(coupon, t, tz),
         can_edit: role.can(Permission::EditShopData),
         editable: role.can(Permission::EditShopData) && record.status != CouponStatus::Ended,
+        live: matches!(record.status, CouponStatus::Active | CouponStatus::Paused),
         csrf: staff.csrf.clone(),
         actions,
         facts: facts

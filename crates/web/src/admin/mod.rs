@@ -11,6 +11,7 @@ pub mod describe;
 mod estimate;
 pub mod form;
 pub mod i18n;
+mod live;
 mod notifications;
 mod orders;
 pub mod page;
@@ -39,6 +40,7 @@ use self::customers::*;
 use self::dashboard::*;
 use self::estimate::*;
 use self::i18n::{Lang, T};
+use self::live::*;
 use self::notifications::*;
 use self::orders::*;
 use self::page::{AdminError, Failure, Nav, redirect, render};
@@ -66,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(new_coupon)
         .service(create_coupon)
         .service(coupon_detail)
+        .service(live_console)
         .service(edit_coupon)
         .service(update_coupon)
         // Before coupon_action, whose {action} would take "codes" too.
