@@ -40,6 +40,8 @@ struct LivePage {
     last_hour: u64,
     peak: u64,
     sell_out: String,
+    /// Whether `sell_out` is a time rather than words ("sold out", "nobody is claiming").
+    sell_out_is_time: bool,
     chart: String,
     refusals: Vec<RefusalRow>,
 }
@@ -120,6 +122,7 @@ pub(super) async fn live_console(
             (Some(_), None) => t.t("live.no_pace").to_owned(),
             (Some(_), Some(seconds)) => about(t, seconds),
         },
+        sell_out_is_time: remaining.is_some_and(|r| r > 0) && pace.seconds_to_sell_out().is_some(),
         chart,
         refusals: live
             .refusals
