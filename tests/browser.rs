@@ -345,16 +345,9 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     )
     .await
     .unwrap();
-    store::orders::record_event(
-        db,
-        shop.id,
-        "o-1",
-        store::orders::OrderEvent::Paid,
-        now(),
-        now(),
-    )
-    .await
-    .unwrap();
+    store::orders::record_event(db, shop.id, "o-1", domain::OrderEvent::Paid, now(), now())
+        .await
+        .unwrap();
     browser.go(&format!("{base}/shops/demo/coupons")).await;
     let list = browser.wait_for_text("进行中").await;
     assert!(

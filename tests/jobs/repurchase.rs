@@ -1,9 +1,10 @@
 use chrono::{DateTime, Duration, Utc};
+use domain::OrderEvent;
 use domain::{Money, QuoteLine, Sku};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use store::entities::repurchase_grant;
-use store::orders::{ClaimChoice, NewOrder, OrderEvent, place_order, record_event};
+use store::orders::{ClaimChoice, NewOrder, place_order, record_event};
 
 use super::{concurrent_passes, context, small_batches};
 use crate::support::{databases, fixtures, now};

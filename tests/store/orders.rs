@@ -2,11 +2,12 @@
 //! gives them back.
 
 use chrono::Duration;
+use domain::OrderEvent;
 use domain::{Channel, Money, QuoteLine, Refusal, Sku};
 use serde_json::json;
 use store::StoreError;
 use store::claims::{ClaimRecord, ClaimRequest, ClaimSource, ClaimState, ClaimTarget, get_claim};
-use store::orders::{ClaimChoice, NewOrder, OrderEvent, find_order, place_order, record_event};
+use store::orders::{ClaimChoice, NewOrder, find_order, place_order, record_event};
 
 use crate::support::{databases, fixtures, now};
 

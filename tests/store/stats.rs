@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Channel;
+use domain::OrderEvent;
 use serde_json::json;
-use store::orders::{ClaimChoice, OrderEvent, record_event};
+use store::orders::{ClaimChoice, record_event};
 use store::stats::{DayFigures, coupon_days, shop_overview};
 
 use crate::support::{databases, fixtures, now};

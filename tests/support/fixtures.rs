@@ -119,7 +119,7 @@ pub async fn paid_order(
         db,
         shop_id,
         external_id,
-        store::orders::OrderEvent::Paid,
+        domain::OrderEvent::Paid,
         now(),
         now(),
     )

@@ -447,6 +447,22 @@ impl Coupon {
         CouponDraft::from(self.clone())
     }
 
+    /// A copy to start a new coupon from: the same design, its name ending in
+    /// `suffix` (the name shortened to fit), and one-time codes where this one
+    /// has a shared code — a code opens one coupon, so staff choose a new one.
+    pub fn copy(&self, suffix: &str) -> Result<Coupon, ValidationErrors> {
+        let mut draft = self.to_draft();
+        let keep = MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+        draft.name = format!(
+            "{}{suffix}",
+            draft.name.chars().take(keep).collect::<String>()
+        );
+        if let Some(PrivateCodes::Shared { .. }) = draft.private {
+            draft.private = Some(PrivateCodes::Unique { unique_codes: 1 });
+        }
+        draft.validate()
+    }
+
     /// Checks an edit of a coupon customers may already hold (SPEC §2): once it has
     /// claims, what they hold — kind, benefit, scope, audience, code, when it starts —
     /// is frozen; the quantity may only rise and the ends may only move later.

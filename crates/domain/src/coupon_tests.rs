@@ -260,3 +260,27 @@ fn held_coupons_are_frozen_except_quantity_up_and_end_later() {
         None
     );
 }
+
+#[test]
+fn a_copy_keeps_the_design_renamed_and_never_shares_a_code() {
+    let coupon = draft(json!({})).validate().unwrap();
+    let copy = coupon.copy(" (副本)").unwrap();
+    assert_eq!(copy.name(), "满99减10 (副本)");
+    assert_eq!(copy.benefit(), coupon.benefit());
+    assert_eq!(copy.limits(), coupon.limits());
+    // A long name is shortened so the suffix fits.
+    let long = draft(json!({"name": "券".repeat(MAX_NAME_CHARS)}))
+        .validate()
+        .unwrap();
+    let copy = long.copy(" (副本)").unwrap();
+    assert_eq!(copy.name().chars().count(), MAX_NAME_CHARS);
+    assert!(copy.name().ends_with(" (副本)"));
+    // A shared code opens one coupon: the copy gets one-time codes.
+    let shared = draft(json!({"kind": "private", "private": {"code": "vip2026"}}))
+        .validate()
+        .unwrap();
+    assert_eq!(
+        shared.copy(" (copy)").unwrap().to_draft().private,
+        Some(PrivateCodes::Unique { unique_codes: 1 })
+    );
+}

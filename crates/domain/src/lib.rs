@@ -9,9 +9,11 @@ pub mod claim;
 pub mod coupon;
 pub mod eligibility;
 pub mod error;
+pub mod ids;
 pub mod live_drop;
 pub mod metrics;
 pub mod money;
+pub mod order;
 pub mod quote;
 pub mod reminders;
 pub mod roles;
@@ -28,5 +30,6 @@ pub use eligibility::{ClaimAttempt, ClaimCounts, CodeCheck, CustomerFacts, Refus
 pub use error::{FieldError, ValidationErrors};
 pub use metrics::{AovComparison, Estimate, EstimateInput, Metrics, Tally, estimate};
 pub use money::{Money, Percent};
+pub use order::{OrderEvent, OrderStatus};
 pub use quote::{ClaimId, HeldClaim, Quote, QuoteError, QuoteLine, QuotedLine, quote};
 pub use vocab::{Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku, Tag};

@@ -73,9 +73,67 @@ pub fn due_lead(lead_hours: &[u32], now: DateTime<Utc>, expires: DateTime<Utc>) 
         .min()
 }
 
+/// The claims one lead time reminds of, as an expiry window `(from, until]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeadWindow {
+    pub lead_hours: u32,
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// The windows a reminder pass at `now` scans, shortest lead first: each claim
+/// gets the reminder of the shortest lead time it is within ([`due_lead`]), so
+/// lead L covers claims expiring in (now + the next shorter lead, now + L].
+/// Duplicate lead times count once.
+pub fn lead_windows(lead_hours: &[u32], now: DateTime<Utc>) -> Vec<LeadWindow> {
+    let mut leads = lead_hours.to_vec();
+    leads.sort_unstable();
+    leads.dedup();
+    let mut shorter = 0u32;
+    leads
+        .into_iter()
+        .map(|lead| {
+            let window = LeadWindow {
+                lead_hours: lead,
+                from: now + Duration::hours(i64::from(shorter)),
+                until: now + Duration::hours(i64::from(lead)),
+            };
+            shorter = lead;
+            window
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_windows_give_each_claim_its_due_lead_once() {
+        let now = utc("2026-11-23T08:00:00Z");
+        let leads = [72, 24, 24, 2];
+        let windows = lead_windows(&leads, now);
+        assert_eq!(
+            windows.iter().map(|w| w.lead_hours).collect::<Vec<_>>(),
+            vec![2, 24, 72]
+        );
+        // Every expiry, minute by minute over four days: in exactly the window
+        // of the lead due_lead gives it, or in none when none is due.
+        for minute in 0..(4 * 24 * 60) {
+            let expires = now + Duration::minutes(minute);
+            let within: Vec<u32> = windows
+                .iter()
+                .filter(|w| w.from < expires && expires <= w.until)
+                .map(|w| w.lead_hours)
+                .collect();
+            assert_eq!(
+                within.first().copied(),
+                due_lead(&leads, now, expires),
+                "{expires}"
+            );
+            assert!(within.len() <= 1);
+        }
+    }
 
     fn utc(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()

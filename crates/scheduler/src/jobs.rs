@@ -140,14 +140,8 @@ async fn expiry_reminders(
             .channel
             .as_str()
             .to_owned();
-        let mut leads = shop.reminder_lead_hours.clone();
-        leads.sort_unstable();
-        // Each claim gets the reminder of the shortest lead time it is within:
-        // lead L covers claims expiring in (now + the next shorter lead, now + L].
-        let mut shorter = 0u32;
-        for lead in leads {
-            let from = now + Duration::hours(i64::from(shorter));
-            let until = now + Duration::hours(i64::from(lead));
+        for window in domain::reminders::lead_windows(&shop.reminder_lead_hours, now) {
+            let (lead, from, until) = (window.lead_hours, window.from, window.until);
             let mut after = None;
             loop {
                 if !next_batch(ctx, report) {
@@ -179,7 +173,6 @@ async fn expiry_reminders(
                     break;
                 }
             }
-            shorter = lead;
         }
     }
     Ok(())

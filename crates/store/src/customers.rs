@@ -13,22 +13,6 @@ use crate::convert::{from_json, to_json};
 use crate::entities::{customer, order};
 use crate::error::{Result, StoreError};
 
-pub fn check_external_id(external_id: &str) -> Result<()> {
-    let ok = !external_id.is_empty()
-        && external_id.chars().count() <= 64
-        && !external_id
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace());
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::invalid(
-            "customer",
-            "must be 1 to 64 characters without spaces",
-        ))
-    }
-}
-
 /// What the storefront tells us about a customer: each field given is set (an
 /// inner `None` clears it), a field not given is left as it is (SPEC §7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,7 +30,7 @@ pub(crate) async fn find_or_create_locked(
     external_id: &str,
     now: DateTime<Utc>,
 ) -> Result<customer::Model> {
-    check_external_id(external_id)?;
+    domain::ids::customer_ref(external_id)?;
     let locked = || {
         customer::Entity::find()
             .filter(customer::Column::ShopId.eq(shop_id))

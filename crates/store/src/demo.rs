@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 use crate::claims::{ClaimRequest, ClaimSource, ClaimTarget};
 use crate::customers::CustomerProfile;
 use crate::error::{Result, StoreError};
-use crate::orders::{ClaimChoice, NewOrder, OrderEvent};
+use crate::orders::{ClaimChoice, NewOrder};
 use crate::{claims, coupons, customers, follows, orders, products, shops, staff};
+use domain::OrderEvent;
 
 pub const DEMO_SLUG: &str = "demo";
 pub const DEMO_OWNER: &str = "owner@demo.merchant-ops.test";

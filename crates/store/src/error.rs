@@ -90,6 +90,12 @@ fn storage_fault(error: &sea_orm::DbErr) -> bool {
     }
 }
 
+impl From<domain::FieldError> for StoreError {
+    fn from(error: domain::FieldError) -> Self {
+        StoreError::Invalid(error.into())
+    }
+}
+
 impl From<ValidationErrors> for StoreError {
     fn from(errors: ValidationErrors) -> Self {
         StoreError::Invalid(errors)

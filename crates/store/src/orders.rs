@@ -2,7 +2,7 @@
 //! and, when it is cancelled before payment, hand its claims back.
 
 use chrono::{DateTime, Utc};
-use domain::{HeldClaim, Money, Quote, QuoteLine, quote};
+use domain::{HeldClaim, Money, OrderEvent, OrderStatus, Quote, QuoteLine, quote};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -53,7 +53,7 @@ const PRICING_ATTEMPTS: usize = 3;
 /// those still usable, or it is priced again. A claim is used by at most one order,
 /// and a failed order writes nothing.
 pub async fn place_order(db: &DatabaseConnection, new: &NewOrder) -> Result<PlacedOrder> {
-    customers::check_external_id(&new.external_id).map_err(|_| {
+    domain::ids::customer_ref(&new.external_id).map_err(|_| {
         StoreError::invalid("external_id", "must be 1 to 64 characters without spaces")
     })?;
     for _ in 1..PRICING_ATTEMPTS {
@@ -317,94 +317,6 @@ async fn place_in(
     })
 }
 
-/// Where an order is: the last event it went through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    Created,
-    Paid,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refunded,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Created => "created",
-            OrderStatus::Paid => "paid",
-            OrderStatus::Shipped => "shipped",
-            OrderStatus::Delivered => "delivered",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<OrderStatus> {
-        [
-            OrderStatus::Created,
-            OrderStatus::Paid,
-            OrderStatus::Shipped,
-            OrderStatus::Delivered,
-            OrderStatus::Cancelled,
-            OrderStatus::Refunded,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-        .ok_or_else(|| StoreError::Corrupt(format!("order status {text}")))
-    }
-}
-
-/// What the storefront reports of an order (SPEC §7 order events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderEvent {
-    Paid,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refunded,
-}
-
-impl OrderEvent {
-    pub fn as_str(self) -> &'static str {
-        self.status().as_str()
-    }
-
-    pub fn parse(text: &str) -> Option<OrderEvent> {
-        [
-            OrderEvent::Paid,
-            OrderEvent::Shipped,
-            OrderEvent::Delivered,
-            OrderEvent::Cancelled,
-            OrderEvent::Refunded,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == text)
-    }
-
-    fn status(self) -> OrderStatus {
-        match self {
-            OrderEvent::Paid => OrderStatus::Paid,
-            OrderEvent::Shipped => OrderStatus::Shipped,
-            OrderEvent::Delivered => OrderStatus::Delivered,
-            OrderEvent::Cancelled => OrderStatus::Cancelled,
-            OrderEvent::Refunded => OrderStatus::Refunded,
-        }
-    }
-
-    /// Whether the event can follow an order in `status`.
-    fn allowed_after(self, status: OrderStatus) -> bool {
-        use OrderStatus::*;
-        match self {
-            OrderEvent::Paid => status == Created,
-            OrderEvent::Shipped => status == Paid,
-            OrderEvent::Delivered => matches!(status, Paid | Shipped),
-            OrderEvent::Cancelled => matches!(status, Created | Paid),
-            OrderEvent::Refunded => matches!(status, Paid | Shipped | Delivered),
-        }
-    }
-}
-
 /// Records an order event at `at`. The same event again changes nothing (retries
 /// are harmless); an event that cannot follow the order's state is a conflict.
 /// Cancelling before payment returns the order's claims: unused while still
@@ -442,18 +354,16 @@ pub async fn record_event(
         if inserted == 0 {
             return Ok(row);
         }
-        let status = OrderStatus::parse(&row.status)?;
-        if !event.allowed_after(status) {
-            return Err(StoreError::Conflict(format!(
-                "a {} order cannot be marked {}",
-                status.as_str(),
-                event.as_str()
-            )));
-        }
-        let was_paid = row.paid_at.is_some();
+        let status: OrderStatus = row
+            .status
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("order status {}", row.status)))?;
+        let next = status
+            .after(event)
+            .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
         let order_id = row.id;
         let mut active: order::ActiveModel = row.into();
-        active.status = Set(event.status().as_str().into());
+        active.status = Set(next.as_str().into());
         match event {
             OrderEvent::Paid => active.paid_at = Set(Some(at)),
             OrderEvent::Shipped => active.shipped_at = Set(Some(at)),
@@ -462,7 +372,7 @@ pub async fn record_event(
             OrderEvent::Refunded => active.refunded_at = Set(Some(at)),
         }
         let saved = active.update(tx).await?;
-        if event == OrderEvent::Cancelled && !was_paid {
+        if event == OrderEvent::Cancelled && status.returns_claims_on_cancel() {
             return_claims(tx, order_id, now).await?;
         }
         Ok(saved)

@@ -30,14 +30,6 @@ fn from_row(row: product::Model) -> Result<ProductRecord> {
     })
 }
 
-pub fn check_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(StoreError::invalid("name", "must be 1 to 200 characters"));
-    }
-    Ok(name.to_owned())
-}
-
 /// Creates the product or updates its name and price; `true` when it was new.
 pub async fn upsert_product(
     db: &impl ConnectionTrait,
@@ -47,7 +39,7 @@ pub async fn upsert_product(
     price: Money,
     now: DateTime<Utc>,
 ) -> Result<(ProductRecord, bool)> {
-    let name = check_name(name)?;
+    let name = domain::ids::product_name(name)?;
     let existed = find_product(db, shop_id, sku).await?.is_some();
     product::Entity::insert(product::ActiveModel {
         shop_id: Set(shop_id),

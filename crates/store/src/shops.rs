@@ -26,23 +26,6 @@ pub struct ShopRecord {
     pub profit_floor: Option<Decimal>,
 }
 
-/// A shop slug: 2–64 lower-case letters, digits and '-', as in URLs.
-pub fn check_slug(slug: &str) -> Result<()> {
-    let ok = (2..=64).contains(&slug.len())
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(StoreError::invalid(
-            "slug",
-            "must be 2 to 64 lower-case letters, digits or '-'",
-        ))
-    }
-}
-
 pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
     let mut hours = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -86,7 +69,7 @@ pub async fn create_shop(
     time_zone: Tz,
     now: DateTime<Utc>,
 ) -> Result<ShopRecord> {
-    check_slug(slug)?;
+    domain::ids::shop_slug(slug)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
@@ -164,9 +147,9 @@ mod tests {
 
     #[test]
     fn slugs_and_lead_times() {
-        assert!(check_slug("demo-shop").is_ok());
+        assert!(domain::ids::shop_slug("demo-shop").is_ok());
         for bad in ["", "a", "Demo", "-x", "with space", "店铺"] {
-            assert!(check_slug(bad).is_err(), "{bad}");
+            assert!(domain::ids::shop_slug(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_lead_hours("24, 72,24").unwrap(), vec![72, 24]);
         assert!(parse_lead_hours("0").is_err());

@@ -71,20 +71,6 @@ fn password_matches(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-pub fn check_email(email: &str) -> Result<String> {
-    let email = email.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(char::is_whitespace);
-    if ok {
-        Ok(email)
-    } else {
-        Err(StoreError::invalid("email", "must be an email address"))
-    }
-}
-
 /// A generated password and its argon2id hash. Hashing takes a while: make one
 /// before a write transaction, not inside it.
 #[derive(Debug, Clone)]
@@ -115,7 +101,7 @@ pub async fn create_staff(
     shop_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(StaffRecord, String)> {
-    let email = check_email(email)?;
+    let email = domain::ids::email(email)?;
     let password = NewPassword::generate();
     let created = crate::db::write(db, async |tx| {
         create_staff_in(tx, &email, name, &password.hash, role, shop_id, now).await
@@ -213,7 +199,7 @@ pub async fn add_to_shop(
     password: NewPassword,
     now: DateTime<Utc>,
 ) -> Result<Added> {
-    let email = check_email(email)?;
+    let email = domain::ids::email(email)?;
     let name = name.trim();
     if name.chars().count() > 100 {
         return Err(StoreError::invalid(

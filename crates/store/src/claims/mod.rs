@@ -100,7 +100,7 @@ pub async fn claim_keyed(
     request: &ClaimRequest,
     keyed: Option<Keyed>,
 ) -> Result<Outcome> {
-    customers::check_external_id(&request.customer)?;
+    domain::ids::customer_ref(&request.customer)?;
     let attempt = Attempt {
         shop_id: request.shop_id,
         customer: request.customer.clone(),
@@ -124,7 +124,7 @@ pub async fn grant_by_hand(
     coupon_id: i64,
     now: DateTime<Utc>,
 ) -> Result<ClaimRecord> {
-    customers::check_external_id(customer_external_id)?;
+    domain::ids::customer_ref(customer_external_id)?;
     let attempt = Attempt {
         shop_id,
         customer: customer_external_id.to_owned(),

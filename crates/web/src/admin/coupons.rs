@@ -408,19 +408,9 @@ pub(super) async fn coupon_action(
         let record = store::coupons::get_coupon(&state.db, shop.id, id)
             .await
             .map_err(|_| staff.fail(Failure::NotFound))?;
-        let mut draft = record.coupon.to_draft();
-        let suffix = staff.t.t("clone.suffix");
-        let keep = domain::coupon::MAX_NAME_CHARS - suffix.chars().count();
-        draft.name = format!(
-            "{}{suffix}",
-            draft.name.chars().take(keep).collect::<String>()
-        );
-        if let Some(domain::PrivateCodes::Shared { .. }) = draft.private {
-            // A code opens one coupon: the copy gets one-time codes until staff choose.
-            draft.private = Some(domain::PrivateCodes::Unique { unique_codes: 1 });
-        }
-        let copy = draft
-            .validate()
+        let copy = record
+            .coupon
+            .copy(staff.t.t("clone.suffix"))
             .map_err(|_| staff.fail(Failure::Internal))?;
         let created = audited_coupon(&state, &staff, shop, "clone", None, async |tx| {
             store::coupons::create_coupon_in(tx, shop.id, &copy, CouponStatus::Draft, now).await

@@ -163,8 +163,8 @@ fn read_product(
     let sku = Sku::parse(sku)
         .map_err(|e| errors.insert("sku".into(), t.reason(&e.to_string())))
         .ok();
-    let name = store::products::check_name(name)
-        .map_err(|_| errors.insert("name".into(), t.reason("must be 1 to 200 characters")))
+    let name = domain::ids::product_name(name)
+        .map_err(|e| errors.insert("name".into(), t.reason(&e.reason)))
         .ok();
     let price = domain::Money::parse(price)
         .map_err(|e| errors.insert("price".into(), t.reason(&e.to_string())))

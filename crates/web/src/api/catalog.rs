@@ -28,7 +28,7 @@ fn sku_in_path(text: &str) -> Result<Sku, ApiError> {
 }
 
 fn customer_in_path(text: &str) -> Result<String, ApiError> {
-    store::customers::check_external_id(text)?;
+    domain::ids::customer_ref(text)?;
     Ok(text.to_owned())
 }
 

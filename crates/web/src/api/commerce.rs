@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use domain::{Channel, Money, QuoteLine, Sku};
 use serde::Deserialize;
 
+use domain::OrderEvent;
 use store::claims::{ClaimRequest, ClaimSource, ClaimTarget, Decision, Keyed, Outcome};
-use store::orders::{ClaimChoice, NewOrder, OrderEvent};
+use store::orders::{ClaimChoice, NewOrder};
 use utoipa::ToSchema;
 
 use super::auth::ApiShop;
@@ -93,7 +94,7 @@ pub(super) async fn claim(
             ));
         }
     };
-    store::customers::check_external_id(&input.customer)?;
+    domain::ids::customer_ref(&input.customer)?;
     let customer = input.customer.clone();
     let answer_of = move |decision: &Decision| -> Result<idempotency::Answer, ApiError> {
         let record = decision.clone().into_result()?;
@@ -188,7 +189,7 @@ pub(super) async fn quote(
     // A quote writes nothing, so it needs no idempotency key.
     let body = read_body(body).await?;
     let input: QuoteBody = parse(&body)?;
-    store::customers::check_external_id(&input.customer)?;
+    domain::ids::customer_ref(&input.customer)?;
     let quote = store::orders::quote_for(
         &state.db,
         shop.shop_id,
@@ -237,7 +238,7 @@ pub(super) async fn place_order(
 ) -> Result<HttpResponse, ApiError> {
     write(&state, shop.shop_id, &req, body, async |body| {
         let input: OrderBody = parse(body)?;
-        store::customers::check_external_id(&input.customer)?;
+        domain::ids::customer_ref(&input.customer)?;
         let placed = store::orders::place_order(
             &state.db,
             &NewOrder {
@@ -296,7 +297,7 @@ pub(super) async fn order_event(
 ) -> Result<HttpResponse, ApiError> {
     write(&state, shop.shop_id, &req, body, async |body| {
         let input: EventBody = parse(body)?;
-        let event = OrderEvent::parse(&input.kind).ok_or_else(|| {
+        let event: OrderEvent = input.kind.parse().map_err(|_| {
             ApiError::bad_request(
                 Some("type".into()),
                 "unknown event; expected paid, shipped, delivered, cancelled or refunded",

@@ -146,3 +146,9 @@ impl From<domain::ValidationErrors> for ApiError {
         ApiError::invalid(errors.first().field.clone(), errors.to_string())
     }
 }
+
+impl From<domain::FieldError> for ApiError {
+    fn from(error: domain::FieldError) -> Self {
+        domain::ValidationErrors::from(error).into()
+    }
+}
