@@ -423,7 +423,7 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     store::shops::update_settings(
         db,
         shop.id,
-        &store::shops::ShopSettings {
+        &domain::shop::ShopSettings {
             time_zone: shop.time_zone,
             reminder_lead_hours: vec![24],
             quiet_start_minute: 22 * 60,

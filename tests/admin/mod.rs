@@ -1313,7 +1313,7 @@ async fn the_estimate_warns_below_the_profit_floor() {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
         let coupon = fixtures::coupon(db, &shop, json!({})).await;
-        let mut settings = store::shops::ShopSettings {
+        let mut settings = domain::shop::ShopSettings {
             time_zone: shop.time_zone,
             reminder_lead_hours: vec![24],
             quiet_start_minute: 22 * 60,

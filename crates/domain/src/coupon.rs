@@ -559,24 +559,24 @@ impl From<Coupon> for CouponDraft {
     }
 }
 
-/// Where a coupon is in its life (SPEC §2): draft → active ⇄ paused → ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CouponStatus {
-    Draft,
-    Active,
-    Paused,
-    Ended,
+crate::vocab::word_enum! {
+    /// Where a coupon is in its life (SPEC §2): draft → active ⇄ paused → ended.
+    CouponStatus, "coupon status" {
+        Draft = "draft",
+        Active = "active",
+        Paused = "paused",
+        Ended = "ended",
+    }
 }
 
-/// What staff do to a coupon's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LifecycleAction {
-    Activate,
-    Pause,
-    Resume,
-    End,
+crate::vocab::word_enum! {
+    /// What staff do to a coupon's status.
+    LifecycleAction, "action" {
+        Activate = "activate",
+        Pause = "pause",
+        Resume = "resume",
+        End = "end",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -587,26 +587,14 @@ pub struct TransitionError {
 }
 
 impl CouponStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CouponStatus::Draft => "draft",
-            CouponStatus::Active => "active",
-            CouponStatus::Paused => "paused",
-            CouponStatus::Ended => "ended",
-        }
-    }
-
+    /// The status as the API's `status` field, its error naming the field.
     pub fn parse(text: &str) -> Result<CouponStatus, FieldError> {
-        match text {
-            "draft" => Ok(CouponStatus::Draft),
-            "active" => Ok(CouponStatus::Active),
-            "paused" => Ok(CouponStatus::Paused),
-            "ended" => Ok(CouponStatus::Ended),
-            _ => Err(FieldError::new(
+        text.parse().map_err(|_| {
+            FieldError::new(
                 "status",
                 "unknown status; expected draft, active, paused or ended",
-            )),
-        }
+            )
+        })
     }
 
     pub fn apply(self, action: LifecycleAction) -> Result<CouponStatus, TransitionError> {
@@ -623,49 +611,11 @@ impl CouponStatus {
 
     /// The actions staff can take from here, for buttons.
     pub fn actions(self) -> Vec<LifecycleAction> {
-        [
-            LifecycleAction::Activate,
-            LifecycleAction::Pause,
-            LifecycleAction::Resume,
-            LifecycleAction::End,
-        ]
-        .into_iter()
-        .filter(|action| self.apply(*action).is_ok())
-        .collect()
-    }
-}
-
-impl std::fmt::Display for CouponStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl LifecycleAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LifecycleAction::Activate => "activate",
-            LifecycleAction::Pause => "pause",
-            LifecycleAction::Resume => "resume",
-            LifecycleAction::End => "end",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<LifecycleAction> {
-        [
-            LifecycleAction::Activate,
-            LifecycleAction::Pause,
-            LifecycleAction::Resume,
-            LifecycleAction::End,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for LifecycleAction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        LifecycleAction::ALL
+            .iter()
+            .copied()
+            .filter(|action| self.apply(*action).is_ok())
+            .collect()
     }
 }
 

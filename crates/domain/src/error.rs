@@ -101,6 +101,11 @@ impl Collector {
         }
     }
 
+    /// Keeps the value when `result` is Ok, records its field error otherwise.
+    pub fn keep<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
+        result.map_err(|error| self.0.push(error)).ok()
+    }
+
     pub fn extend(&mut self, errors: ValidationErrors) {
         self.0.extend(errors.0);
     }

@@ -1,8 +1,138 @@
-//! A shop's own settings that carry rules: where its notifications go (SPEC §5).
+//! A shop's own settings that carry rules: its clock, when reminders go out and
+//! when not, its monthly claim cap and profit floor (SPEC §2, §5), and where its
+//! notifications go.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Collector, FieldError, ValidationErrors};
+
+/// The settings staff set on a shop, each part checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub time_zone: Tz,
+    /// Hours before expiry at which holders are reminded, largest first.
+    pub reminder_lead_hours: Vec<u32>,
+    /// Quiet hours in local minutes of the day: [start, end), wrapping midnight.
+    pub quiet_start_minute: u32,
+    pub quiet_end_minute: u32,
+    /// Claims per customer per local month across the shop; `None` = no cap.
+    pub monthly_cap: Option<u32>,
+    /// Minimum margin after coupons, in percent.
+    pub profit_floor: Option<Decimal>,
+}
+
+/// The settings as typed on the settings page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsDraft {
+    pub time_zone: String,
+    /// "72, 24" (a full-width comma too).
+    pub reminder_lead_hours: String,
+    /// "22:00".
+    pub quiet_start: String,
+    pub quiet_end: String,
+    /// Empty for no cap.
+    pub monthly_cap: String,
+    /// "25" or "25%"; empty for none.
+    pub profit_floor: String,
+}
+
+impl SettingsDraft {
+    /// Checks every part; the errors name each field.
+    pub fn validate(&self) -> Result<ShopSettings, ValidationErrors> {
+        let mut errors = Collector::new();
+        let time_zone = errors.keep(crate::calendar::parse_time_zone(&self.time_zone));
+        let leads = errors.keep(
+            parse_lead_hours(&self.reminder_lead_hours.replace('，', ","))
+                .map_err(|reason| FieldError::new("reminder_lead_hours", reason)),
+        );
+        let clock = |field: &str, text: &str| {
+            parse_clock(text).ok_or_else(|| FieldError::new(field, "must be a time such as 22:00"))
+        };
+        let quiet_start = errors.keep(clock("quiet_start", &self.quiet_start));
+        let quiet_end = errors.keep(clock("quiet_end", &self.quiet_end));
+        let monthly_cap = errors.keep(match self.monthly_cap.trim() {
+            "" => Ok(None),
+            text => match text.parse::<u32>() {
+                Ok(cap) if cap >= 1 => Ok(Some(cap)),
+                _ => Err(FieldError::new(
+                    "monthly_cap",
+                    "must be at least 1, or empty for unlimited",
+                )),
+            },
+        });
+        let profit_floor = errors.keep(match self.profit_floor.trim() {
+            "" => Ok(None),
+            text => match text.trim_end_matches('%').parse::<Decimal>() {
+                Ok(p)
+                    if p >= Decimal::ZERO
+                        && p < Decimal::ONE_HUNDRED
+                        && p.normalize().scale() <= 2 =>
+                {
+                    Ok(Some(p))
+                }
+                _ => Err(FieldError::new(
+                    "profit_floor",
+                    "must be a percent from 0 to 100, at most two decimals",
+                )),
+            },
+        });
+        match (
+            time_zone,
+            leads,
+            quiet_start,
+            quiet_end,
+            monthly_cap,
+            profit_floor,
+        ) {
+            (
+                Some(time_zone),
+                Some(reminder_lead_hours),
+                Some(quiet_start_minute),
+                Some(quiet_end_minute),
+                Some(monthly_cap),
+                Some(profit_floor),
+            ) => Ok(ShopSettings {
+                time_zone,
+                reminder_lead_hours,
+                quiet_start_minute,
+                quiet_end_minute,
+                monthly_cap,
+                profit_floor,
+            }),
+            _ => Err(errors
+                .finish(|| ())
+                .expect_err("a part that failed was recorded")),
+        }
+    }
+}
+
+/// "72, 24" → `[72, 24]`: each 1–720 hours, largest first, once each.
+pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
+    let mut hours = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let h: u32 = part
+            .parse()
+            .map_err(|_| format!("{part:?} is not a number of hours"))?;
+        if !(1..=24 * 30).contains(&h) {
+            return Err("each lead time must be between 1 and 720 hours".into());
+        }
+        hours.push(h);
+    }
+    hours.sort_unstable_by(|a, b| b.cmp(a));
+    hours.dedup();
+    Ok(hours)
+}
+
+/// "22:00" → minutes of the day.
+pub fn parse_clock(text: &str) -> Option<u32> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
 
 crate::vocab::word_enum! {
     /// How a shop's notifications leave: written to the log, or POSTed to a webhook.
@@ -124,6 +254,68 @@ fn public_v6(ip: Ipv6Addr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn typed(patch: impl FnOnce(&mut SettingsDraft)) -> SettingsDraft {
+        let mut draft = SettingsDraft {
+            time_zone: "Asia/Shanghai".into(),
+            reminder_lead_hours: "24，72, 24".into(),
+            quiet_start: "22:00".into(),
+            quiet_end: "08:00".into(),
+            monthly_cap: "5".into(),
+            profit_floor: "25%".into(),
+        };
+        patch(&mut draft);
+        draft
+    }
+
+    #[test]
+    fn settings_are_read_as_typed_and_every_bad_part_is_named() {
+        let settings = typed(|_| {}).validate().unwrap();
+        assert_eq!(settings.reminder_lead_hours, vec![72, 24]);
+        assert_eq!(
+            (settings.quiet_start_minute, settings.quiet_end_minute),
+            (1320, 480)
+        );
+        assert_eq!(settings.monthly_cap, Some(5));
+        assert_eq!(settings.profit_floor, Some(Decimal::new(25, 0)));
+        let open = typed(|d| {
+            d.monthly_cap = " ".into();
+            d.profit_floor = String::new();
+            d.reminder_lead_hours = String::new();
+        })
+        .validate()
+        .unwrap();
+        assert_eq!((open.monthly_cap, open.profit_floor), (None, None));
+        assert!(open.reminder_lead_hours.is_empty());
+        let errors = typed(|d| {
+            d.time_zone = "Mars/Olympus".into();
+            d.reminder_lead_hours = "24, 0".into();
+            d.quiet_start = "25:00".into();
+            d.quiet_end = "8".into();
+            d.monthly_cap = "0".into();
+            d.profit_floor = "12.345".into();
+        })
+        .validate()
+        .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "time_zone",
+                "reminder_lead_hours",
+                "quiet_start",
+                "quiet_end",
+                "monthly_cap",
+                "profit_floor"
+            ]
+        );
+        assert!(typed(|d| d.profit_floor = "100".into()).validate().is_err());
+        assert!(
+            typed(|d| d.reminder_lead_hours = "721".into())
+                .validate()
+                .is_err()
+        );
+    }
 
     fn ip(text: &str) -> IpAddr {
         text.parse().unwrap()

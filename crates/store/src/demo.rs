@@ -81,7 +81,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     shops::update_settings(
         db,
         shop.id,
-        &shops::ShopSettings {
+        &domain::shop::ShopSettings {
             time_zone: shop.time_zone,
             reminder_lead_hours: vec![72, 24],
             quiet_start_minute: 22 * 60,

@@ -6,6 +6,8 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
+use domain::shop::ShopSettings;
+
 use crate::entities::shop;
 use crate::error::{Result, StoreError};
 
@@ -26,22 +28,6 @@ pub struct ShopRecord {
     pub profit_floor: Option<Decimal>,
 }
 
-pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
-    let mut hours = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let h: u32 = part
-            .parse()
-            .map_err(|_| format!("{part:?} is not a number of hours"))?;
-        if !(1..=24 * 30).contains(&h) {
-            return Err("each lead time must be between 1 and 720 hours".into());
-        }
-        hours.push(h);
-    }
-    hours.sort_unstable_by(|a, b| b.cmp(a));
-    hours.dedup();
-    Ok(hours)
-}
-
 pub(crate) fn from_row(row: shop::Model) -> Result<ShopRecord> {
     Ok(ShopRecord {
         id: row.id,
@@ -49,7 +35,7 @@ pub(crate) fn from_row(row: shop::Model) -> Result<ShopRecord> {
             .time_zone
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("shop {} time zone", row.id)))?,
-        reminder_lead_hours: parse_lead_hours(&row.reminder_lead_hours)
+        reminder_lead_hours: domain::shop::parse_lead_hours(&row.reminder_lead_hours)
             .map_err(StoreError::Corrupt)?,
         quiet_start_minute: row.quiet_start_minute.max(0) as u32,
         quiet_end_minute: row.quiet_end_minute.max(0) as u32,
@@ -139,33 +125,6 @@ pub async fn set_monthly_cap(
         .exec(db)
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_and_lead_times() {
-        assert!(domain::ids::shop_slug("demo-shop").is_ok());
-        for bad in ["", "a", "Demo", "-x", "with space", "店铺"] {
-            assert!(domain::ids::shop_slug(bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse_lead_hours("24, 72,24").unwrap(), vec![72, 24]);
-        assert!(parse_lead_hours("0").is_err());
-        assert!(parse_lead_hours("x").is_err());
-    }
-}
-
-/// What staff set on the settings page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShopSettings {
-    pub time_zone: Tz,
-    pub reminder_lead_hours: Vec<u32>,
-    pub quiet_start_minute: u32,
-    pub quiet_end_minute: u32,
-    pub monthly_cap: Option<u32>,
-    pub profit_floor: Option<Decimal>,
 }
 
 pub async fn update_settings(

@@ -120,7 +120,7 @@ enum StaffCommand {
 
 fn parse_role(text: &str) -> Result<domain::roles::Role, String> {
     text.parse()
-        .map_err(|e: domain::roles::UnknownRole| e.to_string())
+        .map_err(|e: domain::vocab::UnknownWord| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

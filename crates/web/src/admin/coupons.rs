@@ -421,7 +421,7 @@ pub(super) async fn coupon_action(
             shop.slug, created.id
         )));
     }
-    let action = LifecycleAction::parse(&action).ok_or(staff.fail(Failure::NotFound))?;
+    let action: LifecycleAction = action.parse().map_err(|_| staff.fail(Failure::NotFound))?;
     let applied = audited_coupon(
         &state,
         &staff,

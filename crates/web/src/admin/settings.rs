@@ -197,97 +197,24 @@ pub(super) async fn rotate_webhook_secret(
     Ok(response)
 }
 
-/// "22:00" → minutes of the day.
-fn parse_clock(text: &str) -> Option<u32> {
-    let (h, m) = text.trim().split_once(':')?;
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some(h * 60 + m)
-}
-
 fn read_settings(
     values: &form::FormValues,
     t: T,
-) -> Result<store::shops::ShopSettings, HashMap<String, String>> {
-    let mut errors = HashMap::new();
-    let time_zone = domain::calendar::parse_time_zone(values.get("time_zone"))
-        .map_err(|e| errors.insert("time_zone".into(), t.reason(&e.reason)))
-        .ok();
-    let leads = store::shops::parse_lead_hours(
-        values
-            .get("reminder_lead_hours")
-            .replace('，', ",")
-            .as_str(),
-    )
-    .map_err(|e| errors.insert("reminder_lead_hours".into(), t.reason(&e)))
-    .ok();
-    let quiet_start = parse_clock(values.get("quiet_start"));
-    if quiet_start.is_none() {
-        errors.insert(
-            "quiet_start".into(),
-            t.reason("must be a time such as 22:00"),
-        );
-    }
-    let quiet_end = parse_clock(values.get("quiet_end"));
-    if quiet_end.is_none() {
-        errors.insert("quiet_end".into(), t.reason("must be a time such as 22:00"));
-    }
-    let monthly_cap = match values.get("monthly_cap") {
-        "" => Some(None),
-        text => match text.parse::<u32>() {
-            Ok(cap) if cap >= 1 => Some(Some(cap)),
-            _ => {
-                errors.insert(
-                    "monthly_cap".into(),
-                    t.reason("must be at least 1, or empty for unlimited"),
-                );
-                None
-            }
-        },
+) -> Result<domain::shop::ShopSettings, HashMap<String, String>> {
+    let draft = domain::shop::SettingsDraft {
+        time_zone: values.get("time_zone").to_owned(),
+        reminder_lead_hours: values.get("reminder_lead_hours").to_owned(),
+        quiet_start: values.get("quiet_start").to_owned(),
+        quiet_end: values.get("quiet_end").to_owned(),
+        monthly_cap: values.get("monthly_cap").to_owned(),
+        profit_floor: values.get("profit_floor").to_owned(),
     };
-    let profit_floor = match values.get("profit_floor") {
-        "" => Some(None),
-        text => match text.trim_end_matches('%').parse::<rust_decimal::Decimal>() {
-            Ok(p)
-                if p >= rust_decimal::Decimal::ZERO
-                    && p < rust_decimal::Decimal::ONE_HUNDRED
-                    && p.normalize().scale() <= 2 =>
-            {
-                Some(Some(p))
-            }
-            _ => {
-                errors.insert(
-                    "profit_floor".into(),
-                    t.reason("must be a percent from 0 to 100, at most two decimals"),
-                );
-                None
-            }
-        },
-    };
-    match (
-        time_zone,
-        leads,
-        quiet_start,
-        quiet_end,
-        monthly_cap,
-        profit_floor,
-    ) {
-        (
-            Some(time_zone),
-            Some(reminder_lead_hours),
-            Some(quiet_start_minute),
-            Some(quiet_end_minute),
-            Some(monthly_cap),
-            Some(profit_floor),
-        ) if errors.is_empty() => Ok(store::shops::ShopSettings {
-            time_zone,
-            reminder_lead_hours,
-            quiet_start_minute,
-            quiet_end_minute,
-            monthly_cap,
-            profit_floor,
-        }),
-        _ => Err(errors),
-    }
+    draft.validate().map_err(|errors| {
+        errors
+            .iter()
+            .map(|e| (e.field.clone(), t.reason(&e.reason)))
+            .collect()
+    })
 }
 
 #[post("/shops/{slug}/settings")]
