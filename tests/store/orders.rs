@@ -96,8 +96,8 @@ async fn an_order_without_named_claims_gets_the_best_quote() {
             .await
             .unwrap();
         assert_eq!(
-            (lines[0].discount_fen, lines[0].claim_id),
-            (1000, Some(item_claim.id))
+            (lines[0].discount, lines[0].claim_id),
+            (domain::Money::yuan(10), Some(item_claim.id))
         );
 
         // The same order again is refused; nothing changes.
@@ -179,7 +179,7 @@ async fn cancelling_before_payment_returns_claims_after_payment_does_not() {
         )
         .await
         .unwrap();
-        assert_eq!(cancelled.status, "cancelled");
+        assert_eq!(cancelled.status, domain::OrderStatus::Cancelled);
         let back = get_claim(&database.db, shop.id, first.id).await.unwrap();
         assert_eq!(
             (back.state, back.order_id),

@@ -74,7 +74,7 @@ impl Change {
 }
 
 /// A row by id as JSON (secrets hidden), to log what a change found and left.
-pub async fn row<E>(db: &impl ConnectionTrait, id: i64) -> Result<Option<Value>>
+pub(crate) async fn row<E>(db: &impl ConnectionTrait, id: i64) -> Result<Option<Value>>
 where
     E: EntityTrait,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
@@ -116,27 +116,65 @@ pub async fn write<T>(
     .await
 }
 
-/// A staff change to one row of `E`, logged with the row as it was (when `existing`
-/// names it) and as `work` left it: `work` returns the row's id and its result.
-pub async fn write_row<E, T>(
+/// The tables a staff change to one row is logged for, by the name the audit
+/// log gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    ApiKey,
+    Claim,
+    CodeBatch,
+    Coupon,
+    Notification,
+    Product,
+    Shop,
+}
+
+impl Table {
+    /// The entity's name in the log.
+    pub fn entity(self) -> &'static str {
+        match self {
+            Table::ApiKey => "api_key",
+            Table::Claim => "claim",
+            Table::CodeBatch => "code_batch",
+            Table::Coupon => "coupon",
+            Table::Notification => "notification",
+            Table::Product => "product",
+            Table::Shop => "shop",
+        }
+    }
+
+    async fn row(self, db: &impl ConnectionTrait, id: i64) -> Result<Option<Value>> {
+        use crate::entities::{api_key, claim, code_batch, coupon, notification, product, shop};
+        match self {
+            Table::ApiKey => row::<api_key::Entity>(db, id).await,
+            Table::Claim => row::<claim::Entity>(db, id).await,
+            Table::CodeBatch => row::<code_batch::Entity>(db, id).await,
+            Table::Coupon => row::<coupon::Entity>(db, id).await,
+            Table::Notification => row::<notification::Entity>(db, id).await,
+            Table::Product => row::<product::Entity>(db, id).await,
+            Table::Shop => row::<shop::Entity>(db, id).await,
+        }
+    }
+}
+
+/// A staff change to one row of `table`, logged with the row as it was (when
+/// `existing` names it) and as `work` left it: `work` returns the row's id and
+/// its result.
+pub async fn write_row<T>(
     db: &DatabaseConnection,
     actor: &Actor,
     action: &'static str,
-    entity: &'static str,
+    table: Table,
     existing: Option<i64>,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(i64, T)>,
-) -> Result<T>
-where
-    E: EntityTrait,
-    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
-{
+) -> Result<T> {
     crate::db::write(db, async |tx| {
         let before = match existing {
-            Some(id) => row::<E>(tx, id).await?,
+            Some(id) => table.row(tx, id).await?,
             None => None,
         };
         let (id, value) = work(tx).await?;
-        let after = row::<E>(tx, id).await?;
+        let after = table.row(tx, id).await?;
         if before.is_some() && without_stamp(&before) == without_stamp(&after) {
             // Saved as it was: nothing changed, nothing to log.
             return Ok(value);
@@ -144,7 +182,9 @@ where
         record(
             tx,
             actor,
-            Change::new(action, entity, id).before(before).after(after),
+            Change::new(action, table.entity(), id)
+                .before(before)
+                .after(after),
         )
         .await?;
         Ok(value)

@@ -10,9 +10,13 @@ use sea_orm::{
 
 use crate::claims::{self, ClaimRecord};
 use crate::entities::{
-    claim, coupon, customer, discount_allocation, notification, order, order_event, order_line,
+    claim, coupon, customer, discount_allocation, notification, order, order_event,
 };
 use crate::error::{Result, StoreError};
+use crate::orders::{
+    OrderEventRecord, OrderLineRecord, OrderRecord, event_from_row, order_from_row,
+};
+use domain::Money;
 
 /// One page of a list: ids below `before`, at most `limit` rows.
 #[derive(Debug, Clone, Copy, Default)]
@@ -148,13 +152,16 @@ pub async fn customer_orders(
     db: &impl ConnectionTrait,
     customer_id: i64,
     limit: u64,
-) -> Result<Vec<order::Model>> {
-    Ok(order::Entity::find()
+) -> Result<Vec<OrderRecord>> {
+    order::Entity::find()
         .filter(order::Column::CustomerId.eq(customer_id))
         .order_by_desc(order::Column::Id)
         .limit(limit.clamp(1, 200))
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(order_from_row)
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,7 +177,7 @@ pub async fn orders(
     db: &impl ConnectionTrait,
     shop_id: i64,
     filter: &OrderFilter,
-) -> Result<Vec<(order::Model, String)>> {
+) -> Result<Vec<(OrderRecord, String)>> {
     let mut query = order::Entity::find().filter(order::Column::ShopId.eq(shop_id));
     if let Some(status) = trimmed(filter.status.as_deref()) {
         query = query.filter(order::Column::Status.eq(status));
@@ -187,13 +194,12 @@ pub async fn orders(
         .all(db)
         .await?;
     let customers = customer_ids(db, rows.iter().map(|o| o.customer_id)).await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|o| {
             let customer = customers.get(&o.customer_id).cloned().unwrap_or_default();
-            (o, customer)
+            Ok((order_from_row(o)?, customer))
         })
-        .collect())
+        .collect()
 }
 
 /// The discount one claim gave on one order line.
@@ -203,16 +209,16 @@ pub struct Allocation {
     pub claim_id: i64,
     pub coupon_id: i64,
     pub coupon_name: String,
-    pub amount_fen: i64,
+    pub amount: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderDetail {
-    pub order: order::Model,
+    pub order: OrderRecord,
     pub customer_external_id: String,
-    pub lines: Vec<order_line::Model>,
+    pub lines: Vec<OrderLineRecord>,
     pub allocations: Vec<Allocation>,
-    pub events: Vec<order_event::Model>,
+    pub events: Vec<OrderEventRecord>,
 }
 
 pub async fn order_detail(
@@ -237,7 +243,10 @@ pub async fn order_detail(
         .order_by_asc(order_event::Column::OccurredAt)
         .order_by_asc(order_event::Column::Id)
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .map(event_from_row)
+        .collect::<Result<Vec<_>>>()?;
     let customer_external_id = customer_ids(db, std::iter::once(order.customer_id))
         .await?
         .remove(&order.customer_id)
@@ -245,15 +254,17 @@ pub async fn order_detail(
     Ok(OrderDetail {
         allocations: allocations
             .into_iter()
-            .map(|a| Allocation {
-                line_id: a.order_line_id,
-                claim_id: a.claim_id,
-                coupon_id: a.coupon_id,
-                coupon_name: names.get(&a.coupon_id).cloned().unwrap_or_default(),
-                amount_fen: a.amount_fen,
+            .map(|a| {
+                Ok(Allocation {
+                    line_id: a.order_line_id,
+                    claim_id: a.claim_id,
+                    coupon_id: a.coupon_id,
+                    coupon_name: names.get(&a.coupon_id).cloned().unwrap_or_default(),
+                    amount: crate::convert::money(a.amount_fen, "discount_allocations.amount_fen")?,
+                })
             })
-            .collect(),
-        order,
+            .collect::<Result<Vec<_>>>()?,
+        order: order_from_row(order)?,
         customer_external_id,
         lines,
         events,

@@ -355,7 +355,7 @@ pub async fn repurchase_candidates(
     now: DateTime<Utc>,
     after_order_id: i64,
     limit: u64,
-) -> Result<Vec<order::Model>> {
+) -> Result<Vec<crate::orders::OrderRecord>> {
     let domain::KindRules::Repurchase(rules) = coupon.coupon.rules() else {
         return Ok(Vec::new());
     };
@@ -374,7 +374,7 @@ pub async fn repurchase_candidates(
         .from(repurchase_grant::Entity)
         .and_where(repurchase_grant::Column::CouponId.eq(coupon.id))
         .to_owned();
-    Ok(order::Entity::find()
+    order::Entity::find()
         .filter(order::Column::ShopId.eq(coupon.shop_id))
         .filter(trigger.clone().lte(now - wait))
         .filter(trigger.gte(coupon.coupon.claim_from() - wait))
@@ -385,7 +385,10 @@ pub async fn repurchase_candidates(
         .order_by_asc(order::Column::Id)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(crate::orders::order_from_row)
+        .collect()
 }
 
 /// How a repurchase grant went.
@@ -405,7 +408,7 @@ pub async fn grant_repurchase(
     db: &DatabaseConnection,
     shop: &ShopRecord,
     coupon: &CouponRecord,
-    order: &order::Model,
+    order: &crate::orders::OrderRecord,
     now: DateTime<Utc>,
 ) -> Result<GrantOutcome> {
     crate::db::write(db, async |tx| {

@@ -328,7 +328,7 @@ pub async fn record_event(
     event: OrderEvent,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<order::Model> {
+) -> Result<OrderRecord> {
     crate::db::write(db, async |tx| {
         let row = order::Entity::find()
             .filter(order::Column::ShopId.eq(shop_id))
@@ -352,7 +352,7 @@ pub async fn record_event(
         .exec_without_returning(tx)
         .await?;
         if inserted == 0 {
-            return Ok(row);
+            return order_from_row(row);
         }
         let status: OrderStatus = row
             .status
@@ -375,7 +375,7 @@ pub async fn record_event(
         if event == OrderEvent::Cancelled && status.returns_claims_on_cancel() {
             return_claims(tx, order_id, now).await?;
         }
-        Ok(saved)
+        order_from_row(saved)
     })
     .await
 }
@@ -410,27 +410,116 @@ async fn return_claims(db: &impl ConnectionTrait, order_id: i64, now: DateTime<U
     Ok(())
 }
 
+/// An order as stored: its status, its money and when each event happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    pub id: i64,
+    pub shop_id: i64,
+    pub external_id: String,
+    pub customer_id: i64,
+    pub status: OrderStatus,
+    pub subtotal: Money,
+    /// What the shop's coupons took off.
+    pub merchant_discount: Money,
+    pub platform_discount: Money,
+    pub payable: Money,
+    pub created_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub refunded_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn order_from_row(row: order::Model) -> Result<OrderRecord> {
+    use crate::convert::{money, word};
+    Ok(OrderRecord {
+        status: word(&row.status, "orders.status")?,
+        subtotal: money(row.subtotal_fen, "orders.subtotal_fen")?,
+        merchant_discount: money(row.merchant_discount_fen, "orders.merchant_discount_fen")?,
+        platform_discount: money(row.platform_discount_fen, "orders.platform_discount_fen")?,
+        payable: money(row.payable_fen, "orders.payable_fen")?,
+        id: row.id,
+        shop_id: row.shop_id,
+        external_id: row.external_id,
+        customer_id: row.customer_id,
+        created_at: row.created_at,
+        paid_at: row.paid_at,
+        shipped_at: row.shipped_at,
+        delivered_at: row.delivered_at,
+        cancelled_at: row.cancelled_at,
+        refunded_at: row.refunded_at,
+    })
+}
+
+/// One line of an order as priced and stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLineRecord {
+    pub id: i64,
+    pub line_no: u32,
+    pub sku: domain::Sku,
+    pub unit_price: Money,
+    pub activity_price: Option<Money>,
+    pub quantity: u32,
+    pub amount: Money,
+    pub discount: Money,
+    pub claim_id: Option<i64>,
+}
+
+fn line_from_row(row: order_line::Model) -> Result<OrderLineRecord> {
+    use crate::convert::{money, money_opt, word};
+    Ok(OrderLineRecord {
+        id: row.id,
+        line_no: crate::convert::count(i64::from(row.line_no)),
+        sku: word(&row.sku, "order_lines.sku")?,
+        unit_price: money(row.unit_price_fen, "order_lines.unit_price_fen")?,
+        activity_price: money_opt(row.activity_price_fen, "order_lines.activity_price_fen")?,
+        quantity: crate::convert::count(i64::from(row.quantity)),
+        amount: money(row.amount_fen, "order_lines.amount_fen")?,
+        discount: money(row.discount_fen, "order_lines.discount_fen")?,
+        claim_id: row.claim_id,
+    })
+}
+
+/// An event an order went through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEventRecord {
+    pub event: OrderEvent,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub(crate) fn event_from_row(row: order_event::Model) -> Result<OrderEventRecord> {
+    Ok(OrderEventRecord {
+        event: crate::convert::word(&row.event_type, "order_events.event_type")?,
+        occurred_at: row.occurred_at,
+        recorded_at: row.recorded_at,
+    })
+}
+
 pub async fn find_order(
     db: &impl ConnectionTrait,
     shop_id: i64,
     external_id: &str,
-) -> Result<order::Model> {
-    order::Entity::find()
-        .filter(order::Column::ShopId.eq(shop_id))
-        .filter(order::Column::ExternalId.eq(external_id))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("order"))
+) -> Result<OrderRecord> {
+    order_from_row(
+        order::Entity::find()
+            .filter(order::Column::ShopId.eq(shop_id))
+            .filter(order::Column::ExternalId.eq(external_id))
+            .one(db)
+            .await?
+            .ok_or(StoreError::NotFound("order"))?,
+    )
 }
 
-pub async fn order_lines(
-    db: &impl ConnectionTrait,
-    order_id: i64,
-) -> Result<Vec<order_line::Model>> {
-    Ok(order_line::Entity::find()
+pub async fn order_lines(db: &impl ConnectionTrait, order_id: i64) -> Result<Vec<OrderLineRecord>> {
+    order_line::Entity::find()
         .filter(order_line::Column::OrderId.eq(order_id))
         .order_by_asc(order_line::Column::LineNo)
         .limit(1000)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(line_from_row)
+        .collect()
 }

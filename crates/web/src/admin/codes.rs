@@ -34,13 +34,12 @@ pub(super) async fn generate_codes(
     match form.count.trim().parse::<u32>() {
         Ok(count) if (1..=MAX_CODES_PER_BATCH).contains(&count) => {
             let now = state.now();
-            type Batches = store::entities::code_batch::Entity;
             let actor = staff.actor(shop, now);
-            store::audit::write_row::<Batches, _>(
+            store::audit::write_row(
                 &state.db,
                 &actor,
                 "generate",
-                "code_batch",
+                store::audit::Table::CodeBatch,
                 None,
                 async |tx| {
                     let batch = store::codes::generate_batch(tx, shop.id, id, count, now).await?;

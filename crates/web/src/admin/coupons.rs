@@ -480,11 +480,11 @@ async fn audited_coupon(
     ) -> Result<store::coupons::CouponRecord, store::StoreError>,
 ) -> Result<store::coupons::CouponRecord, store::StoreError> {
     let actor = staff.actor(shop, state.now());
-    store::audit::write_row::<store::entities::coupon::Entity, _>(
+    store::audit::write_row(
         &state.db,
         &actor,
         action,
-        "coupon",
+        store::audit::Table::Coupon,
         existing,
         async |tx| {
             let saved = work(tx).await?;

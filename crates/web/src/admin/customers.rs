@@ -262,11 +262,11 @@ pub(super) async fn grant_coupon(
         .map_err(|_| staff.fail(Failure::NotFound))?;
     let now = state.now();
     let coupon_id = form.coupon_id;
-    let granted = store::audit::write_row::<store::entities::claim::Entity, _>(
+    let granted = store::audit::write_row(
         &state.db,
         &staff.actor(shop, now),
         "grant",
-        "claim",
+        store::audit::Table::Claim,
         None,
         async |tx| {
             let claim =

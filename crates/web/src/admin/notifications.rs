@@ -127,11 +127,11 @@ pub(super) async fn retry_notification(
     let (slug, id) = path.into_inner();
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
     let now = state.now();
-    let retried = store::audit::write_row::<store::entities::notification::Entity, _>(
+    let retried = store::audit::write_row(
         &state.db,
         &staff.actor(shop, now),
         "retry",
-        "notification",
+        store::audit::Table::Notification,
         Some(id),
         async |tx| {
             store::jobs::retry_notification(tx, shop.id, id, now).await?;

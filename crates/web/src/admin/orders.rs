@@ -86,7 +86,7 @@ struct LineRow {
     sku: String,
     unit_price: String,
     activity_price: String,
-    quantity: i32,
+    quantity: u32,
     amount: String,
     discount: String,
     /// (coupon id, coupon name, claim id) of the claim applied to the line.
@@ -125,13 +125,13 @@ pub(super) async fn order_detail(
     let detail = store::browse::order_detail(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
-    let fen = |fen: i64| t.fen(fen);
+    let money = |m: domain::Money| t.money(m);
     let order = &detail.order;
     let facts = vec![
-        ("orders.subtotal", fen(order.subtotal_fen)),
-        ("orders.discount", fen(order.merchant_discount_fen)),
-        ("orders.platform_discount", fen(order.platform_discount_fen)),
-        ("orders.payable", fen(order.payable_fen)),
+        ("orders.subtotal", money(order.subtotal)),
+        ("orders.discount", money(order.merchant_discount)),
+        ("orders.platform_discount", money(order.platform_discount)),
+        ("orders.payable", money(order.payable)),
         ("orders.created", describe::local(order.created_at, tz)),
         ("order_status.paid", describe::local_opt(order.paid_at, tz)),
         (
@@ -143,15 +143,12 @@ pub(super) async fn order_detail(
         .lines
         .iter()
         .map(|line| LineRow {
-            sku: line.sku.clone(),
-            unit_price: fen(line.unit_price_fen),
-            activity_price: line
-                .activity_price_fen
-                .map(fen)
-                .unwrap_or_else(|| "—".into()),
+            sku: line.sku.as_str().to_owned(),
+            unit_price: money(line.unit_price),
+            activity_price: line.activity_price.map(money).unwrap_or_else(|| "—".into()),
             quantity: line.quantity,
-            amount: fen(line.amount_fen),
-            discount: fen(line.discount_fen),
+            amount: money(line.amount),
+            discount: money(line.discount),
             coupon: detail
                 .allocations
                 .iter()
@@ -174,7 +171,10 @@ pub(super) async fn order_detail(
             .iter()
             .filter(|a| a.claim_id == claim_id)
             .collect();
-        let total: i64 = parts.iter().map(|a| a.amount_fen).sum();
+        let total = parts
+            .iter()
+            .try_fold(domain::Money::ZERO, |sum, a| sum.checked_add(a.amount))
+            .unwrap_or(domain::Money::ZERO);
         let by_line = parts
             .iter()
             .map(|a| {
@@ -184,7 +184,7 @@ pub(super) async fn order_detail(
                     .find(|l| l.id == a.line_id)
                     .map(|l| l.line_no)
                     .unwrap_or(0);
-                format!("#{line_no} {}", fen(a.amount_fen))
+                format!("#{line_no} {}", money(a.amount))
             })
             .collect::<Vec<_>>()
             .join(" + ");
@@ -192,7 +192,7 @@ pub(super) async fn order_detail(
             parts[0].coupon_id,
             parts[0].coupon_name.clone(),
             claim_id,
-            fen(total),
+            money(total),
             by_line,
         ));
     }
@@ -201,8 +201,8 @@ pub(super) async fn order_detail(
         nav: Some(staff.nav(shop, role, "orders", req.path())),
         slug: shop.slug.clone(),
         external_id: order.external_id.clone(),
-        status: t.order_status(&order.status),
-        status_class: order.status.clone(),
+        status: t.order_status(order.status.as_str()),
+        status_class: order.status.as_str().to_owned(),
         customer_id: order.customer_id,
         customer: detail.customer_external_id.clone(),
         facts: facts.into_iter().map(|(k, v)| (t.t(k), v)).collect(),
@@ -214,7 +214,7 @@ pub(super) async fn order_detail(
             .map(|e| {
                 (
                     // Events are named as the status they lead to.
-                    t.order_status(&e.event_type),
+                    t.order_status(e.event.as_str()),
                     describe::local(e.occurred_at, tz),
                     describe::local(e.recorded_at, tz),
                 )
@@ -239,17 +239,17 @@ pub(super) struct OrderRow {
 pub(super) fn order_row(
     t: T,
     tz: chrono_tz::Tz,
-    order: &store::entities::order::Model,
+    order: &store::orders::OrderRecord,
     customer: String,
 ) -> OrderRow {
     OrderRow {
         id: order.id,
         external_id: order.external_id.clone(),
         customer,
-        status: t.order_status(&order.status),
-        status_class: order.status.clone(),
-        payable: t.fen(order.payable_fen),
-        discount: t.fen(order.merchant_discount_fen),
+        status: t.order_status(order.status.as_str()),
+        status_class: order.status.as_str().to_owned(),
+        payable: t.money(order.payable),
+        discount: t.money(order.merchant_discount),
         created_at: describe::local(order.created_at, tz),
     }
 }

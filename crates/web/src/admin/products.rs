@@ -435,11 +435,11 @@ async fn audited_product(
     price: domain::Money,
 ) -> Result<(), AdminError> {
     let now = state.now();
-    store::audit::write_row::<store::entities::product::Entity, _>(
+    store::audit::write_row(
         &state.db,
         &staff.actor(shop, now),
         action,
-        "product",
+        store::audit::Table::Product,
         existing,
         async |tx| {
             let (saved, _) =

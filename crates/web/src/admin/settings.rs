@@ -133,11 +133,11 @@ pub(super) async fn save_notifications(
         .parse::<domain::shop::NotificationChannel>()
         .unwrap_or(domain::shop::NotificationChannel::Log);
     let url = values.get("notify.webhook_url").to_owned();
-    let saved = store::audit::write_row::<store::entities::shop::Entity, _>(
+    let saved = store::audit::write_row(
         &state.db,
         &staff.actor(shop, state.now()),
         "update",
-        "shop",
+        store::audit::Table::Shop,
         Some(shop.id),
         async |tx| {
             store::notifications::configure(tx, shop.id, channel, Some(&url), state.webhooks)
@@ -170,11 +170,11 @@ pub(super) async fn rotate_webhook_secret(
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, AdminError> {
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
-    let secret = store::audit::write_row::<store::entities::shop::Entity, _>(
+    let secret = store::audit::write_row(
         &state.db,
         &staff.actor(shop, state.now()),
         "rotate_secret",
-        "shop",
+        store::audit::Table::Shop,
         Some(shop.id),
         async |tx| {
             Ok((
@@ -228,11 +228,11 @@ pub(super) async fn save_settings(
     let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     match read_settings(&values, staff.t) {
         Ok(settings) => {
-            store::audit::write_row::<store::entities::shop::Entity, _>(
+            store::audit::write_row(
                 &state.db,
                 &staff.actor(shop, state.now()),
                 "update",
-                "shop",
+                store::audit::Table::Shop,
                 Some(shop.id),
                 async |tx| {
                     let saved = store::shops::update_settings(tx, shop.id, &settings).await?;

@@ -282,11 +282,11 @@ pub(super) async fn create_key(
     let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
     let actor = staff.actor(shop, state.now());
     let label = values.get("label").to_owned();
-    let result = store::audit::write_row::<store::entities::api_key::Entity, _>(
+    let result = store::audit::write_row(
         &state.db,
         &actor,
         "create",
-        "api_key",
+        store::audit::Table::ApiKey,
         None,
         async |tx| store::api_keys::create_api_key(tx, shop.id, &label, actor.at).await,
     )
@@ -308,11 +308,11 @@ pub(super) async fn revoke_key(
     let (slug, id) = path.into_inner();
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
     let actor = staff.actor(shop, state.now());
-    let result = store::audit::write_row::<store::entities::api_key::Entity, _>(
+    let result = store::audit::write_row(
         &state.db,
         &actor,
         "revoke",
-        "api_key",
+        store::audit::Table::ApiKey,
         Some(id),
         async |tx| {
             store::api_keys::revoke_api_key(tx, shop.id, id, actor.at).await?;

@@ -268,12 +268,12 @@ pub struct OrderEventAnswer {
     pub refunded_at: Option<DateTime<Utc>>,
 }
 
-impl From<&store::entities::order::Model> for OrderEventAnswer {
-    fn from(order: &store::entities::order::Model) -> Self {
+impl From<&store::orders::OrderRecord> for OrderEventAnswer {
+    fn from(order: &store::orders::OrderRecord) -> Self {
         OrderEventAnswer {
             order_id: order.id,
             external_id: order.external_id.clone(),
-            status: order.status.clone(),
+            status: order.status.as_str().to_owned(),
             paid_at: order.paid_at,
             shipped_at: order.shipped_at,
             delivered_at: order.delivered_at,
