@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use crate::claims::{self, ClaimRecord};
+use crate::customers::CustomerRecord;
 use crate::entities::{
     claim, coupon, customer, discount_allocation, notification, order, order_event,
 };
@@ -84,7 +85,7 @@ pub async fn customers(
     shop_id: i64,
     q: Option<&str>,
     page: Page,
-) -> Result<Vec<customer::Model>> {
+) -> Result<Vec<CustomerRecord>> {
     let mut query = customer::Entity::find().filter(customer::Column::ShopId.eq(shop_id));
     if let Some(q) = trimmed(q) {
         query = query.filter(
@@ -96,23 +97,28 @@ pub async fn customers(
     if let Some(before) = page.before {
         query = query.filter(customer::Column::Id.lt(before));
     }
-    Ok(query
+    query
         .order_by_desc(customer::Column::Id)
         .limit(page.limit())
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(crate::customers::from_row)
+        .collect()
 }
 
 pub async fn customer(
     db: &impl ConnectionTrait,
     shop_id: i64,
     customer_id: i64,
-) -> Result<customer::Model> {
-    customer::Entity::find_by_id(customer_id)
-        .filter(customer::Column::ShopId.eq(shop_id))
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("customer"))
+) -> Result<CustomerRecord> {
+    crate::customers::from_row(
+        customer::Entity::find_by_id(customer_id)
+            .filter(customer::Column::ShopId.eq(shop_id))
+            .one(db)
+            .await?
+            .ok_or(StoreError::NotFound("customer"))?,
+    )
 }
 
 /// A customer's claim and the name of its coupon.

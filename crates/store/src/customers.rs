@@ -2,7 +2,7 @@
 //! first reference.
 
 use chrono::{DateTime, Utc};
-use domain::{Audience, CustomerFacts, Region, Tag};
+use domain::{CustomerFacts, Region, Tag};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -20,6 +20,36 @@ pub struct CustomerProfile {
     pub region: Option<Option<Region>>,
     pub tags: Option<Vec<Tag>>,
     pub phone: Option<Option<String>>,
+}
+
+/// A customer of a shop as the storefront described them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRecord {
+    pub id: i64,
+    pub shop_id: i64,
+    /// The storefront's id.
+    pub external_id: String,
+    pub region: Option<Region>,
+    pub tags: Vec<Tag>,
+    pub phone: Option<String>,
+    pub is_follower: bool,
+    pub followed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(crate) fn from_row(row: customer::Model) -> Result<CustomerRecord> {
+    let facts = facts_from(&row, 0)?;
+    Ok(CustomerRecord {
+        id: row.id,
+        shop_id: row.shop_id,
+        external_id: row.external_id,
+        region: facts.region,
+        tags: facts.tags,
+        phone: row.phone,
+        is_follower: row.is_follower,
+        followed_at: row.followed_at,
+        created_at: row.created_at,
+    })
 }
 
 /// The customer, created if new, and locked for the rest of the transaction so
@@ -72,7 +102,7 @@ pub async fn upsert_customer(
     external_id: &str,
     profile: &CustomerProfile,
     now: DateTime<Utc>,
-) -> Result<customer::Model> {
+) -> Result<CustomerRecord> {
     crate::db::write(db, async |tx| {
         let row = find_or_create_locked(tx, shop_id, external_id, now).await?;
         let mut active: customer::ActiveModel = row.into();
@@ -86,7 +116,7 @@ pub async fn upsert_customer(
             active.phone = Set(phone.clone());
         }
         active.updated_at = Set(now);
-        Ok(active.update(tx).await?)
+        from_row(active.update(tx).await?)
     })
     .await
 }
@@ -95,12 +125,14 @@ pub async fn find_customer(
     db: &impl ConnectionTrait,
     shop_id: i64,
     external_id: &str,
-) -> Result<Option<customer::Model>> {
-    Ok(customer::Entity::find()
+) -> Result<Option<CustomerRecord>> {
+    customer::Entity::find()
         .filter(customer::Column::ShopId.eq(shop_id))
         .filter(customer::Column::ExternalId.eq(external_id))
         .one(db)
-        .await?)
+        .await?
+        .map(from_row)
+        .transpose()
 }
 
 /// Paid orders that were not cancelled: a customer with none is a new customer.
@@ -114,18 +146,17 @@ pub(crate) async fn paid_orders(db: &impl ConnectionTrait, customer_id: i64) -> 
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
-/// What the rules need to know of the customer for `audience`: paid orders are
-/// only counted when the audience depends on them.
+/// What the rules need to know of a customer, paid orders included.
 pub(crate) async fn facts(
     db: &impl ConnectionTrait,
-    row: &customer::Model,
-    audience: &Audience,
+    customer: &CustomerRecord,
 ) -> Result<CustomerFacts> {
-    let paid_orders = match audience {
-        Audience::NewCustomers | Audience::ReturningCustomers => paid_orders(db, row.id).await?,
-        _ => 0,
-    };
-    facts_from(row, paid_orders)
+    Ok(CustomerFacts {
+        paid_orders: paid_orders(db, customer.id).await?,
+        is_follower: customer.is_follower,
+        region: customer.region,
+        tags: customer.tags.clone(),
+    })
 }
 
 /// What the rules need to know of the customer in `row`, with its paid orders.

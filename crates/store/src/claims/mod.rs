@@ -269,7 +269,7 @@ pub async fn claimable_coupons(
         .await?;
     // What we know of the customer, paid orders included, read once for all coupons.
     let facts = match &known {
-        Some(c) => customers::facts(db, c, &domain::Audience::NewCustomers).await?,
+        Some(c) => customers::facts(db, c).await?,
         None => domain::CustomerFacts::default(),
     };
     let mut claimable = Vec::new();

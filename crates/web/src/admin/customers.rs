@@ -59,7 +59,7 @@ pub(super) async fn customer_list(
             id: c.id,
             external_id: c.external_id,
             phone: c.phone.unwrap_or_default(),
-            region: c.region.unwrap_or_default(),
+            region: c.region.map(|r| staff.t.region(r)).unwrap_or_default(),
             follower: c.is_follower,
             since: describe::local(c.created_at, shop.time_zone),
         })
@@ -148,7 +148,7 @@ async fn customer_page(
         Vec::new()
     };
     let dash = || "—".to_owned();
-    let tags: Vec<String> = serde_json::from_str(&customer.tags).unwrap_or_default();
+    let tags: Vec<&str> = customer.tags.iter().map(|tag| tag.as_str()).collect();
     let facts = vec![
         (
             "customers.phone",
@@ -156,12 +156,7 @@ async fn customer_page(
         ),
         (
             "customers.region",
-            customer
-                .region
-                .as_deref()
-                .and_then(|r| r.parse::<domain::Region>().ok())
-                .map(|r| t.region(r))
-                .unwrap_or_else(dash),
+            customer.region.map(|r| t.region(r)).unwrap_or_else(dash),
         ),
         (
             "customers.tags",

@@ -188,8 +188,8 @@ pub(super) async fn put_customer(
         .await?;
         let answer = CustomerAnswer {
             external_id: row.external_id,
-            region: row.region,
-            tags: serde_json::from_str(&row.tags).unwrap_or_default(),
+            region: row.region.map(|r| r.to_string()),
+            tags: row.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             phone: row.phone,
             is_follower: row.is_follower,
         };
