@@ -108,7 +108,7 @@ async fn reminded(db: &DatabaseConnection, url: &str, count: usize) -> i64 {
 async fn deliver(
     db: &DatabaseConnection,
     at: DateTime<Utc>,
-    max_attempts: i32,
+    max_attempts: u32,
 ) -> scheduler::PassReport {
     let settings = scheduler::JobSettings {
         max_attempts,

@@ -20,7 +20,6 @@ use domain::shop::NotificationChannel;
 use domain::shop::{WebhookPolicy, WebhookUrl};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use store::entities::notification;
 use store::notifications::NotificationSettings;
 
 use crate::Context;
@@ -42,7 +41,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
 pub async fn send(
     ctx: &Context,
     settings: &NotificationSettings,
-    notification: &notification::Model,
+    notification: &store::notifications::NotificationRecord,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     match settings.channel {

@@ -226,8 +226,8 @@ async fn repurchase_grants(
 }
 
 /// Wait before attempt `n + 1` after `n` failed attempts: base × 2^(n−1), at most an hour.
-pub fn backoff(base: Duration, failed_attempts: i32) -> Duration {
-    let exponent = (failed_attempts.max(1) - 1).min(16) as u32;
+pub fn backoff(base: Duration, failed_attempts: u32) -> Duration {
+    let exponent = (failed_attempts.max(1) - 1).min(16);
     (base * 2i32.pow(exponent)).min(Duration::hours(1))
 }
 

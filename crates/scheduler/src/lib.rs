@@ -21,7 +21,7 @@ pub struct JobSettings {
     /// Rows per batch: what a pass holds in memory at once.
     pub batch_size: u64,
     /// Attempts before a notification is `failed`.
-    pub max_attempts: i32,
+    pub max_attempts: u32,
     /// Wait after the first failed attempt; doubled after each further one.
     pub backoff_base: Duration,
     /// How long a sender holds a notification before others may take it.

@@ -93,13 +93,35 @@ pub async fn revoke_api_key(
     Ok(())
 }
 
+/// An API key as its shop's owners see it: never its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: i64,
+    /// The key's public start, to tell keys apart.
+    pub prefix: String,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// The shop's keys, newest first (revoked ones too, marked).
-pub async fn list_api_keys(db: &impl ConnectionTrait, shop_id: i64) -> Result<Vec<api_key::Model>> {
+pub async fn list_api_keys(db: &impl ConnectionTrait, shop_id: i64) -> Result<Vec<ApiKeyRecord>> {
     use sea_orm::{QueryOrder, QuerySelect};
     Ok(api_key::Entity::find()
         .filter(api_key::Column::ShopId.eq(shop_id))
         .order_by_desc(api_key::Column::Id)
         .limit(200)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| ApiKeyRecord {
+            id: row.id,
+            prefix: row.prefix,
+            label: row.label,
+            created_at: row.created_at,
+            last_used_at: row.last_used_at,
+            revoked_at: row.revoked_at,
+        })
+        .collect())
 }

@@ -283,7 +283,7 @@ pub async fn notifications(
     shop_id: i64,
     status: Option<&str>,
     page: Page,
-) -> Result<Vec<(notification::Model, String)>> {
+) -> Result<Vec<(crate::notifications::NotificationRecord, String)>> {
     let mut query = notification::Entity::find().filter(notification::Column::ShopId.eq(shop_id));
     if let Some(status) = trimmed(status) {
         query = query.filter(notification::Column::Status.eq(status));
@@ -301,7 +301,7 @@ pub async fn notifications(
         .into_iter()
         .map(|n| {
             let customer = customers.get(&n.customer_id).cloned().unwrap_or_default();
-            (n, customer)
+            (crate::notifications::from_row(n), customer)
         })
         .collect())
 }

@@ -114,20 +114,37 @@ pub(crate) async fn delete_codes(db: &impl ConnectionTrait, coupon_id: i64) -> R
     Ok(())
 }
 
+/// One private code of a coupon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub id: i64,
+    pub code: String,
+    pub one_time: bool,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
 /// One page of a coupon's codes, in id order, after `after_id`: for streaming exports.
 pub async fn codes_page(
     db: &impl ConnectionTrait,
     coupon_id: i64,
     after_id: i64,
     limit: u64,
-) -> Result<Vec<private_code::Model>> {
+) -> Result<Vec<CodeRecord>> {
     Ok(private_code::Entity::find()
         .filter(private_code::Column::CouponId.eq(coupon_id))
         .filter(private_code::Column::Id.gt(after_id))
         .order_by_asc(private_code::Column::Id)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|row| CodeRecord {
+            id: row.id,
+            code: row.code,
+            one_time: row.one_time,
+            used_at: row.used_at,
+        })
+        .collect())
 }
 
 /// A coupon's codes: (all, used).

@@ -19,6 +19,7 @@ use crate::entities::{
     claim, coupon, customer, notification, order, order_line, repurchase_grant, shop,
 };
 use crate::error::{Result, StoreError};
+use crate::notifications::NotificationRecord;
 use crate::shops::ShopRecord;
 
 pub const REMINDER: &str = "expiry_reminder";
@@ -204,7 +205,7 @@ pub async fn due_notifications(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limit: u64,
-) -> Result<Vec<notification::Model>> {
+) -> Result<Vec<NotificationRecord>> {
     Ok(notification::Entity::find()
         .filter(notification::Column::Status.is_in(["queued", "sending"]))
         .filter(notification::Column::NextAttemptAt.lte(now))
@@ -212,14 +213,17 @@ pub async fn due_notifications(
         .order_by_asc(notification::Column::Id)
         .limit(limit)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(crate::notifications::from_row)
+        .collect())
 }
 
 /// Takes the notification for sending until `until`; false if another sender
 /// took it first.
 pub async fn lease(
     db: &impl ConnectionTrait,
-    seen: &notification::Model,
+    seen: &NotificationRecord,
     until: DateTime<Utc>,
 ) -> Result<bool> {
     let result = notification::Entity::update_many()
@@ -274,13 +278,16 @@ pub enum Delivery {
 pub async fn record_delivery(
     db: &impl ConnectionTrait,
     id: i64,
-    attempts: i32,
+    attempts: u32,
     outcome: &Delivery,
 ) -> Result<()> {
     let update = notification::Entity::update_many().filter(notification::Column::Id.eq(id));
     let update = match outcome {
         Delivery::Deferred { .. } => update,
-        _ => update.col_expr(notification::Column::Attempts, Expr::value(attempts)),
+        _ => update.col_expr(
+            notification::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        ),
     };
     let update = match outcome {
         Delivery::Sent { at } => update

@@ -1,6 +1,7 @@
 //! Where a shop's notifications go (SPEC §5): the channel, the webhook URL and the
 //! secret that signs each webhook. The secret is shown once, when it is made.
 
+use chrono::{DateTime, Utc};
 use domain::shop::{NotificationChannel, WebhookPolicy, WebhookUrl};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 
@@ -74,4 +75,46 @@ pub async fn rotate_secret(db: &impl ConnectionTrait, shop_id: i64) -> Result<St
     active.webhook_secret = Set(Some(secret.clone()));
     active.update(db).await?;
     Ok(secret)
+}
+
+/// One message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub id: i64,
+    pub shop_id: i64,
+    pub customer_id: i64,
+    pub claim_id: Option<i64>,
+    /// What it is about (`expiry_reminder`, …).
+    pub kind: String,
+    pub lead_hours: u32,
+    /// Where it goes: the shop's channel when it was queued.
+    pub channel: String,
+    /// The JSON body sent.
+    pub payload: String,
+    /// queued, sending, sent, dropped or failed.
+    pub status: String,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn from_row(row: crate::entities::notification::Model) -> NotificationRecord {
+    NotificationRecord {
+        id: row.id,
+        shop_id: row.shop_id,
+        customer_id: row.customer_id,
+        claim_id: row.claim_id,
+        kind: row.kind,
+        lead_hours: crate::convert::count(i64::from(row.lead_hours)),
+        channel: row.channel,
+        payload: row.payload,
+        status: row.status,
+        attempts: crate::convert::count(i64::from(row.attempts)),
+        next_attempt_at: row.next_attempt_at,
+        last_error: row.last_error,
+        created_at: row.created_at,
+        sent_at: row.sent_at,
+    }
 }

@@ -146,7 +146,7 @@ impl Config {
                     message: "must be at least 1".into(),
                 });
             }
-            jobs.max_attempts = attempts;
+            jobs.max_attempts = attempts.unsigned_abs();
         }
         let secure_cookies = flag(
             &env,

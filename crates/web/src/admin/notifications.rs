@@ -23,7 +23,7 @@ struct NotificationRow {
     channel: String,
     status: String,
     status_class: String,
-    attempts: i32,
+    attempts: u32,
     last_error: String,
     created_at: String,
     next_attempt: String,
