@@ -3,13 +3,39 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, KeyInit, Mac};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 use sha2::Sha256;
-use store::entities::notification;
 
 use super::{claim_at, context, small_batches};
-use crate::support::{databases, fixtures, now};
+
+/// A message in the outbox as stored.
+#[derive(Debug)]
+struct Stored {
+    id: i64,
+    status: String,
+    attempts: i32,
+    last_error: Option<String>,
+    next_attempt_at: DateTime<Utc>,
+}
+
+/// The outbox, in id order.
+async fn outbox(db: &DatabaseConnection) -> Vec<Stored> {
+    let sql =
+        "SELECT id, status, attempts, last_error, next_attempt_at FROM notifications ORDER BY id";
+    db::select(db, sql, vec![])
+        .await
+        .into_iter()
+        .map(|row| Stored {
+            id: row.try_get("", "id").unwrap(),
+            status: row.try_get("", "status").unwrap(),
+            attempts: row.try_get("", "attempts").unwrap(),
+            last_error: row.try_get("", "last_error").unwrap(),
+            next_attempt_at: row.try_get("", "next_attempt_at").unwrap(),
+        })
+        .collect()
+}
+use crate::support::{databases, db, fixtures, now};
 
 /// What the webhook receiver saw: (timestamp, signature, delivery id, body).
 type Seen = Arc<Mutex<Vec<(String, String, String, String)>>>;
@@ -169,7 +195,7 @@ async fn a_webhook_that_fails_twice_gets_the_message_on_the_third_attempt_signed
             received.iter().all(|r| &r.2 == delivery),
             "retries repeat the delivery id"
         );
-        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        let stored = outbox(db).await.remove(0);
         assert_eq!((stored.status.as_str(), stored.attempts), ("sent", 3));
         server.stop(false).await;
     }
@@ -186,7 +212,7 @@ async fn a_webhook_that_always_fails_ends_failed_and_can_be_retried() {
             deliver(db, at, 3).await;
             at += Duration::hours(1);
         }
-        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        let stored = outbox(db).await.remove(0);
         assert_eq!(
             (stored.status.as_str(), stored.attempts),
             ("failed", 3),
@@ -263,7 +289,7 @@ async fn each_notification_of_a_long_pass_is_timed_when_it_is_sent() {
         reminded(db, &url, 3).await;
         let at = now() + Duration::hours(1);
         assert_eq!(deliver(db, at, 5).await.retried, 3, "{}", database.backend);
-        let mut stored = notification::Entity::find().all(db).await.unwrap();
+        let mut stored = outbox(db).await;
         stored.sort_by_key(|n| n.next_attempt_at);
         let first = stored[0].next_attempt_at;
         let last = stored[2].next_attempt_at;
@@ -301,7 +327,7 @@ async fn a_late_pass_holds_reminders_until_the_quiet_hours_end() {
             seen.lock().unwrap().is_empty(),
             "nothing sent in quiet hours"
         );
-        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        let stored = outbox(db).await.remove(0);
         let morning: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
         assert_eq!(
             (
@@ -339,7 +365,7 @@ async fn webhooks_go_only_where_the_operator_allows() {
         .await
         .unwrap();
         assert_eq!(report.retried, 1, "{}", database.backend);
-        let stored = notification::Entity::find().one(db).await.unwrap().unwrap();
+        let stored = outbox(db).await.remove(0);
         assert!(
             stored
                 .last_error

@@ -1,12 +1,11 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::reminders::QuietHours;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
-use store::entities::notification;
 use store::orders::{ClaimChoice, NewOrder, place_order};
 
 use super::{claim_at, concurrent_passes, context, small_batches};
-use crate::support::{databases, fixtures, now};
+use crate::support::{databases, db, fixtures, now};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -33,15 +32,18 @@ async fn expiring(
 
 /// (claim id, lead hours, next attempt) of every reminder, in claim order.
 async fn reminders(db: &DatabaseConnection) -> Vec<(i64, i32, DateTime<Utc>)> {
-    notification::Entity::find()
-        .filter(notification::Column::Kind.eq("expiry_reminder"))
-        .order_by_asc(notification::Column::ClaimId)
-        .order_by_asc(notification::Column::LeadHours)
-        .all(db)
+    let sql = "SELECT claim_id, lead_hours, next_attempt_at FROM notifications \
+               WHERE kind = 'expiry_reminder' ORDER BY claim_id, lead_hours";
+    db::select(db, sql, vec![])
         .await
-        .unwrap()
         .into_iter()
-        .map(|n| (n.claim_id.unwrap(), n.lead_hours, n.next_attempt_at))
+        .map(|n| {
+            (
+                n.try_get("", "claim_id").unwrap(),
+                n.try_get("", "lead_hours").unwrap(),
+                n.try_get("", "next_attempt_at").unwrap(),
+            )
+        })
         .collect()
 }
 

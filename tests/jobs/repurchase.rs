@@ -1,13 +1,12 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::OrderEvent;
 use domain::{Money, QuoteLine, Sku};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
-use store::entities::repurchase_grant;
 use store::orders::{ClaimChoice, NewOrder, place_order, record_event};
 
 use super::{concurrent_passes, context, small_batches};
-use crate::support::{databases, fixtures, now};
+use crate::support::{databases, db, fixtures, now};
 
 /// An order by `customer` for `sku`, paid and delivered at `delivered`.
 async fn delivered_order(
@@ -53,13 +52,16 @@ async fn delivered_order(
 }
 
 async fn outcomes(db: &DatabaseConnection) -> Vec<(i64, String)> {
-    repurchase_grant::Entity::find()
-        .order_by_asc(repurchase_grant::Column::OrderId)
-        .all(db)
+    let sql = "SELECT order_id, outcome FROM repurchase_grants ORDER BY order_id";
+    db::select(db, sql, vec![])
         .await
-        .unwrap()
         .into_iter()
-        .map(|g| (g.order_id, g.outcome))
+        .map(|g| {
+            (
+                g.try_get("", "order_id").unwrap(),
+                g.try_get("", "outcome").unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -251,12 +253,13 @@ async fn concurrent_grant_passes_grant_each_order_once() {
         )
         .await;
         assert_eq!(total, 12, "{}", database.backend);
-        let granted = store::entities::claim::Entity::find()
-            .filter(store::entities::claim::Column::CouponId.eq(coupon.id))
-            .all(db)
-            .await
-            .unwrap();
-        assert_eq!(granted.len(), 12);
+        let granted = db::number(
+            db,
+            "SELECT COUNT(*) AS n FROM claims WHERE coupon_id = $1",
+            vec![coupon.id.into()],
+        )
+        .await;
+        assert_eq!(granted, 12);
     }
 }
 

@@ -10,12 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix_web::test;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
-use store::entities::{claim as claim_row, coupon as coupon_row};
 use tokio::io::AsyncWriteExt;
 
-use crate::support::{fixtures, now};
+use crate::support::{db, fixtures, now};
 
 /// The application over `db`, with a shop, its key and an unlimited coupon.
 struct Rig {
@@ -110,13 +109,11 @@ async fn all_on_disk(url: &str, rig: &Rig, acknowledged: &[i64]) {
     let fresh = store::connect(url, &store::PoolSettings { max_connections: 1 })
         .await
         .unwrap();
-    let stored: BTreeSet<i64> = claim_row::Entity::find()
-        .filter(claim_row::Column::CouponId.eq(rig.coupon))
-        .all(&fresh)
+    let sql = "SELECT id FROM claims WHERE coupon_id = $1";
+    let stored: BTreeSet<i64> = db::select(&fresh, sql, vec![rig.coupon.into()])
         .await
-        .unwrap()
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| c.try_get("", "id").unwrap())
         .collect();
     let answered: BTreeSet<i64> = acknowledged.iter().copied().collect();
     assert_eq!(
@@ -131,12 +128,8 @@ async fn all_on_disk(url: &str, rig: &Rig, acknowledged: &[i64]) {
         );
     }
     assert_eq!(stored, answered, "nothing unacknowledged was kept either");
-    let counter = coupon_row::Entity::find_by_id(rig.coupon)
-        .one(&fresh)
-        .await
-        .unwrap()
-        .unwrap()
-        .claimed_count;
+    let sql = "SELECT claimed_count AS n FROM coupons WHERE id = $1";
+    let counter = db::number(&fresh, sql, vec![rig.coupon.into()]).await;
     assert_eq!(
         counter as usize,
         stored.len(),

@@ -168,3 +168,35 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Tests look at what is stored as an operator would, with SQL (the store's
+/// tables are its own business). Placeholders are written `$1`, `$2`, …
+pub async fn select(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Vec<sea_orm::QueryResult> {
+    use sea_orm::ConnectionTrait;
+    db.query_all_raw(statement(db, sql, values))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The single whole number `sql` selects, as `n`.
+pub async fn number(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
+    let rows = select(db, sql, values).await;
+    rows[0].try_get::<i64>("", "n").unwrap()
+}
+
+fn statement(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> sea_orm::Statement {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}

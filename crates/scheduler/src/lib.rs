@@ -9,7 +9,7 @@ pub mod runner;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use sea_orm::DatabaseConnection;
+use store::DatabaseConnection;
 use tokio::sync::watch;
 
 pub use jobs::{JobName, PassReport, run_pass};

@@ -142,7 +142,7 @@ fn required<T>(value: Option<T>, column: &str) -> Result<T> {
 }
 
 /// Reads a row back into a domain coupon, through the same validation as input.
-pub fn from_row(row: coupon::Model) -> Result<CouponRecord> {
+pub(crate) fn from_row(row: coupon::Model) -> Result<CouponRecord> {
     let benefit = match row.benefit_type.as_str() {
         "amount_off" => BenefitSpec::AmountOff {
             threshold: money(

@@ -17,7 +17,7 @@ pub mod coupons;
 pub mod customers;
 pub mod db;
 pub mod demo;
-pub mod entities;
+pub(crate) mod entities;
 mod error;
 pub mod follows;
 pub mod idempotency;
@@ -32,4 +32,4 @@ pub mod stats;
 
 pub use db::{DEFAULT_DATABASE_URL, PoolSettings, begin_write, connect, migrate, open, ping};
 pub use error::{Result, StoreError};
-pub use sea_orm::DatabaseConnection;
+pub use sea_orm::{DatabaseConnection, DatabaseTransaction};

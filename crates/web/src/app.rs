@@ -8,7 +8,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::DatabaseConnection;
+use store::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 

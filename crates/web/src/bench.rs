@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use domain::Channel;
-use sea_orm::DatabaseConnection;
+use store::DatabaseConnection;
 use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
 
 /// The `p` quantile (0.5, 0.95…) of some latencies, nearest rank.

@@ -476,7 +476,7 @@ async fn audited_coupon(
     action: &'static str,
     existing: Option<i64>,
     work: impl AsyncFnOnce(
-        &sea_orm::DatabaseTransaction,
+        &store::DatabaseTransaction,
     ) -> Result<store::coupons::CouponRecord, store::StoreError>,
 ) -> Result<store::coupons::CouponRecord, store::StoreError> {
     let actor = staff.actor(shop, state.now());
