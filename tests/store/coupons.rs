@@ -185,7 +185,11 @@ async fn lifecycle_actions_follow_the_transitions() {
         );
         let ended = act(LifecycleAction::Resume).await;
         assert!(
-            matches!(&ended, Err(StoreError::Conflict(m)) if m.contains("ended")),
+            matches!(
+                &ended,
+                Err(StoreError::Conflict(store::Conflict::CouponStatus(e)))
+                    if e.from == CouponStatus::Ended
+            ),
             "{ended:?}"
         );
         let edit = update_coupon(

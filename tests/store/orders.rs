@@ -139,8 +139,8 @@ async fn two_orders_racing_for_one_claim_one_wins_the_other_writes_nothing() {
                     won += 1;
                     assert_eq!(placed.quote.claims_used, vec![held.id]);
                 }
-                Err(StoreError::Conflict(message)) => {
-                    assert!(message.contains("already been used"), "{message}")
+                Err(StoreError::Conflict(conflict)) => {
+                    assert_eq!(conflict, store::Conflict::ClaimUsed(held.id))
                 }
                 Err(other) => panic!("{}: {other}", database.backend),
             }
@@ -426,8 +426,11 @@ async fn concurrent_orders_with_one_external_id_record_one() {
         for task in tasks {
             match task.await.unwrap() {
                 Ok(_) => placed += 1,
-                Err(StoreError::Conflict(message)) => {
-                    assert!(message.contains("already been recorded"), "{message}")
+                Err(StoreError::Conflict(conflict)) => {
+                    assert!(
+                        matches!(conflict, store::Conflict::OrderExists(_)),
+                        "{conflict}"
+                    )
                 }
                 Err(other) => panic!("{}: {other}", database.backend),
             }

@@ -17,7 +17,7 @@ use crate::codes;
 use crate::convert::{self, basis_points, from_json, money, money_opt, to_json, word};
 use crate::db::write;
 use crate::entities::{claim, coupon};
-use crate::error::{Result, StoreError};
+use crate::error::{Conflict, Result, StoreError};
 
 /// A stored coupon: its design, where it is in its life, and how many were claimed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,9 +377,7 @@ pub async fn update_coupon_in(
     let row = lock_row(tx, shop_id, coupon_id).await?;
     let current = from_row(row.clone())?;
     if current.status == CouponStatus::Ended {
-        return Err(StoreError::Conflict(
-            "an ended coupon cannot be edited".into(),
-        ));
+        return Err(Conflict::CouponEnded.into());
     }
     current.coupon.check_edit(edited, current.claimed > 0)?;
     if edited.rules() != current.coupon.rules() && current.claimed == 0 {
@@ -426,9 +424,7 @@ pub async fn apply_action_in(
     let row = lock_row(tx, shop_id, coupon_id).await?;
     let status =
         CouponStatus::parse(&row.status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let next = status
-        .apply(action)
-        .map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let next = status.apply(action).map_err(Conflict::from)?;
     let mut active: coupon::ActiveModel = row.into();
     active.status = Set(next.as_str().to_owned());
     active.updated_at = Set(now);

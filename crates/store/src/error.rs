@@ -24,7 +24,7 @@ pub enum StoreError {
     /// The request clashes with the current state (a used claim, a taken slug, an
     /// ended coupon); nothing was written.
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// What a write was prepared from changed before it ran; the caller prepares
     /// it again (never reaches a client).
     #[error("the data changed while the write was prepared")]
@@ -32,6 +32,42 @@ pub enum StoreError {
     /// A stored row that no longer reads as a valid value: a bug or a hand edit.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+}
+
+/// What a request clashed with, by kind, so callers tell conflicts apart by
+/// their variant (and say them in their own words) rather than by text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("a shop named {0} exists")]
+    ShopExists(String),
+    #[error("{0} already has an account")]
+    AccountExists(String),
+    #[error("{0} already works in this shop")]
+    AlreadyInShop(String),
+    #[error("a shop needs at least one owner")]
+    LastOwner,
+    #[error("an ended coupon cannot be edited")]
+    CouponEnded,
+    #[error(transparent)]
+    CouponStatus(#[from] domain::coupon::TransitionError),
+    #[error(transparent)]
+    OrderStatus(#[from] domain::order::NotAllowed),
+    #[error("order {0} has already been recorded")]
+    OrderExists(String),
+    #[error("claim {0} has already been used")]
+    ClaimUsed(i64),
+    #[error("claim {0} has expired")]
+    ClaimExpired(i64),
+    #[error("a claim of this order was used by another order")]
+    ClaimTaken,
+    #[error("only a failed notification can be retried")]
+    NotFailed,
+}
+
+impl From<Conflict> for StoreError {
+    fn from(conflict: Conflict) -> Self {
+        StoreError::Conflict(conflict)
+    }
 }
 
 impl StoreError {

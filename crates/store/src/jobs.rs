@@ -18,7 +18,7 @@ use crate::db::placeholder;
 use crate::entities::{
     claim, coupon, customer, notification, order, order_line, repurchase_grant, shop,
 };
-use crate::error::{Result, StoreError};
+use crate::error::{Conflict, Result, StoreError};
 use crate::notifications::NotificationRecord;
 use crate::shops::ShopRecord;
 
@@ -332,9 +332,7 @@ pub async fn retry_notification(
         .exec(db)
         .await?;
     if result.rows_affected == 0 {
-        return Err(StoreError::Conflict(
-            "only a failed notification can be retried".into(),
-        ));
+        return Err(Conflict::NotFailed.into());
     }
     Ok(())
 }

@@ -31,5 +31,5 @@ pub mod staff;
 pub mod stats;
 
 pub use db::{DEFAULT_DATABASE_URL, PoolSettings, begin_write, connect, migrate, open, ping};
-pub use error::{Result, StoreError};
+pub use error::{Conflict, Result, StoreError};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction};

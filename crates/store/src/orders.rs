@@ -13,7 +13,7 @@ use crate::claims::{self, ClaimRecord, ClaimState};
 use crate::coupons::CouponRecord;
 use crate::customers;
 use crate::entities::{claim, discount_allocation, order, order_event, order_line};
-use crate::error::{Result, StoreError};
+use crate::error::{Conflict, Result, StoreError};
 
 /// Which claims an order uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,11 +160,9 @@ async fn candidates(
                 let Some((c, coupon)) = held.iter().find(|(c, _)| c.id == *id) else {
                     return Err(match claims::get_claim(db, new.shop_id, *id).await {
                         Ok(c) if c.customer_id == customer_id && c.state == ClaimState::Used => {
-                            StoreError::Conflict(format!("claim {id} has already been used"))
+                            Conflict::ClaimUsed(*id).into()
                         }
-                        Ok(c) if c.customer_id == customer_id => {
-                            StoreError::Conflict(format!("claim {id} has expired"))
-                        }
+                        Ok(c) if c.customer_id == customer_id => Conflict::ClaimExpired(*id).into(),
                         _ => StoreError::invalid(
                             "claim_ids",
                             format!("claim {id} is not held by this customer"),
@@ -205,10 +203,7 @@ async fn place_in(
         .one(tx)
         .await?;
     if exists.is_some() {
-        return Err(StoreError::Conflict(format!(
-            "order {} has already been recorded",
-            new.external_id
-        )));
+        return Err(Conflict::OrderExists(new.external_id.clone()).into());
     }
 
     let held = claims::unused_claims(tx, new.shop_id, customer.id).await?;
@@ -252,11 +247,10 @@ async fn place_in(
     .await
     .map_err(|e| match e.sql_err() {
         // Another customer's order with this id committed since the check above.
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StoreError::Conflict(format!(
-            "order {} has already been recorded",
-            new.external_id
-        )),
-        _ => e.into(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            StoreError::from(Conflict::OrderExists(new.external_id.clone()))
+        }
+        _ => StoreError::from(e),
     })?;
 
     let coupon_of = |claim_id: i64| {
@@ -305,9 +299,7 @@ async fn place_in(
             .await?;
         if marked.rows_affected != priced.claims_used.len() as u64 {
             // Only reachable if the customer lock were bypassed; nothing is kept.
-            return Err(StoreError::Conflict(
-                "a claim of this order was used by another order".into(),
-            ));
+            return Err(Conflict::ClaimTaken.into());
         }
     }
     Ok(PlacedOrder {
@@ -358,9 +350,7 @@ pub async fn record_event(
             .status
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("order status {}", row.status)))?;
-        let next = status
-            .after(event)
-            .map_err(|refused| StoreError::Conflict(refused.to_string()))?;
+        let next = status.after(event).map_err(Conflict::from)?;
         let order_id = row.id;
         let mut active: order::ActiveModel = row.into();
         active.status = Set(next.as_str().into());

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 use domain::shop::ShopSettings;
 
 use crate::entities::shop;
-use crate::error::{Result, StoreError};
+use crate::error::{Conflict, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShopRecord {
@@ -83,7 +83,7 @@ pub async fn create_shop(
     .exec_without_returning(db)
     .await?;
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!("a shop named {slug} exists")));
+        return Err(Conflict::ShopExists(slug.to_owned()).into());
     }
     shop_by_slug(db, slug).await
 }

@@ -16,7 +16,7 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 
 use crate::entities::{membership, session, sign_in_throttle, staff};
-use crate::error::{Result, StoreError};
+use crate::error::{Conflict, Result, StoreError};
 use crate::shops::{self, ShopRecord};
 
 /// Failures before an account is locked, and for how long.
@@ -87,11 +87,6 @@ impl NewPassword {
     }
 }
 
-/// The conflict when a shop would be left without an owner.
-pub const LAST_OWNER: &str = "a shop needs at least one owner";
-/// The end of the conflict when someone already works in the shop.
-pub const ALREADY_IN_SHOP: &str = "already works in this shop";
-
 /// Creates a staff member in `shop` with a generated password, returned once.
 pub async fn create_staff(
     db: &DatabaseConnection,
@@ -144,9 +139,7 @@ async fn create_staff_in(
     .exec_without_returning(tx)
     .await?;
     if inserted == 0 {
-        return Err(StoreError::Conflict(format!(
-            "{email} already has an account"
-        )));
+        return Err(Conflict::AccountExists(email.to_owned()).into());
     }
     let row = staff::Entity::find()
         .filter(staff::Column::Email.eq(email))
@@ -216,7 +209,7 @@ pub async fn add_to_shop(
             .one(tx)
             .await?;
         if member.is_some() {
-            return Err(StoreError::Conflict(format!("{email} {ALREADY_IN_SHOP}")));
+            return Err(Conflict::AlreadyInShop(email.clone()).into());
         }
         set_role_in(tx, row.id, shop_id, role).await?;
         return Ok(Added::ExistingAccount(record(&row)));
@@ -303,7 +296,7 @@ async fn may_change(
         return Err(StoreError::NotFound("staff member"));
     }
     if !stays_owner && other_owners(tx, shop_id, staff_id).await? == 0 {
-        return Err(StoreError::Conflict(LAST_OWNER.into()));
+        return Err(Conflict::LastOwner.into());
     }
     Ok(())
 }

@@ -160,13 +160,11 @@ async fn after_change(
     Ok(render(status, &page))
 }
 
-fn team_conflict(t: T, reason: &str) -> String {
-    if reason == store::staff::LAST_OWNER {
-        t.t("team.last_owner").to_owned()
-    } else if reason.ends_with(store::staff::ALREADY_IN_SHOP) {
-        t.t("team.already_member").to_owned()
-    } else {
-        reason.to_owned()
+fn team_conflict(t: T, conflict: &store::Conflict) -> String {
+    match conflict {
+        store::Conflict::LastOwner => t.t("team.last_owner").to_owned(),
+        store::Conflict::AlreadyInShop(_) => t.t("team.already_member").to_owned(),
+        other => other.to_string(),
     }
 }
 

@@ -122,8 +122,8 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(refusal) => {
                 ApiError::new(StatusCode::CONFLICT, refusal.code(), refusal.to_string())
             }
-            StoreError::Conflict(message) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            StoreError::Conflict(conflict) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", conflict.to_string())
             }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");
