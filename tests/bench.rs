@@ -8,7 +8,7 @@ use crate::support::databases;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_claims_benchmark_claims_through_both_paths() {
     for database in databases().await {
-        let (rules, bare) = web::bench::claims(&database.db, &database.url, 3, 30)
+        let (rules, bare) = tools::bench::claims(&database.db, &database.url, 3, 30)
             .await
             .unwrap();
         assert_eq!(
@@ -65,7 +65,9 @@ async fn bench_slug(db: &sea_orm::DatabaseConnection) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_http_claims_benchmark_claims_over_a_real_server() {
     for database in databases().await {
-        let (http, store_level) = web::bench::http_claims(&database.db, 3, 20).await.unwrap();
+        let (http, store_level) = tools::bench::http_claims(&database.db, 3, 20)
+            .await
+            .unwrap();
         assert_eq!(
             (http.claims, store_level.claims),
             (20, 20),
@@ -80,7 +82,7 @@ async fn the_http_claims_benchmark_claims_over_a_real_server() {
 async fn the_reminders_benchmark_reminds_and_expires_a_tenth_each() {
     for database in databases().await {
         // 3 000 reminders in one batch: more rows than one INSERT may bind on SQLite.
-        let (_, reminders, expiry) = web::bench::reminders(&database.db, 30_000, 5_000)
+        let (_, reminders, expiry) = tools::bench::reminders(&database.db, 30_000, 5_000)
             .await
             .unwrap();
         assert_eq!(reminders.report.created, 3_000, "{}", database.backend);
@@ -101,7 +103,7 @@ async fn the_admin_benchmark_builds_its_shop_and_every_page_answers() {
             audit_entries: 10,
         };
         // `admin` fails if any page answers anything but 200.
-        let (_, pages) = web::bench::admin(&database.db, scale, 2).await.unwrap();
+        let (_, pages) = tools::bench::admin(&database.db, scale, 2).await.unwrap();
         assert_eq!(pages.len(), 18, "{}", database.backend);
         assert!(pages.iter().all(|p| p.latencies.len() == 2 && p.bytes > 0));
         // A pool of its own: connections the stopped server's workers opened

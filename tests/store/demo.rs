@@ -9,7 +9,7 @@ use crate::support::{databases, fixtures, now};
 async fn the_first_run_loads_a_demo_of_every_kind_and_signs_the_owner_in() {
     for database in databases().await {
         let db = &database.db;
-        let demo = store::demo::load_on_first_run(db, now())
+        let demo = tools::demo::load_on_first_run(db, now())
             .await
             .unwrap()
             .expect("an empty database gets the demo");
@@ -61,7 +61,7 @@ async fn the_first_run_loads_a_demo_of_every_kind_and_signs_the_owner_in() {
         assert!(signed_in.is_ok());
         // Never again: a database that holds a shop is not touched.
         assert!(
-            store::demo::load_on_first_run(db, now())
+            tools::demo::load_on_first_run(db, now())
                 .await
                 .unwrap()
                 .is_none()
@@ -74,7 +74,7 @@ async fn a_database_with_a_shop_gets_no_demo() {
     for database in databases().await {
         fixtures::shop(&database.db, "mine").await;
         assert!(
-            store::demo::load_on_first_run(&database.db, now())
+            tools::demo::load_on_first_run(&database.db, now())
                 .await
                 .unwrap()
                 .is_none()

@@ -16,7 +16,6 @@ mod convert;
 pub mod coupons;
 pub mod customers;
 pub mod db;
-pub mod demo;
 pub(crate) mod entities;
 mod error;
 pub mod follows;

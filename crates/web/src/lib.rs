@@ -1,13 +1,9 @@
-//! merchant-ops on the web: the admin UI, the JSON API, and the command line of
-//! the `merchant-ops` binary. Handlers are thin: they turn input into `domain`
+//! merchant-ops on the web: the admin UI and the JSON API. Handlers are thin: they turn input into `domain`
 //! values, call `store`, and render the answer.
 
 pub mod admin;
 pub mod api;
 pub mod app;
-pub mod bench;
-pub mod bench_drop;
-pub mod cli;
 pub mod config;
 
 pub use app::{AppState, Application, build_app};

@@ -7,15 +7,15 @@ use domain::roles::Role;
 use domain::{
     Channel, CouponDraft, CouponStatus, LifecycleAction, Money, QuoteLine, Region, Sku, Tag,
 };
-use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
+use store::DatabaseConnection;
 
-use crate::claims::{ClaimRequest, ClaimSource, ClaimTarget};
-use crate::customers::CustomerProfile;
-use crate::error::{Result, StoreError};
-use crate::orders::{ClaimChoice, NewOrder};
-use crate::{claims, coupons, customers, follows, orders, products, shops, staff};
 use domain::OrderEvent;
+use store::claims::{ClaimRequest, ClaimSource, ClaimTarget};
+use store::customers::CustomerProfile;
+use store::orders::{ClaimChoice, NewOrder};
+use store::{Result, StoreError};
+use store::{claims, coupons, customers, follows, orders, products, shops, staff};
 
 pub const DEMO_SLUG: &str = "demo";
 pub const DEMO_OWNER: &str = "owner@demo.merchant-ops.test";
@@ -399,46 +399,48 @@ async fn everyday_trade(
     Ok(())
 }
 
-/// Two reminders in the outbox: one sent, one that failed (staff can retry it).
+/// Two reminders in the outbox: one sent, one that failed (staff can retry it),
+/// queued and delivered the way the scheduler does.
 async fn outbox(db: &DatabaseConnection, shop_id: i64, now: DateTime<Utc>) -> Result<()> {
-    use crate::entities::notification;
-    use sea_orm::{ActiveModelTrait, Set};
-    let held = claims::unused_claims(
-        db,
-        shop_id,
-        customers::find_customer(db, shop_id, "dy-10002")
-            .await?
-            .ok_or(StoreError::NotFound("customer"))?
-            .id,
-    )
-    .await?;
-    for ((claim, coupon), (status, error)) in held.iter().zip([
-        ("sent", None),
-        ("failed", Some("webhook answered HTTP 502 Bad Gateway")),
-    ]) {
-        notification::ActiveModel {
-            shop_id: Set(shop_id),
-            customer_id: Set(claim.customer_id),
-            claim_id: Set(Some(claim.id)),
-            kind: Set(crate::jobs::REMINDER.into()),
-            lead_hours: Set(72),
-            channel: Set("webhook".into()),
-            payload: Set(json!({
-                "kind": crate::jobs::REMINDER, "customer": "dy-10002",
-                "claim_id": claim.id, "coupon_name": coupon.coupon.name(),
-                "valid_until": claim.valid_until, "lead_hours": 72,
-            })
-            .to_string()),
-            status: Set(status.into()),
-            attempts: Set(if error.is_some() { 5 } else { 1 }),
-            next_attempt_at: Set(now - Duration::hours(3)),
-            last_error: Set(error.map(str::to_owned)),
-            created_at: Set(now - Duration::hours(4)),
-            sent_at: Set((error.is_none()).then_some(now - Duration::hours(3))),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
+    use store::jobs::{self, Delivery, DueClaim};
+    let customer = customers::find_customer(db, shop_id, "dy-10002")
+        .await?
+        .ok_or(StoreError::NotFound("customer"))?;
+    let held = claims::unused_claims(db, shop_id, customer.id).await?;
+    let due: Vec<(DueClaim, DateTime<Utc>)> = held
+        .iter()
+        .take(2)
+        .map(|(claim, coupon)| {
+            let due = DueClaim {
+                claim_id: claim.id,
+                customer_id: claim.customer_id,
+                customer: customer.external_id.clone(),
+                coupon_id: coupon.id,
+                coupon_name: coupon.coupon.name().to_owned(),
+                valid_until: claim.valid_until,
+            };
+            (due, now - Duration::hours(3))
+        })
+        .collect();
+    let shop = shops::get_shop(db, shop_id).await?;
+    jobs::queue_reminders(db, &shop, "webhook", 72, &due, now - Duration::hours(4)).await?;
+    let queued = jobs::due_notifications(db, now, 10).await?;
+    let outcomes = [
+        (
+            1,
+            Delivery::Sent {
+                at: now - Duration::hours(3),
+            },
+        ),
+        (
+            5,
+            Delivery::Failed {
+                error: "webhook answered HTTP 502 Bad Gateway".into(),
+            },
+        ),
+    ];
+    for (notification, (attempts, outcome)) in queued.iter().zip(outcomes) {
+        jobs::record_delivery(db, notification.id, attempts, &outcome).await?;
     }
     Ok(())
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use crate::app::Application;
-use crate::config::Config;
+use web::Application;
+use web::Config;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -217,7 +217,7 @@ enum Bench {
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    crate::install_crypto();
+    web::install_crypto();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -271,7 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo => {
             let db = store::open(&config.database_url, &config.pool()).await?;
-            let demo = store::demo::load(&db, chrono::Utc::now()).await?;
+            let demo = crate::demo::load(&db, chrono::Utc::now()).await?;
             print_demo_sign_in(&config, &demo);
             Ok(())
         }
@@ -431,7 +431,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The demo owner's sign-in, shown once: the password is stored only hashed.
-fn print_demo_sign_in(config: &Config, demo: &store::demo::DemoShop) {
+fn print_demo_sign_in(config: &Config, demo: &crate::demo::DemoShop) {
     eprintln!("demo shop loaded. Sign in once with:");
     eprintln!("  url:      http://{}/login", config.bind);
     eprintln!("  email:    {}", demo.owner_email);
@@ -441,7 +441,7 @@ fn print_demo_sign_in(config: &Config, demo: &store::demo::DemoShop) {
 async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     let db = store::open(&config.database_url, &config.pool()).await?;
     // First run: a database without any shop gets the demo; one with a shop is never touched.
-    if let Some(demo) = store::demo::load_on_first_run(&db, chrono::Utc::now()).await? {
+    if let Some(demo) = crate::demo::load_on_first_run(&db, chrono::Utc::now()).await? {
         print_demo_sign_in(config, &demo);
     }
     let running = if with_scheduler {
@@ -454,7 +454,7 @@ async fn serve(config: &Config, with_scheduler: bool) -> anyhow::Result<()> {
     } else {
         None
     };
-    let app = Application::build(config, crate::app::AppState::new(db)).await?;
+    let app = Application::build(config, web::AppState::new(db)).await?;
     eprintln!(
         "merchant-ops listening on http://{}:{} (health: /healthz){}",
         config.bind.ip(),

@@ -119,12 +119,11 @@ pub async fn drop(
     let mut ports = Vec::new();
     let mut handle = None;
     if settings.processes <= 1 {
-        let config = crate::config::Config {
+        let config = web::Config {
             bind: "127.0.0.1:0".parse().expect("a loopback address"),
-            ..crate::config::Config::load(None, |_| None)?
+            ..web::Config::load(None, |_| None)?
         };
-        let app =
-            crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;
+        let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
         ports.push(app.port());
         let server = app.server();
         handle = Some(server.handle());

@@ -167,19 +167,18 @@ pub async fn http_claims(
     let now = Utc::now();
     let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
     let (_, key) = store::api_keys::create_api_key(db, setup.shop_id, "bench", now).await?;
-    let config = crate::config::Config {
+    let config = web::Config {
         bind: "127.0.0.1:0".parse().expect("a loopback address"),
-        ..crate::config::Config::load(None, |_| None)?
+        ..web::Config::load(None, |_| None)?
     };
-    let app =
-        crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;
+    let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
     let url = format!("http://127.0.0.1:{}/api/v1/claims", app.port());
     let server = app.server();
     let handle = server.handle();
     tokio::spawn(server);
 
     let store = store_run(db, &setup, clients, now).await?;
-    crate::install_crypto();
+    web::install_crypto();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()?;
@@ -334,17 +333,16 @@ pub async fn admin(
     .await?
     .map_err(|e| anyhow::anyhow!("the benchmark owner cannot sign in: {e:?}"))?;
 
-    let config = crate::config::Config {
+    let config = web::Config {
         bind: "127.0.0.1:0".parse().expect("a loopback address"),
-        ..crate::config::Config::load(None, |_| None)?
+        ..web::Config::load(None, |_| None)?
     };
-    let app =
-        crate::app::Application::build(&config, crate::app::AppState::new(db.clone())).await?;
+    let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let server = app.server();
     let handle = server.handle();
     tokio::spawn(server);
-    crate::install_crypto();
+    web::install_crypto();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
