@@ -261,17 +261,10 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     )
     .await
     .unwrap();
-    let config = web::Config {
-        bind: "127.0.0.1:0".parse().unwrap(),
-        ..web::Config::load(None, |_| None).unwrap()
-    };
-    let app = web::Application::build(&config, web::AppState::at(db.clone(), now()))
+    let app = web::spawn_app(web::AppState::at(db.clone(), now()))
         .await
         .unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = app.server();
-    let handle = server.handle();
-    tokio::spawn(server);
+    let (base, handle) = (app.base, app.handle);
     let driver = Driver::start().await;
 
     let browser = driver.session().await;

@@ -167,15 +167,9 @@ pub async fn http_claims(
     let now = Utc::now();
     let setup = store::bench::prepare_claims_bench(db, claims, now).await?;
     let (_, key) = store::api_keys::create_api_key(db, setup.shop_id, "bench", now).await?;
-    let config = web::Config {
-        bind: "127.0.0.1:0".parse().expect("a loopback address"),
-        ..web::Config::load(None, |_| None)?
-    };
-    let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
-    let url = format!("http://127.0.0.1:{}/api/v1/claims", app.port());
-    let server = app.server();
-    let handle = server.handle();
-    tokio::spawn(server);
+    let app = web::spawn_app(web::AppState::new(db.clone())).await?;
+    let url = format!("{}/api/v1/claims", app.base);
+    let handle = app.handle;
 
     let store = store_run(db, &setup, clients, now).await?;
     web::install_crypto();
@@ -333,15 +327,8 @@ pub async fn admin(
     .await?
     .map_err(|e| anyhow::anyhow!("the benchmark owner cannot sign in: {e:?}"))?;
 
-    let config = web::Config {
-        bind: "127.0.0.1:0".parse().expect("a loopback address"),
-        ..web::Config::load(None, |_| None)?
-    };
-    let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let server = app.server();
-    let handle = server.handle();
-    tokio::spawn(server);
+    let app = web::spawn_app(web::AppState::new(db.clone())).await?;
+    let (base, handle) = (app.base, app.handle);
     web::install_crypto();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

@@ -119,15 +119,9 @@ pub async fn drop(
     let mut ports = Vec::new();
     let mut handle = None;
     if settings.processes <= 1 {
-        let config = web::Config {
-            bind: "127.0.0.1:0".parse().expect("a loopback address"),
-            ..web::Config::load(None, |_| None)?
-        };
-        let app = web::Application::build(&config, web::AppState::new(db.clone())).await?;
-        ports.push(app.port());
-        let server = app.server();
-        handle = Some(server.handle());
-        tokio::spawn(server);
+        let app = web::spawn_app(web::AppState::new(db.clone())).await?;
+        ports.push(app.port);
+        handle = Some(app.handle);
     } else {
         anyhow::ensure!(
             !database.starts_with("sqlite"),

@@ -2,58 +2,16 @@
 //! binary and by the tests alike.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpResponse, HttpServer, web};
-use chrono::{DateTime, SubsecRound, Utc};
-use store::DatabaseConnection;
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::api;
 use crate::config::Config;
-
-/// The time, as the application sees it: the system clock, or a fixed one in tests.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub clock: Clock,
-    /// Mark session cookies Secure (serve behind HTTPS).
-    pub secure_cookies: bool,
-    /// What the shops' webhook URLs may be.
-    pub webhooks: domain::shop::WebhookPolicy,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection) -> AppState {
-        AppState {
-            db,
-            // Microseconds: what PostgreSQL keeps, so an answer matches a later read.
-            clock: Arc::new(|| Utc::now().trunc_subsecs(6)),
-            secure_cookies: false,
-            webhooks: Default::default(),
-        }
-    }
-
-    /// With time standing still at `at` (tests).
-    pub fn at(db: DatabaseConnection, at: DateTime<Utc>) -> AppState {
-        AppState {
-            db,
-            clock: Arc::new(move || at),
-            secure_cookies: false,
-            webhooks: Default::default(),
-        }
-    }
-
-    pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
-    }
-}
+use crate::state::AppState;
 
 /// The whole application: API, health check, OpenAPI document.
 pub fn build_app(
@@ -132,4 +90,30 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// A server running on this runtime on a free loopback port, with the default
+/// configuration: what the tests, the benchmarks and the browser test start.
+pub struct Spawned {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub port: u16,
+    pub handle: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn_app(state: AppState) -> std::io::Result<Spawned> {
+    let config = Config {
+        bind: "127.0.0.1:0".parse().expect("a loopback address"),
+        ..Config::load(None, |_| None).map_err(std::io::Error::other)?
+    };
+    let app = Application::build(&config, state).await?;
+    let port = app.port();
+    let server = app.server();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(Spawned {
+        base: format!("http://127.0.0.1:{port}"),
+        port,
+        handle,
+    })
 }

@@ -5,8 +5,10 @@ pub mod admin;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod state;
 
-pub use app::{AppState, Application, build_app};
+pub use app::{Application, Spawned, build_app, spawn_app};
+pub use state::AppState;
 
 /// Outgoing TLS (webhooks) uses rustls with ring; call before making HTTP clients.
 /// Installing again is harmless.

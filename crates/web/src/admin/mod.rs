@@ -48,7 +48,7 @@ use self::products::*;
 use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
 use self::settings::*;
 use self::team::*;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The token a sign-in form carries before there is a session (double submit).
 const LOGIN_CSRF_COOKIE: &str = "mo_login_csrf";

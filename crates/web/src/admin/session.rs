@@ -12,7 +12,7 @@ use store::staff::StaffRecord;
 
 use super::i18n::{Lang, T};
 use super::page::{AdminError, Failure, Nav, NavShop};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "mo_session";
 

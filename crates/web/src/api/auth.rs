@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The shop an authenticated request acts for.
 #[derive(Debug, Clone, Copy)]

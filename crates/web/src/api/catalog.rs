@@ -17,7 +17,7 @@ use super::schema::{
     ClaimAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, ProductAnswer, ProductPage,
     UnfollowAnswer, to_json,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 
 fn product_json(product: &ProductRecord) -> Value {
     serde_json::to_value(ProductAnswer::from(product)).expect("an answer serialises")

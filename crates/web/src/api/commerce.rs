@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::idempotency::{self, write};
 use super::input::{parse, read_body};
 use super::schema::{ClaimAnswer, OrderAnswer, OrderEventAnswer, QuoteAnswer, to_json};
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

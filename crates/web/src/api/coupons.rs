@@ -14,7 +14,7 @@ use super::error::ApiError;
 use super::idempotency::write;
 use super::input::{from_object, parse_object};
 use super::schema::{CouponAnswerDoc, CouponBodyDoc, CouponPageDoc, CouponPatchDoc, MetricsAnswer};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A coupon as the API answers it: the body's fields plus id, status, claimed, used.
 pub fn coupon_json(record: &CouponRecord, used: u64) -> Value {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::input::read_body;
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
 

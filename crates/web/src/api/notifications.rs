@@ -13,7 +13,7 @@ use super::auth::ApiShop;
 use super::error::ApiError;
 use super::idempotency::write;
 use super::input::{parse, read_body};
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct NotificationsAnswer {
