@@ -225,7 +225,7 @@ async fn a_webhook_that_always_fails_ends_failed_and_can_be_retried() {
         );
         assert_eq!(seen.lock().unwrap().len(), 3);
         assert_eq!(deliver(db, at, 3).await.created, 0, "failed stays failed");
-        store::jobs::retry_notification(db, shop_id, stored.id, at)
+        store::notifications::retry_notification(db, shop_id, stored.id, at)
             .await
             .unwrap();
         assert_eq!(

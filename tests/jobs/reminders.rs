@@ -63,7 +63,7 @@ async fn one_reminder_per_claim_and_lead_time_in_the_shortest_window() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
-        store::jobs::set_reminder_settings(db, shop.id, &[72, 24], QuietHours::DEFAULT)
+        store::reminders::set_reminder_settings(db, shop.id, &[72, 24], QuietHours::DEFAULT)
             .await
             .unwrap();
         // now: 16:00 in Shanghai, outside quiet hours.

@@ -8,7 +8,9 @@ use chrono::{DateTime, Duration, Utc};
 use domain::reminders::QuietHours;
 use serde::Serialize;
 use store::StoreError;
-use store::jobs::{self, Delivery, GrantOutcome};
+use store::grants::{self, GrantOutcome};
+use store::notifications::{self, Delivery};
+use store::{claims, reminders, shops};
 
 use crate::Context;
 use crate::delivery;
@@ -112,7 +114,7 @@ async fn expire_claims(
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
     while next_batch(ctx, report) {
-        let expired = jobs::expire_batch(&ctx.db, now, ctx.settings.batch_size).await?;
+        let expired = claims::expire_batch(&ctx.db, now, ctx.settings.batch_size).await?;
         report.created += expired;
         if expired < ctx.settings.batch_size {
             break;
@@ -130,7 +132,7 @@ async fn expiry_reminders(
     now: DateTime<Utc>,
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
-    for shop in jobs::all_shops(&ctx.db).await? {
+    for shop in shops::all_shops(&ctx.db).await? {
         let quiet = QuietHours {
             start_minute: shop.quiet_start_minute,
             end_minute: shop.quiet_end_minute,
@@ -147,7 +149,7 @@ async fn expiry_reminders(
                 if !next_batch(ctx, report) {
                     return Ok(());
                 }
-                let due = jobs::due_reminders(
+                let due = reminders::due_reminders(
                     &ctx.db,
                     shop.id,
                     lead,
@@ -168,7 +170,7 @@ async fn expiry_reminders(
                     })
                     .collect();
                 report.created +=
-                    jobs::queue_reminders(&ctx.db, &shop, &channel, lead, &timed, now).await?;
+                    reminders::queue_reminders(&ctx.db, &shop, &channel, lead, &timed, now).await?;
                 if !full {
                     break;
                 }
@@ -184,7 +186,7 @@ async fn repurchase_grants(
     report: &mut PassReport,
 ) -> Result<(), StoreError> {
     let mut shops = HashMap::new();
-    for coupon in jobs::active_repurchase_coupons(&ctx.db).await? {
+    for coupon in grants::active_repurchase_coupons(&ctx.db).await? {
         if let Entry::Vacant(slot) = shops.entry(coupon.shop_id) {
             slot.insert(store::shops::get_shop(&ctx.db, coupon.shop_id).await?);
         }
@@ -194,14 +196,19 @@ async fn repurchase_grants(
             if !next_batch(ctx, report) {
                 return Ok(());
             }
-            let orders =
-                jobs::repurchase_candidates(&ctx.db, &coupon, now, after, ctx.settings.batch_size)
-                    .await?;
+            let orders = grants::repurchase_candidates(
+                &ctx.db,
+                &coupon,
+                now,
+                after,
+                ctx.settings.batch_size,
+            )
+            .await?;
             let Some(last) = orders.last() else { break };
             after = last.id;
             let full = orders.len() as u64 == ctx.settings.batch_size;
             for order in &orders {
-                match jobs::grant_repurchase(&ctx.db, shop, &coupon, order, now).await? {
+                match grants::grant_repurchase(&ctx.db, shop, &coupon, order, now).await? {
                     GrantOutcome::Granted(_) => report.created += 1,
                     GrantOutcome::Refused(_) => report.refused += 1,
                     GrantOutcome::AlreadyDecided => {}
@@ -240,7 +247,8 @@ async fn deliver_notifications(
     let mut settings = HashMap::new();
     let mut shops = HashMap::new();
     while next_batch(ctx, report) {
-        let due = jobs::due_notifications(&ctx.db, clock.now(), ctx.settings.batch_size).await?;
+        let due =
+            notifications::due_notifications(&ctx.db, clock.now(), ctx.settings.batch_size).await?;
         if due.is_empty() {
             break;
         }
@@ -249,12 +257,12 @@ async fn deliver_notifications(
             // Every item on its own clock: a long pass must not lease later items
             // already expired, back off into the past or sign a stale timestamp.
             let now = clock.now();
-            if !jobs::lease(&ctx.db, &notification, now + ctx.settings.lease).await? {
+            if !notifications::lease(&ctx.db, &notification, now + ctx.settings.lease).await? {
                 continue; // another sender has it
             }
             let attempts = notification.attempts + 1;
             let open_until = match notification.claim_id {
-                Some(claim_id) => jobs::claim_open_until(&ctx.db, claim_id, now).await?,
+                Some(claim_id) => notifications::claim_open_until(&ctx.db, claim_id, now).await?,
                 None => Some(DateTime::<Utc>::MAX_UTC),
             };
             if let Entry::Vacant(slot) = shops.entry(notification.shop_id) {
@@ -310,7 +318,7 @@ async fn deliver_notifications(
             if !matches!(outcome, Delivery::Deferred { .. }) {
                 report.created += 1;
             }
-            jobs::record_delivery(&ctx.db, notification.id, attempts, &outcome).await?;
+            notifications::record_delivery(&ctx.db, notification.id, attempts, &outcome).await?;
         }
         if !full {
             break;

@@ -1,12 +1,19 @@
-//! Where a shop's notifications go (SPEC §5): the channel, the webhook URL and the
-//! secret that signs each webhook. The secret is shown once, when it is made.
+//! Notifications (SPEC §5): where a shop's go — the channel, the webhook URL and
+//! the secret that signs each webhook (shown once, when it is made) — and the
+//! outbox: what is due, the lease a sender takes by compare-and-set, the outcome
+//! of each attempt, and staff's retry of a failed one.
 
 use chrono::{DateTime, Utc};
 use domain::shop::{NotificationChannel, WebhookPolicy, WebhookUrl};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
 
-use crate::entities::shop;
-use crate::error::{Result, StoreError};
+use crate::claims::ClaimState;
+use crate::entities::{claim, notification, shop};
+use crate::error::{Conflict, Result, StoreError};
 
 /// A shop's notification settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,4 +124,142 @@ pub(crate) fn from_row(row: crate::entities::notification::Model) -> Notificatio
         created_at: row.created_at,
         sent_at: row.sent_at,
     }
+}
+
+/// Notifications whose time has come: queued ones, and ones whose sender's
+/// lease ran out (it died while sending).
+pub async fn due_notifications(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<NotificationRecord>> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::Status.is_in(["queued", "sending"]))
+        .filter(notification::Column::NextAttemptAt.lte(now))
+        .order_by_asc(notification::Column::NextAttemptAt)
+        .order_by_asc(notification::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::notifications::from_row)
+        .collect())
+}
+
+/// Takes the notification for sending until `until`; false if another sender
+/// took it first.
+pub async fn lease(
+    db: &impl ConnectionTrait,
+    seen: &NotificationRecord,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("sending"))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(until))
+        .filter(notification::Column::Id.eq(seen.id))
+        .filter(notification::Column::Status.eq(seen.status.clone()))
+        .filter(notification::Column::NextAttemptAt.eq(seen.next_attempt_at))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// When the claim a message is about expires, while it is still unused and
+/// unexpired at `now`; `None` once it is used, expired or revoked.
+pub async fn claim_open_until(
+    db: &impl ConnectionTrait,
+    claim_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(claim::Entity::find_by_id(claim_id)
+        .one(db)
+        .await?
+        .filter(|c| c.state == ClaimState::Unused.as_str() && c.valid_until > now)
+        .map(|c| c.valid_until))
+}
+
+/// The outcome of one attempt to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent {
+        at: DateTime<Utc>,
+    },
+    /// The claim was used, expired or revoked first: not sent, never will be.
+    Dropped,
+    /// Failed; try again at the given time.
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Failed for the last time.
+    Failed {
+        error: String,
+    },
+    /// Not tried: the shop's quiet hours; queued again for when they end. The
+    /// attempt does not count.
+    Deferred {
+        at: DateTime<Utc>,
+    },
+}
+
+pub async fn record_delivery(
+    db: &impl ConnectionTrait,
+    id: i64,
+    attempts: u32,
+    outcome: &Delivery,
+) -> Result<()> {
+    let update = notification::Entity::update_many().filter(notification::Column::Id.eq(id));
+    let update = match outcome {
+        Delivery::Deferred { .. } => update,
+        _ => update.col_expr(
+            notification::Column::Attempts,
+            Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        ),
+    };
+    let update = match outcome {
+        Delivery::Sent { at } => update
+            .col_expr(notification::Column::Status, Expr::value("sent"))
+            .col_expr(notification::Column::SentAt, Expr::value(Some(*at))),
+        Delivery::Dropped => update.col_expr(notification::Column::Status, Expr::value("dropped")),
+        Delivery::Retry { at, error } => update
+            .col_expr(notification::Column::Status, Expr::value("queued"))
+            .col_expr(notification::Column::NextAttemptAt, Expr::value(*at))
+            .col_expr(
+                notification::Column::LastError,
+                Expr::value(Some(error.clone())),
+            ),
+        Delivery::Failed { error } => update
+            .col_expr(notification::Column::Status, Expr::value("failed"))
+            .col_expr(
+                notification::Column::LastError,
+                Expr::value(Some(error.clone())),
+            ),
+        Delivery::Deferred { at } => update
+            .col_expr(notification::Column::Status, Expr::value("queued"))
+            .col_expr(notification::Column::NextAttemptAt, Expr::value(*at)),
+    };
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// Puts a failed notification back in the queue (staff's "retry").
+pub async fn retry_notification(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let result = notification::Entity::update_many()
+        .col_expr(notification::Column::Status, Expr::value("queued"))
+        .col_expr(notification::Column::Attempts, Expr::value(0))
+        .col_expr(notification::Column::NextAttemptAt, Expr::value(now))
+        .filter(notification::Column::Id.eq(id))
+        .filter(notification::Column::ShopId.eq(shop_id))
+        .filter(notification::Column::Status.eq("failed"))
+        .exec(db)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(Conflict::NotFailed.into());
+    }
+    Ok(())
 }

@@ -154,3 +154,15 @@ pub async fn update_settings(
         .and_then(|p| (p * Decimal::ONE_HUNDRED).to_i32()));
     from_row(active.update(db).await?)
 }
+
+/// Every shop, in id order (the scheduled passes walk them).
+pub async fn all_shops(db: &impl ConnectionTrait) -> Result<Vec<ShopRecord>> {
+    use sea_orm::QueryOrder;
+    shop::Entity::find()
+        .order_by_asc(shop::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::shops::from_row)
+        .collect()
+}

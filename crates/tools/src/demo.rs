@@ -402,7 +402,8 @@ async fn everyday_trade(
 /// Two reminders in the outbox: one sent, one that failed (staff can retry it),
 /// queued and delivered the way the scheduler does.
 async fn outbox(db: &DatabaseConnection, shop_id: i64, now: DateTime<Utc>) -> Result<()> {
-    use store::jobs::{self, Delivery, DueClaim};
+    use store::notifications::{self, Delivery};
+    use store::reminders::{self, DueClaim};
     let customer = customers::find_customer(db, shop_id, "dy-10002")
         .await?
         .ok_or(StoreError::NotFound("customer"))?;
@@ -423,8 +424,8 @@ async fn outbox(db: &DatabaseConnection, shop_id: i64, now: DateTime<Utc>) -> Re
         })
         .collect();
     let shop = shops::get_shop(db, shop_id).await?;
-    jobs::queue_reminders(db, &shop, "webhook", 72, &due, now - Duration::hours(4)).await?;
-    let queued = jobs::due_notifications(db, now, 10).await?;
+    reminders::queue_reminders(db, &shop, "webhook", 72, &due, now - Duration::hours(4)).await?;
+    let queued = notifications::due_notifications(db, now, 10).await?;
     let outcomes = [
         (
             1,
@@ -440,7 +441,7 @@ async fn outbox(db: &DatabaseConnection, shop_id: i64, now: DateTime<Utc>) -> Re
         ),
     ];
     for (notification, (attempts, outcome)) in queued.iter().zip(outcomes) {
-        jobs::record_delivery(db, notification.id, attempts, &outcome).await?;
+        notifications::record_delivery(db, notification.id, attempts, &outcome).await?;
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 
 use crate::coupons::{self, CouponRecord};
 use crate::customers;
+use crate::db::placeholder;
 use crate::entities::{claim, coupon, customer};
 use crate::error::{Result, StoreError};
 use crate::shops::{self, ShopRecord};
@@ -318,4 +319,29 @@ pub async fn unused_claims_of_coupon(
         .into_iter()
         .map(|c| c.id)
         .collect())
+}
+
+/// Marks up to `limit` unused claims past their validity as expired; returns
+/// how many. Run until it returns 0.
+pub async fn expire_batch(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<u64> {
+    let backend = db.get_database_backend();
+    let (p1, p2) = (placeholder(backend, 1), placeholder(backend, 2));
+    let sql = format!(
+        "UPDATE claims SET state = 'expired', expired_at = {p1} \
+         WHERE state = 'unused' AND valid_until < {p1} AND id IN \
+         (SELECT id FROM claims WHERE state = 'unused' AND valid_until < {p1} \
+          ORDER BY valid_until LIMIT {p2})"
+    );
+    let result = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into(), (limit as i64).into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
 }

@@ -134,7 +134,7 @@ pub(super) async fn retry_notification(
         store::audit::Table::Notification,
         Some(id),
         async |tx| {
-            store::jobs::retry_notification(tx, shop.id, id, now).await?;
+            store::notifications::retry_notification(tx, shop.id, id, now).await?;
             Ok((id, ()))
         },
     )
