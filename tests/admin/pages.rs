@@ -143,7 +143,7 @@ async fn a_customer_page_shows_claims_and_grants_by_hand_under_the_rules() {
             "{}",
             refused.body
         );
-        let held = store::browse::customer_claims(db, customer.id, 50)
+        let held = store::claims::of_customer(db, customer.id, 50)
             .await
             .unwrap();
         assert_eq!(held.len(), 1);
@@ -161,7 +161,7 @@ async fn a_customer_page_shows_claims_and_grants_by_hand_under_the_rules() {
             )
             .await;
         assert_eq!(granted.status, 303);
-        let held = store::browse::customer_claims(db, customer.id, 50)
+        let held = store::claims::of_customer(db, customer.id, 50)
             .await
             .unwrap();
         assert_eq!(held.len(), 2);
@@ -196,7 +196,7 @@ async fn a_customer_page_shows_claims_and_grants_by_hand_under_the_rules() {
             .await;
         assert_eq!(forged.status, 403);
         assert_eq!(
-            store::browse::customer_claims(db, customer.id, 50)
+            store::claims::of_customer(db, customer.id, 50)
                 .await
                 .unwrap()
                 .len(),
@@ -316,7 +316,7 @@ async fn the_outbox_filters_by_status_and_retries_a_failed_one() {
             retry.location.as_deref(),
             Some("/shops/demo/notifications?status=failed")
         );
-        let (row, _) = store::browse::notifications(db, shop.id, None, Default::default())
+        let (row, _) = store::notifications::outbox(db, shop.id, None, Default::default())
             .await
             .unwrap()
             .remove(0);

@@ -12,6 +12,7 @@ use sea_orm::{
 use crate::convert::{from_json, to_json};
 use crate::entities::{customer, order};
 use crate::error::{Result, StoreError};
+use crate::lists::{Page, trimmed};
 
 /// What the storefront tells us about a customer: each field given is set (an
 /// inner `None` clears it), a field not given is left as it is (SPEC §7).
@@ -174,4 +175,47 @@ pub(crate) fn facts_from(row: &customer::Model, paid_orders: u32) -> Result<Cust
             .transpose()?,
         tags: from_json(&row.tags, "customers.tags")?,
     })
+}
+
+/// A shop's customers; `q` finds one by the storefront's id or phone number.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    q: Option<&str>,
+    page: Page,
+) -> Result<Vec<CustomerRecord>> {
+    use sea_orm::{ExprTrait, QueryOrder, QuerySelect};
+    let mut query = customer::Entity::find().filter(customer::Column::ShopId.eq(shop_id));
+    if let Some(q) = trimmed(q) {
+        query = query.filter(
+            customer::Column::ExternalId
+                .eq(q)
+                .or(customer::Column::Phone.eq(q)),
+        );
+    }
+    if let Some(before) = page.before {
+        query = query.filter(customer::Column::Id.lt(before));
+    }
+    query
+        .order_by_desc(customer::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(crate::customers::from_row)
+        .collect()
+}
+
+pub async fn get(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    customer_id: i64,
+) -> Result<CustomerRecord> {
+    crate::customers::from_row(
+        customer::Entity::find_by_id(customer_id)
+            .filter(customer::Column::ShopId.eq(shop_id))
+            .one(db)
+            .await?
+            .ok_or(StoreError::NotFound("customer"))?,
+    )
 }

@@ -14,6 +14,7 @@ use sea_orm::{
 use crate::claims::ClaimState;
 use crate::entities::{claim, notification, shop};
 use crate::error::{Conflict, Result, StoreError};
+use crate::lists::{Page, customer_ids, trimmed};
 
 /// A shop's notification settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,4 +263,33 @@ pub async fn retry_notification(
         return Err(Conflict::NotFailed.into());
     }
     Ok(())
+}
+
+/// The outbox, optionally one status only, with each customer's external id.
+pub async fn outbox(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    status: Option<&str>,
+    page: Page,
+) -> Result<Vec<(crate::notifications::NotificationRecord, String)>> {
+    let mut query = notification::Entity::find().filter(notification::Column::ShopId.eq(shop_id));
+    if let Some(status) = trimmed(status) {
+        query = query.filter(notification::Column::Status.eq(status));
+    }
+    if let Some(before) = page.before {
+        query = query.filter(notification::Column::Id.lt(before));
+    }
+    let rows = query
+        .order_by_desc(notification::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?;
+    let customers = customer_ids(db, rows.iter().map(|n| n.customer_id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|n| {
+            let customer = customers.get(&n.customer_id).cloned().unwrap_or_default();
+            (crate::notifications::from_row(n), customer)
+        })
+        .collect())
 }

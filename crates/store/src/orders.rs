@@ -14,6 +14,7 @@ use crate::coupons::CouponRecord;
 use crate::customers;
 use crate::entities::{claim, discount_allocation, order, order_event, order_line};
 use crate::error::{Conflict, Result, StoreError};
+use crate::lists::{Page, coupon_names, customer_ids, trimmed};
 
 /// Which claims an order uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -512,4 +513,124 @@ pub async fn order_lines(db: &impl ConnectionTrait, order_id: i64) -> Result<Vec
         .into_iter()
         .map(line_from_row)
         .collect()
+}
+
+/// A customer's latest orders, newest first.
+pub async fn of_customer(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    limit: u64,
+) -> Result<Vec<OrderRecord>> {
+    order::Entity::find()
+        .filter(order::Column::CustomerId.eq(customer_id))
+        .order_by_desc(order::Column::Id)
+        .limit(limit.clamp(1, 200))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(order_from_row)
+        .collect()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// The storefront's order id, exactly.
+    pub external_id: Option<String>,
+    pub page: Page,
+}
+
+/// A shop's orders with their customer's external id.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    filter: &OrderFilter,
+) -> Result<Vec<(OrderRecord, String)>> {
+    let mut query = order::Entity::find().filter(order::Column::ShopId.eq(shop_id));
+    if let Some(status) = trimmed(filter.status.as_deref()) {
+        query = query.filter(order::Column::Status.eq(status));
+    }
+    if let Some(id) = trimmed(filter.external_id.as_deref()) {
+        query = query.filter(order::Column::ExternalId.eq(id));
+    }
+    if let Some(before) = filter.page.before {
+        query = query.filter(order::Column::Id.lt(before));
+    }
+    let rows = query
+        .order_by_desc(order::Column::Id)
+        .limit(filter.page.limit())
+        .all(db)
+        .await?;
+    let customers = customer_ids(db, rows.iter().map(|o| o.customer_id)).await?;
+    rows.into_iter()
+        .map(|o| {
+            let customer = customers.get(&o.customer_id).cloned().unwrap_or_default();
+            Ok((order_from_row(o)?, customer))
+        })
+        .collect()
+}
+
+/// The discount one claim gave on one order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allocation {
+    pub line_id: i64,
+    pub claim_id: i64,
+    pub coupon_id: i64,
+    pub coupon_name: String,
+    pub amount: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetail {
+    pub order: OrderRecord,
+    pub customer_external_id: String,
+    pub lines: Vec<OrderLineRecord>,
+    pub allocations: Vec<Allocation>,
+    pub events: Vec<OrderEventRecord>,
+}
+
+pub async fn detail(db: &impl ConnectionTrait, shop_id: i64, order_id: i64) -> Result<OrderDetail> {
+    let order = order::Entity::find_by_id(order_id)
+        .filter(order::Column::ShopId.eq(shop_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+    let lines = crate::orders::order_lines(db, order.id).await?;
+    let allocations = discount_allocation::Entity::find()
+        .filter(discount_allocation::Column::OrderId.eq(order.id))
+        .order_by_asc(discount_allocation::Column::Id)
+        .all(db)
+        .await?;
+    let names = coupon_names(db, allocations.iter().map(|a| a.coupon_id)).await?;
+    let events = order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(order.id))
+        .order_by_asc(order_event::Column::OccurredAt)
+        .order_by_asc(order_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(event_from_row)
+        .collect::<Result<Vec<_>>>()?;
+    let customer_external_id = customer_ids(db, std::iter::once(order.customer_id))
+        .await?
+        .remove(&order.customer_id)
+        .unwrap_or_default();
+    Ok(OrderDetail {
+        allocations: allocations
+            .into_iter()
+            .map(|a| {
+                Ok(Allocation {
+                    line_id: a.order_line_id,
+                    claim_id: a.claim_id,
+                    coupon_id: a.coupon_id,
+                    coupon_name: names.get(&a.coupon_id).cloned().unwrap_or_default(),
+                    amount: crate::convert::money(a.amount_fen, "discount_allocations.amount_fen")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        order: order_from_row(order)?,
+        customer_external_id,
+        lines,
+        events,
+    })
 }

@@ -345,3 +345,36 @@ pub async fn expire_batch(
         .await?;
     Ok(result.rows_affected())
 }
+
+/// A customer's claim and the name of its coupon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerClaim {
+    pub claim: ClaimRecord,
+    pub coupon_name: String,
+    pub source: String,
+}
+
+/// A customer's latest claims, newest first.
+pub async fn of_customer(
+    db: &impl ConnectionTrait,
+    customer_id: i64,
+    limit: u64,
+) -> Result<Vec<CustomerClaim>> {
+    use sea_orm::QuerySelect;
+    let rows = claim::Entity::find()
+        .filter(claim::Column::CustomerId.eq(customer_id))
+        .order_by_desc(claim::Column::Id)
+        .limit(limit.clamp(1, 200))
+        .all(db)
+        .await?;
+    let names = crate::lists::coupon_names(db, rows.iter().map(|r| r.coupon_id)).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CustomerClaim {
+                claim: from_row(row)?,
+                coupon_name: names.get(&row.coupon_id).cloned().unwrap_or_default(),
+                source: row.source.clone(),
+            })
+        })
+        .collect()
+}

@@ -1,7 +1,7 @@
 //! Customers: the list (find one by id or phone), a customer's page with their
 //! follow state, claims and orders, and granting a coupon by hand.
 
-use store::browse::Page;
+use store::lists::Page;
 
 use super::orders::{OrderRow, order_row};
 
@@ -46,7 +46,7 @@ pub(super) async fn customer_list(
         before: query.before,
         limit: PAGE_SIZE,
     };
-    let found = store::browse::customers(&state.db, shop.id, query.q.as_deref(), page).await?;
+    let found = store::customers::list(&state.db, shop.id, query.q.as_deref(), page).await?;
     let next_page = next_page(
         req.path(),
         found.len(),
@@ -122,11 +122,11 @@ async fn customer_page(
     let (shop, role) = staff.shop(slug)?;
     let t = staff.t;
     let tz = shop.time_zone;
-    let customer = store::browse::customer(&state.db, shop.id, id)
+    let customer = store::customers::get(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
-    let claims = store::browse::customer_claims(&state.db, customer.id, 50).await?;
-    let orders = store::browse::customer_orders(&state.db, customer.id, 20).await?;
+    let claims = store::claims::of_customer(&state.db, customer.id, 50).await?;
+    let orders = store::orders::of_customer(&state.db, customer.id, 20).await?;
     let can_grant = role.can(Permission::EditShopData);
     let grantable = if can_grant {
         let filter = CouponFilter {
@@ -252,7 +252,7 @@ pub(super) async fn grant_coupon(
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
     let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
-    let customer = store::browse::customer(&state.db, shop.id, id)
+    let customer = store::customers::get(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
     let now = state.now();

@@ -1,7 +1,7 @@
 //! The notification outbox: every reminder with its status, attempts and last
 //! error, filtered by status; a failed one can be sent again.
 
-use store::browse::Page;
+use store::lists::Page;
 
 use super::*;
 
@@ -60,7 +60,7 @@ pub(super) async fn notification_list(
         before: query.before,
         limit: PAGE_SIZE,
     };
-    let found = store::browse::notifications(&state.db, shop.id, status, page).await?;
+    let found = store::notifications::outbox(&state.db, shop.id, status, page).await?;
     let next_page = next_page(
         req.path(),
         found.len(),

@@ -1,7 +1,8 @@
 //! Orders: the list (by status, or one order id) and an order's page with its
 //! lines, the claim applied to each, the discount split and the event history.
 
-use store::browse::{OrderFilter, Page};
+use store::lists::Page;
+use store::orders::OrderFilter;
 
 use super::*;
 
@@ -57,7 +58,7 @@ pub(super) async fn order_list(
             limit: PAGE_SIZE,
         },
     };
-    let found = store::browse::orders(&state.db, shop.id, &filter).await?;
+    let found = store::orders::list(&state.db, shop.id, &filter).await?;
     let next_page = next_page(
         req.path(),
         found.len(),
@@ -122,7 +123,7 @@ pub(super) async fn order_detail(
     let (shop, role) = staff.shop(&slug)?;
     let t = staff.t;
     let tz = shop.time_zone;
-    let detail = store::browse::order_detail(&state.db, shop.id, id)
+    let detail = store::orders::detail(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
     let money = |m: domain::Money| t.money(m);
