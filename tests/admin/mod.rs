@@ -1413,3 +1413,120 @@ async fn the_estimate_warns_below_the_profit_floor() {
         );
     }
 }
+
+/// SPEC §2: the form asks for 折 (1.0–9.9). A typo such as 0.5 is refused, not a
+/// 99.5 %-off coupon; below 5折 staff confirm, seeing the largest discount one
+/// order can get, before anything is saved.
+#[tokio::test]
+async fn a_percent_coupon_is_typed_in_zhe_and_a_deep_one_is_confirmed_first() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let csrf = operator.get(&app, "/shops/demo/coupons/new").await.csrf();
+        let percent_form = |zhe: &'static str, cap: &'static str, confirm: bool| {
+            let mut form: Vec<(&str, &str)> = coupon_form(&csrf, "10.00")
+                .into_iter()
+                .filter(|(name, _)| *name != "benefit.type" && *name != "_csrf")
+                .collect();
+            form.extend([
+                ("_csrf", csrf.as_str()),
+                ("benefit.type", "percent_off"),
+                ("benefit.percent", zhe),
+                ("benefit.min_quantity", "1"),
+                ("benefit.max_discount", cap),
+            ]);
+            if confirm {
+                form.push(("benefit.confirm_deep", "1"));
+            }
+            form
+        };
+        let stored = async || {
+            let all = store::coupons::CouponFilter {
+                limit: 10,
+                ..Default::default()
+            };
+            store::coupons::list_coupons(db, shop.id, &all)
+                .await
+                .unwrap()
+        };
+
+        for typo in ["0.5", "85", "8.55", "10"] {
+            let refused = operator
+                .post(&app, "/shops/demo/coupons", &percent_form(typo, "", true))
+                .await;
+            assert_eq!(refused.status, 422, "{typo}");
+            assert!(
+                refused.body.contains("须为 1.0 到 9.9 折，最多一位小数"),
+                "{typo}: {}",
+                refused.body
+            );
+        }
+        assert!(stored().await.is_empty(), "no typo was saved");
+
+        // 4折 without a cap: confirm first, told the most one order can get.
+        let asked = operator
+            .post(&app, "/shops/demo/coupons", &percent_form("4", "", false))
+            .await;
+        assert_eq!(asked.status, 422);
+        assert!(asked.body.contains("id=\"confirm-deep\""), "{}", asked.body);
+        assert!(
+            asked
+                .body
+                .contains("4 折低于 5 折且不封顶：每单最多优惠订单金额的 60%")
+        );
+        assert!(asked.body.contains("value=\"4\""), "what was typed is kept");
+        assert!(stored().await.is_empty(), "nothing saved before confirming");
+        // With a cap, the cap is the most.
+        let capped = operator
+            .post(
+                &app,
+                "/shops/demo/coupons",
+                &percent_form("4", "30.00", false),
+            )
+            .await;
+        assert!(
+            capped.body.contains("每单最多优惠 ¥30.00"),
+            "{}",
+            capped.body
+        );
+
+        let confirmed = operator
+            .post(
+                &app,
+                "/shops/demo/coupons",
+                &percent_form("4", "30.00", true),
+            )
+            .await;
+        assert_eq!(confirmed.status, 303);
+        // 8.5折 needs no confirmation and is stored as 85 % paid.
+        let usual = operator
+            .post(&app, "/shops/demo/coupons", &percent_form("8.5", "", false))
+            .await;
+        assert_eq!(usual.status, 303);
+        let mut percents: Vec<String> = stored()
+            .await
+            .iter()
+            .map(|c| match c.coupon.benefit().spec() {
+                domain::BenefitSpec::PercentOff { percent, .. } => percent.value().to_string(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        percents.sort();
+        assert_eq!(percents, ["40", "85"], "{}", database.backend);
+        // Editing shows 折 again.
+        for coupon in stored().await {
+            let edit = operator
+                .get(&app, &format!("/shops/demo/coupons/{}/edit", coupon.id))
+                .await;
+            assert!(
+                edit.body.contains("name=\"benefit.percent\" value=\"8.5\"")
+                    || edit.body.contains("name=\"benefit.percent\" value=\"4\""),
+                "{}",
+                edit.body
+            );
+        }
+    }
+}

@@ -275,3 +275,33 @@ async fn keys_and_products() {
         assert_eq!(list["products"][0]["price"], "99.00", "{list}");
     }
 }
+
+/// SPEC §2: `percent` is what the customer pays, a whole number from 10 (1折) to
+/// 99 (9.9折); the typos that give a shop away are refused while the body is
+/// read (400, like every malformed value), naming the field.
+#[tokio::test]
+async fn a_percent_outside_10_to_99_is_refused_not_sold() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let body = |percent: &str| {
+            fixtures::coupon_body(json!({"benefit": {
+                "type": "percent_off", "percent": percent, "min_quantity": 1, "max_discount": null
+            }}))
+        };
+        for typo in ["0.5", "8.5", "9", "100", "85.5"] {
+            let (status, refused) = post("/api/v1/coupons", key, &body(typo)).send(&app).await;
+            assert_eq!(
+                (status.as_u16(), refused["error"]["field"].as_str()),
+                (400, Some("benefit.percent")),
+                "{typo}: {refused}"
+            );
+        }
+        for fine in ["10", "85", "99"] {
+            let (status, created) = post("/api/v1/coupons", key, &body(fine)).send(&app).await;
+            assert_eq!(status, 201, "{fine}: {created}");
+            assert_eq!(created["benefit"]["percent"], fine);
+        }
+    }
+}

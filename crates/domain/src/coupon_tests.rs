@@ -125,7 +125,11 @@ fn bad_leaf_values_are_refused_while_parsing() {
         (json!({"kind": "lottery"}), "unknown variant"),
         (
             json!({"benefit": {"type": "percent_off", "percent": "100"}}),
-            "less than 100",
+            "from 10 (1折) to 99 (9.9折)",
+        ),
+        (
+            json!({"benefit": {"type": "percent_off", "percent": "0.5"}}),
+            "from 10 (1折) to 99 (9.9折)",
         ),
         (
             json!({"benefit": {"type": "amount_off", "threshold": "99.00", "amount": "-1.00"}}),

@@ -154,27 +154,35 @@ impl<'de> Deserialize<'de> for Money {
 pub enum PercentError {
     #[error("must be a number such as \"85\" (85% = 8.5折)")]
     NotANumber,
-    #[error("must be greater than 0 and less than 100")]
+    #[error("must be from 10 (1折) to 99 (9.9折): the share of the price the customer pays")]
     OutOfRange,
-    #[error("must have at most two decimals")]
-    TooManyDecimals,
+    #[error("must be a whole number: 85 is 8.5折")]
+    NotWhole,
 }
 
 /// The share of the price the customer pays: 85 means 8.5折 (15% off).
-/// Always strictly between 0 and 100, at most two decimals.
+/// A whole number from 10 (1折) to 99 (9.9折) — SPEC §2: a typo such as 0.5
+/// (99.5 % off) or 8.5 (91.5 % off) is refused, never sold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Percent(Decimal);
 
 impl Percent {
     pub fn new(value: Decimal) -> Result<Percent, PercentError> {
         let value = value.normalize();
-        if value <= Decimal::ZERO || value >= Decimal::ONE_HUNDRED {
+        if value < Decimal::TEN || value >= Decimal::ONE_HUNDRED {
             return Err(PercentError::OutOfRange);
         }
-        if value.scale() > 2 {
-            return Err(PercentError::TooManyDecimals);
+        if value.scale() > 0 {
+            return Err(PercentError::NotWhole);
         }
         Ok(Percent(value))
+    }
+
+    /// From 折 as staff type it, "1.0" to "9.9": 8.5 → 85.
+    pub fn from_zhe(text: &str) -> Result<Percent, PercentError> {
+        let text = text.trim().trim_end_matches('折').trim();
+        let zhe = Decimal::from_str(text).map_err(|_| PercentError::NotANumber)?;
+        Percent::new(zhe * Decimal::TEN)
     }
 
     pub fn parse(text: &str) -> Result<Percent, PercentError> {
@@ -281,9 +289,9 @@ mod tests {
         let p85 = Percent::parse("85").unwrap();
         assert_eq!(p85.discount_on(Money::parse("99.99").unwrap()).fen(), 1499); // 14.9985
         assert_eq!(p85.as_zhe().to_string(), "8.5");
-        let p = Percent::parse("33.33").unwrap();
+        let p = Percent::parse("33").unwrap();
         assert_eq!(p.discount_on(Money::from_fen(1).unwrap()), Money::ZERO);
-        assert_eq!(p.discount_on(Money::yuan(3)).fen(), 200); // 200.01 → 200
+        assert_eq!(p.discount_on(Money::parse("0.03").unwrap()).fen(), 2); // 2.01 → 2
     }
 
     #[test]
@@ -291,7 +299,30 @@ mod tests {
         assert_eq!(Percent::parse("0"), Err(PercentError::OutOfRange));
         assert_eq!(Percent::parse("100"), Err(PercentError::OutOfRange));
         assert_eq!(Percent::parse("-5"), Err(PercentError::OutOfRange));
-        assert_eq!(Percent::parse("85.125"), Err(PercentError::TooManyDecimals));
         assert_eq!(Percent::parse("x"), Err(PercentError::NotANumber));
+        // The typos that gave shops away: 0.5 meant as 5折 is 99.5 % off, 8.5
+        // meant as 8.5折 is 91.5 % off.
+        assert_eq!(Percent::parse("0.5"), Err(PercentError::OutOfRange));
+        assert_eq!(Percent::parse("8.5"), Err(PercentError::OutOfRange));
+        assert_eq!(Percent::parse("85.5"), Err(PercentError::NotWhole));
+        assert_eq!(Percent::parse("9"), Err(PercentError::OutOfRange));
+        assert!(Percent::parse("10").is_ok() && Percent::parse("99").is_ok());
+        assert_eq!(Percent::parse("85.0").unwrap().value(), Decimal::from(85));
+        // 折 as staff type it.
+        assert_eq!(
+            Percent::from_zhe("8.5").unwrap(),
+            Percent::parse("85").unwrap()
+        );
+        assert_eq!(
+            Percent::from_zhe(" 9.9折 ").unwrap(),
+            Percent::parse("99").unwrap()
+        );
+        assert_eq!(
+            Percent::from_zhe("1").unwrap(),
+            Percent::parse("10").unwrap()
+        );
+        assert_eq!(Percent::from_zhe("0.5"), Err(PercentError::OutOfRange));
+        assert_eq!(Percent::from_zhe("85"), Err(PercentError::OutOfRange));
+        assert_eq!(Percent::from_zhe("8.55"), Err(PercentError::NotWhole));
     }
 }

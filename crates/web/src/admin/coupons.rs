@@ -660,6 +660,14 @@ pub(super) async fn create_coupon(
         CouponStatus::Active
     };
     let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
+        Ok(coupon)
+            if let Some(deep) = form::unconfirmed_deep_discount(&values, &coupon, staff.t) =>
+        {
+            (
+                std::iter::once(deep).collect(),
+                Some(describe::summary(&coupon, staff.t, shop.time_zone)),
+            )
+        }
         Ok(coupon) => {
             let now = state.now();
             let created = audited_coupon(&state, &staff, shop, "create", None, async |tx| {
@@ -739,6 +747,11 @@ pub(super) async fn update_coupon(
         staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
     let detail = format!("/shops/{}/coupons/{id}", shop.slug);
     let errors = match form::read_coupon(&values, shop.time_zone) {
+        Ok(edited)
+            if let Some(deep) = form::unconfirmed_deep_discount(&values, &edited, staff.t) =>
+        {
+            std::iter::once(deep).collect()
+        }
         Ok(edited) => {
             let now = state.now();
             let updated = audited_coupon(&state, &staff, shop, "update", Some(id), async |tx| {

@@ -108,6 +108,58 @@ fn count(text: &str) -> Result<u32, &'static str> {
     text.parse().map_err(|_| "must be a whole number")
 }
 
+/// What a 折 field says when it cannot be read.
+pub const ZHE: &str = "must be 1.0 to 9.9折, at most one decimal";
+
+/// Below this many 折 staff confirm the discount before it is saved (SPEC §2).
+const CONFIRM_BELOW_PERCENT: u32 = 50;
+
+/// A percent discount deeper than 5折 not yet confirmed: the field to show the
+/// confirmation at and what to confirm — the largest discount one order can
+/// get. `None` when there is nothing to confirm.
+pub fn unconfirmed_deep_discount(
+    form: &FormValues,
+    coupon: &domain::Coupon,
+    t: super::i18n::T,
+) -> Option<(String, String)> {
+    use rust_decimal::Decimal;
+    if form.get("benefit.confirm_deep") == "1" {
+        return None;
+    }
+    let limit = Decimal::from(CONFIRM_BELOW_PERCENT);
+    let (deepest, cap) = match coupon.benefit().spec() {
+        BenefitSpec::PercentOff {
+            percent,
+            max_discount,
+            ..
+        } => (percent.value(), *max_discount),
+        BenefitSpec::TieredPercent { tiers } => {
+            (tiers.iter().map(|t| t.percent.value()).min()?, None)
+        }
+        BenefitSpec::AmountOff { .. } => return None,
+    };
+    if deepest >= limit {
+        return None;
+    }
+    let off = Decimal::ONE_HUNDRED - deepest;
+    let zhe = (deepest / Decimal::TEN).normalize();
+    let text = match (t.lang, cap) {
+        (super::i18n::Lang::Zh, Some(cap)) => {
+            format!("{zhe} 折低于 5 折：每单最多优惠 ¥{cap}。确认无误请勾选后再保存")
+        }
+        (super::i18n::Lang::Zh, None) => format!(
+            "{zhe} 折低于 5 折且不封顶：每单最多优惠订单金额的 {off}%。确认无误请勾选后再保存"
+        ),
+        (super::i18n::Lang::En, Some(cap)) => {
+            format!("{zhe}折 is below 5折: up to ¥{cap} off each order. Tick to confirm, then save")
+        }
+        (super::i18n::Lang::En, None) => format!(
+            "{zhe}折 is below 5折 with no cap: up to {off}% off each order. Tick to confirm, then save"
+        ),
+    };
+    Some(("benefit.confirm_deep".to_owned(), text))
+}
+
 /// Reads the form into a coupon draft and checks it; errors by field name.
 pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErrors> {
     let mut errors = Collector::new();
@@ -117,9 +169,10 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
 
     let benefit = match form.get("benefit.type") {
         "percent_off" => {
+            // Typed in 折 (8.5), stored as the percent paid (85).
             let percent = errors.check(
                 "benefit.percent",
-                Percent::parse(form.get("benefit.percent")),
+                Percent::from_zhe(form.get("benefit.percent")).map_err(|_| ZHE),
             );
             let min_quantity = match form.get("benefit.min_quantity") {
                 "" => Some(1),
@@ -143,7 +196,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             }
         }
         "tiered_percent" => {
-            // "2:90, 3:80" — units and percent paid.
+            // "2:9, 3:8" — units and 折.
             let mut tiers = Vec::new();
             let mut ok = true;
             for part in form
@@ -155,7 +208,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
                 let parsed = part.split_once([':', '：']).and_then(|(q, p)| {
                     Some(Tier {
                         min_quantity: q.trim().parse().ok()?,
-                        percent: Percent::parse(p.trim()).ok()?,
+                        percent: Percent::from_zhe(p.trim()).ok()?,
                     })
                 });
                 match parsed {
@@ -166,7 +219,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             if !ok {
                 errors.push(
                     "benefit.tiers",
-                    "write tiers as units:percent, e.g. 2:90, 3:80",
+                    "write tiers as units:折, e.g. 2:9, 3:8 (1.0 to 9.9折)",
                 );
                 None
             } else {
@@ -357,7 +410,7 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
             max_discount,
         } => {
             set("benefit.type", "percent_off".into());
-            set("benefit.percent", percent.to_string());
+            set("benefit.percent", percent.as_zhe().to_string());
             set("benefit.min_quantity", min_quantity.to_string());
             set(
                 "benefit.max_discount",
@@ -370,7 +423,7 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
                 "benefit.tiers",
                 tiers
                     .iter()
-                    .map(|t| format!("{}:{}", t.min_quantity, t.percent))
+                    .map(|t| format!("{}:{}", t.min_quantity, t.percent.as_zhe()))
                     .collect::<Vec<_>>()
                     .join(", "),
             );
@@ -548,7 +601,7 @@ mod tests {
                 ("audience", "tag"),
                 ("audience.tag", "VIP"),
                 ("benefit.type", "tiered_percent"),
-                ("benefit.tiers", "2:90, 3:80"),
+                ("benefit.tiers", "2:9, 3:8"),
                 ("regions", "31, 44"),
             ][..],
             &[
@@ -556,7 +609,7 @@ mod tests {
                 ("validity.from", "2026-11-23T00:00"),
                 ("validity.until", "2027-01-01T00:00"),
                 ("benefit.type", "percent_off"),
-                ("benefit.percent", "85"),
+                ("benefit.percent", "8.5"),
                 ("benefit.max_discount", "20.00"),
             ][..],
         ] {

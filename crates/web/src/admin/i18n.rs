@@ -401,14 +401,15 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Minimum (0 = none)",
     ),
     ("form.amount", "减", "Amount off"),
-    (
-        "form.percent",
-        "实付比例（85 = 8.5折）",
-        "Pay (85 = 15% off)",
-    ),
+    ("form.percent", "折扣", "Discount"),
+    ("form.zhe", "折（1.0–9.9）", "折 (1.0–9.9; 8.5折 = 15% off)"),
     ("form.min_quantity", "最少件数", "Minimum units"),
     ("form.max_discount", "最多减", "Discount cap"),
-    ("form.tiers", "阶梯（件数:比例）", "Tiers (units:percent)"),
+    (
+        "form.tiers",
+        "阶梯（件数:折，如 2:9, 3:8）",
+        "Tiers (units:折, e.g. 2:9, 3:8)",
+    ),
     ("form.time", "时间", "Time"),
     ("form.claim_from", "开始领取", "Claimable from"),
     ("form.claim_until", "结束领取", "Claimable until"),
@@ -1011,10 +1012,6 @@ impl T {
                 "must be lower than the previous tier's (more units, deeper discount)",
                 "比例必须低于上一个阶梯（件数越多折扣越大）",
             ),
-            (
-                "write tiers as units:percent, e.g. 2:90, 3:80",
-                "请按 件数:比例 填写，如 2:90, 3:80",
-            ),
             ("must be at least 1", "至少为 1"),
             ("must be between 1 and 365 days", "须在 1 到 365 天之间"),
             ("must be between 1 and 1000000", "须在 1 到 1000000 之间"),
@@ -1050,8 +1047,20 @@ impl T {
             ),
             ("must have at most two decimals (fen)", "最多两位小数（分）"),
             (
-                "must be greater than 0 and less than 100",
-                "必须在 0 到 100 之间",
+                "must be from 10 (1折) to 99 (9.9折): the share of the price the customer pays",
+                "须在 1.0 折到 9.9 折之间",
+            ),
+            (
+                "must be a whole number: 85 is 8.5折",
+                "最多一位小数，如 8.5 折",
+            ),
+            (
+                "must be 1.0 to 9.9折, at most one decimal",
+                "须为 1.0 到 9.9 折，最多一位小数",
+            ),
+            (
+                "write tiers as units:折, e.g. 2:9, 3:8 (1.0 to 9.9折)",
+                "阶梯写作 件数:折，如 2:9, 3:8（1.0 到 9.9 折）",
             ),
             (
                 "must not be after validity ends (the claim could never be used)",

@@ -26,8 +26,8 @@ pub const UNIT_PRICE: &str = r"^((0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?|1000000(\.0{
 pub const TOKEN: &str = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$";
 /// A private code: 4 to 32 letters, digits, `-` or `_`.
 pub const CODE: &str = r"^[A-Za-z0-9_-]{4,32}$";
-/// What the customer pays, in percent: 10 (1折) to 99 (9.9折).
-pub const PERCENT: &str = r"^[1-9][0-9](\.[0-9]{1,2})?$";
+/// What the customer pays, in whole percent: 10 (1折) to 99 (9.9折).
+pub const PERCENT: &str = r"^[1-9][0-9](\.0{1,2})?$";
 
 /// Where a claim is made.
 #[derive(Debug, Serialize, ToSchema)]
