@@ -1530,3 +1530,56 @@ async fn a_percent_coupon_is_typed_in_zhe_and_a_deep_one_is_confirmed_first() {
         }
     }
 }
+
+/// SPEC §6: ending a coupon, removing staff and revoking a key ask first — the
+/// button that does it sits behind a second step that says what cannot be
+/// undone (works without JavaScript).
+#[tokio::test]
+async fn what_cannot_be_undone_asks_first() {
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let coupon = fixtures::coupon(db, &shop, json!({})).await;
+    let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+    staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+    store::api_keys::create_api_key(db, shop.id, "storefront", now())
+        .await
+        .unwrap();
+    let app = api::app(&database).await;
+    let mut browser = signed_in(&app, "owner@example.com", &owner).await;
+    let behind_a_step = |body: &str, action: &str, warning: &str| {
+        let form = body
+            .find(&format!("action=\"{action}\""))
+            .unwrap_or_else(|| panic!("{action}: {body}"));
+        let details = body[..form]
+            .rfind("<details class=\"confirm\">")
+            .expect(action);
+        let closed = body[details..form].contains("</details>");
+        assert!(!closed, "{action} is inside the confirmation");
+        assert!(body[form..].contains(warning), "{action}: {warning}");
+    };
+    let page = browser
+        .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+        .await;
+    behind_a_step(
+        &page.body,
+        &format!("/shops/demo/coupons/{}/end", coupon.id),
+        "结束后无法恢复",
+    );
+    // Pausing is undone by resuming: one click.
+    assert!(page.body.contains("class=\"action-pause\""));
+    let team = browser.get(&app, "/shops/demo/team").await;
+    let key = store::api_keys::list_api_keys(db, shop.id).await.unwrap()[0].id;
+    behind_a_step(
+        &team.body,
+        &format!("/shops/demo/team/keys/{key}/revoke"),
+        "吊销后使用此密钥的店铺系统会立即无法调用接口",
+    );
+    let remove = team.body.find("/remove\"").expect("a remove form");
+    let start = team.body[..remove].rfind("action=\"").unwrap() + "action=\"".len();
+    behind_a_step(
+        &team.body,
+        &team.body[start..remove + "/remove".len()],
+        "移出后此人立即失去本店的访问权限",
+    );
+}

@@ -362,6 +362,24 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("action.pause", "暂停", "Pause"),
     ("action.resume", "恢复", "Resume"),
     ("action.end", "结束", "End"),
+    (
+        "confirm.end",
+        "结束后无法恢复：顾客不能再领取，已领的券在有效期内仍可使用。",
+        "This cannot be undone: nobody can claim it any more; claims already held stay usable until they expire.",
+    ),
+    ("confirm.end_button", "确认结束", "End it"),
+    (
+        "confirm.remove",
+        "移出后此人立即失去本店的访问权限。",
+        "They lose access to this shop at once.",
+    ),
+    ("confirm.remove_button", "确认移出", "Remove them"),
+    (
+        "confirm.revoke",
+        "吊销后使用此密钥的店铺系统会立即无法调用接口，无法恢复。",
+        "Every system using this key stops working at once; this cannot be undone.",
+    ),
+    ("confirm.revoke_button", "确认吊销", "Revoke it"),
     ("action.clone", "复制", "Clone"),
     ("audience.all", "所有人", "Everyone"),
     (
