@@ -69,6 +69,11 @@ impl Refusal {
         Refusal::GrantOnly,
     ];
 
+    /// The refusal a [`Refusal::code`] names.
+    pub fn from_code(code: &str) -> Option<Refusal> {
+        Refusal::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Refusal::NotStarted => "not_started",

@@ -334,11 +334,8 @@ fn bare_sqlite(
 ) -> Result<std::time::Duration> {
     let to_store = |e: rusqlite::Error| crate::StoreError::Config(format!("bare loop: {e}"));
     let conn = rusqlite::Connection::open(path).map_err(to_store)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA busy_timeout = 30000;",
-    )
-    .map_err(to_store)?;
+    conn.execute_batch(&crate::db::sqlite_pragmas())
+        .map_err(to_store)?;
     // As the application writes times.
     let text = |at: DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
     let (claimed, until) = (text(now), text(until));

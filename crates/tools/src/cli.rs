@@ -136,21 +136,25 @@ enum ApiKeyCommand {
     },
 }
 
+/// A claim load: where, how many clients, how many claims.
+#[derive(Debug, clap::Args)]
+struct ClaimLoad {
+    /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
+    #[arg(long, value_name = "URL")]
+    database: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    clients: u16,
+    /// Claims per run.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    claims: u32,
+}
+
 #[derive(Debug, Subcommand)]
 enum Bench {
     /// Claims per second through the full claiming rules and the batching writer,
     /// next to the bare claim transaction on the driver.
-    Claims {
-        /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
-        #[arg(long, value_name = "URL")]
-        database: String,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        /// Claims per run.
-        #[arg(long, default_value_t = 2000)]
-        claims: u32,
-    },
+    Claims(ClaimLoad),
     /// Time one reminder pass and one expiry pass over a database of many claims.
     Reminders {
         /// The database to build (default: a new SQLite file in the temporary folder).
@@ -188,30 +192,20 @@ enum Bench {
         #[arg(long, value_name = "URL")]
         database: String,
         /// Keep-alive connections firing claims.
-        #[arg(long, default_value_t = 256)]
-        connections: usize,
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u16).range(1..=10_000))]
+        connections: u16,
         /// How long the drop lasts.
-        #[arg(long, default_value_t = 15)]
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
         seconds: u64,
         /// The coupon's stock.
-        #[arg(long, default_value_t = 50_000)]
+        #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u32).range(1..))]
         stock: u32,
         /// Servers sharing the load (several need PostgreSQL).
-        #[arg(long, default_value_t = 1)]
-        processes: usize,
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+        processes: u8,
     },
     /// Claims per second through the HTTP server on loopback, next to the store-level figure.
-    HttpClaims {
-        /// The database to measure (sqlite://PATH?mode=rwc or postgres://…).
-        #[arg(long, value_name = "URL")]
-        database: String,
-        /// Concurrent clients.
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        /// Claims per run.
-        #[arg(long, default_value_t = 2000)]
-        claims: u32,
-    },
+    HttpClaims(ClaimLoad),
 }
 
 pub async fn main() -> ExitCode {
@@ -313,11 +307,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{key}");
             Ok(())
         }
-        Command::Bench(Bench::Claims {
+        Command::Bench(Bench::Claims(ClaimLoad {
             database,
             clients,
             claims,
-        }) => {
+        })) => {
+            let clients = usize::from(clients);
             let (db, backend) = open_for_bench(&database, clients as u32 + 2).await?;
             let (rules, bare) = crate::bench::claims(&db, &database, clients, claims).await?;
             println!("claims benchmark: {backend}, {clients} clients, {claims} claims per run");
@@ -390,10 +385,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let (db, backend) = open_for_bench(&database, 16).await?;
             let settings = crate::bench_drop::DropSettings {
-                connections,
+                connections: usize::from(connections),
                 seconds,
                 stock,
-                processes,
+                processes: usize::from(processes),
             };
             println!(
                 "drop benchmark: {backend}, {processes} server(s), {connections} connections, \
@@ -409,11 +404,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             anyhow::ensure!(report.exact(), "the drop's counts do not add up");
             Ok(())
         }
-        Command::Bench(Bench::HttpClaims {
+        Command::Bench(Bench::HttpClaims(ClaimLoad {
             database,
             clients,
             claims,
-        }) => {
+        })) => {
+            let clients = usize::from(clients);
             let (db, backend) = open_for_bench(&database, clients as u32 + 2).await?;
             let (http, store_level) = crate::bench::http_claims(&db, clients, claims).await?;
             println!(

@@ -144,7 +144,7 @@ pub async fn live_drop(
         let (hour, minute) = (sum("hour")?, sum("minute")?);
         if outcome == CLAIMED {
             claimed_last_hour = hour;
-        } else if let Some(refusal) = Refusal::ALL.into_iter().find(|r| r.code() == outcome) {
+        } else if let Some(refusal) = Refusal::from_code(&outcome) {
             refusals.push((refusal, minute, hour));
         }
     }
@@ -163,19 +163,41 @@ fn whole(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Removes tallies older than [`KEEP_HOURS`]; returns how many rows.
+/// Seconds of tallies one purge statement removes at most: a shop's busy ten
+/// minutes are a few thousand rows, so no delete holds the writer for long.
+const PURGE_SECONDS: i64 = 600;
+
+/// Removes tallies older than [`KEEP_HOURS`], oldest first, [`PURGE_SECONDS`]
+/// at a time, each its own statement; returns how many rows.
 pub async fn purge_tallies(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
     let before = (now - Duration::hours(KEEP_HOURS)).timestamp();
     let backend = db.get_database_backend();
-    let result = db
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            format!(
-                "DELETE FROM claim_tallies WHERE at_second < {}",
-                placeholder(backend, 1)
-            ),
-            [before.into()],
-        ))
-        .await?;
-    Ok(result.rows_affected())
+    let mut removed = 0;
+    loop {
+        // The oldest second, from the at_second index.
+        let oldest: Option<i64> = db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT MIN(at_second) AS oldest FROM claim_tallies",
+            ))
+            .await?
+            .map(|row| row.try_get::<Option<i64>>("", "oldest"))
+            .transpose()?
+            .flatten();
+        let Some(oldest) = oldest.filter(|oldest| *oldest < before) else {
+            return Ok(removed);
+        };
+        let upto = (oldest + PURGE_SECONDS).min(before);
+        let result = db
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "DELETE FROM claim_tallies WHERE at_second < {}",
+                    placeholder(backend, 1)
+                ),
+                [upto.into()],
+            ))
+            .await?;
+        removed += result.rows_affected();
+    }
 }

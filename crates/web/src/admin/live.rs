@@ -88,6 +88,13 @@ pub(super) async fn live_console(
         &pace.peak().to_string(),
     );
     let claimable = matches!(record.status, CouponStatus::Active | CouponStatus::Paused);
+    // A time when there is one; otherwise why not, in words.
+    let (sell_out, sell_out_is_time) = match (remaining, pace.seconds_to_sell_out()) {
+        (_, Some(0)) => (t.t("live.sold_out").to_owned(), false),
+        (None, _) => (t.t("live.unlimited").to_owned(), false),
+        (Some(_), None) => (t.t("live.no_pace").to_owned(), false),
+        (Some(_), Some(seconds)) => (about(t, seconds), true),
+    };
     let page = LivePage {
         t,
         nav: Some(staff.nav(shop, role, "coupons", req.path())),
@@ -116,13 +123,8 @@ pub(super) async fn live_console(
         last_minute: pace.last_minute(),
         last_hour: live.claimed_last_hour,
         peak: pace.peak(),
-        sell_out: match (remaining, pace.seconds_to_sell_out()) {
-            (_, Some(0)) => t.t("live.sold_out").to_owned(),
-            (None, _) => t.t("live.unlimited").to_owned(),
-            (Some(_), None) => t.t("live.no_pace").to_owned(),
-            (Some(_), Some(seconds)) => about(t, seconds),
-        },
-        sell_out_is_time: remaining.is_some_and(|r| r > 0) && pace.seconds_to_sell_out().is_some(),
+        sell_out,
+        sell_out_is_time,
         chart,
         refusals: live
             .refusals
