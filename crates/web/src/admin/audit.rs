@@ -5,6 +5,10 @@ use store::audit::{AuditFilter, Entry};
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(audit_log);
+}
+
 const ENTITIES: [&str; 7] = [
     "coupon",
     "code_batch",

@@ -7,6 +7,12 @@ use super::orders::{OrderRow, order_row};
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(customer_list)
+        .service(customer_detail)
+        .service(grant_coupon);
+}
+
 #[derive(Deserialize)]
 struct ListQuery {
     q: Option<String>,

@@ -10,6 +10,10 @@ use store::stats::DayFigures;
 use super::chart::{self, Bar, Column};
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(dashboard);
+}
+
 const DAYS: u32 = 30;
 
 /// One row of the at-a-glance table: label, today, 7 days, 30 days.

@@ -2,6 +2,10 @@
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(estimate_page).service(estimate_from_form);
+}
+
 #[derive(Template)]
 #[template(path = "estimate.html")]
 struct EstimatePage {

@@ -3,7 +3,6 @@
 
 mod audit;
 mod chart;
-mod codes;
 mod coupons;
 mod customers;
 mod dashboard;
@@ -11,7 +10,6 @@ pub mod describe;
 mod estimate;
 pub mod form;
 pub mod i18n;
-mod live;
 mod notifications;
 mod orders;
 pub mod page;
@@ -33,21 +31,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use store::coupons::CouponFilter;
 
-use self::audit::*;
-use self::codes::*;
-use self::coupons::*;
-use self::customers::*;
-use self::dashboard::*;
-use self::estimate::*;
 use self::i18n::{Lang, T};
-use self::live::*;
-use self::notifications::*;
-use self::orders::*;
 use self::page::{AdminError, Failure, Nav, redirect, render};
-use self::products::*;
 use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
-use self::settings::*;
-use self::team::*;
 use crate::state::AppState;
 
 /// The token a sign-in form carries before there is a session (double submit).
@@ -62,46 +48,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(logout)
         .service(set_locale)
         .service(switch_shop)
-        .service(shop_home)
-        .service(dashboard)
-        .service(coupons)
-        .service(new_coupon)
-        .service(create_coupon)
-        .service(coupon_detail)
-        .service(live_console)
-        .service(edit_coupon)
-        .service(update_coupon)
-        // Before coupon_action, whose {action} would take "codes" too.
-        .service(preview_coupon)
-        .service(generate_codes)
-        .service(export_codes)
-        .service(coupon_action)
-        .service(product_list)
-        .service(new_product)
-        .service(create_product)
-        .service(edit_product)
-        .service(update_product)
-        .service(import_products)
-        .service(upload_products)
-        .service(estimate_page)
-        .service(estimate_from_form)
-        .service(customer_list)
-        .service(customer_detail)
-        .service(grant_coupon)
-        .service(order_list)
-        .service(order_detail)
-        .service(notification_list)
-        .service(retry_notification)
-        .service(settings_page)
-        .service(save_settings)
-        .service(save_notifications)
-        .service(rotate_webhook_secret)
-        .service(team)
-        .service(add_staff)
-        .service(change_staff)
-        .service(create_key)
-        .service(revoke_key)
-        .service(audit_log);
+        .service(shop_home);
+    dashboard::routes(cfg);
+    coupons::routes(cfg);
+    products::routes(cfg);
+    estimate::routes(cfg);
+    customers::routes(cfg);
+    orders::routes(cfg);
+    notifications::routes(cfg);
+    settings::routes(cfg);
+    team::routes(cfg);
+    audit::routes(cfg);
 }
 
 #[get("/static/admin.css")]

@@ -5,6 +5,10 @@ use store::lists::Page;
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(notification_list).service(retry_notification);
+}
+
 const STATUSES: [&str; 5] = ["queued", "sending", "sent", "failed", "dropped"];
 
 #[derive(Deserialize)]

@@ -6,6 +6,10 @@ use store::orders::OrderFilter;
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(order_list).service(order_detail);
+}
+
 const STATUSES: [&str; 6] = [
     "created",
     "paid",

@@ -2,6 +2,16 @@
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(product_list)
+        .service(new_product)
+        .service(create_product)
+        .service(edit_product)
+        .service(update_product)
+        .service(import_products)
+        .service(upload_products);
+}
+
 #[derive(Template)]
 #[template(path = "products.html")]
 struct ProductsPage {

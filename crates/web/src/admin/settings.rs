@@ -3,6 +3,13 @@
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(settings_page)
+        .service(save_settings)
+        .service(save_notifications)
+        .service(rotate_webhook_secret);
+}
+
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {

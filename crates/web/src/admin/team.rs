@@ -8,6 +8,14 @@ use store::staff::Added;
 
 use super::*;
 
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(team)
+        .service(add_staff)
+        .service(change_staff)
+        .service(create_key)
+        .service(revoke_key);
+}
+
 const ROLES: [Role; 3] = [Role::Owner, Role::Operator, Role::Viewer];
 
 struct MemberRow {

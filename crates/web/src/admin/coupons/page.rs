@@ -1,0 +1,277 @@
+//! A coupon's page: what it is, how it does, its codes and the steps staff may take.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "coupon.html")]
+struct CouponPage {
+    t: T,
+    nav: Option<Nav>,
+    slug: String,
+    id: i64,
+    name: String,
+    status: &'static str,
+    status_class: &'static str,
+    summary: String,
+    can_edit: bool,
+    editable: bool,
+    /// Whether the live drop console is worth opening: the coupon can be claimed.
+    live: bool,
+    csrf: String,
+    actions: Vec<(&'static str, &'static str)>,
+    facts: Vec<(&'static str, String)>,
+    metrics: CouponMetrics,
+    claimed: u64,
+    used: u64,
+    expired: u64,
+    unused: u64,
+    codes: Option<CodesBox>,
+    estimate_link: Option<String>,
+}
+
+impl CouponPage {
+    /// Our own SVG, built from numbers and escaped labels.
+    fn daily_chart(&self) -> askama::filters::Safe<&str> {
+        askama::filters::Safe(&self.metrics.daily_chart)
+    }
+}
+
+/// SPEC §8 for one coupon: a row per channel and the total, and a daily chart.
+struct CouponMetrics {
+    rows: Vec<MetricRow>,
+    total: MetricRow,
+    issued: String,
+    claim_rate: String,
+    daily_chart: String,
+}
+
+struct MetricRow {
+    channel: String,
+    claimed: u64,
+    used: u64,
+    expired: u64,
+    use_rate: String,
+    cost: String,
+    gmv: String,
+    roi: String,
+}
+
+async fn coupon_metrics(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    shop: &store::shops::ShopRecord,
+) -> Result<CouponMetrics, AdminError> {
+    let quantity = record.coupon.limits().quantity.map(u64::from);
+    let (total, by_channel) = store::metrics::coupon_tally(&state.db, record.id, quantity).await?;
+    let none = || "—".to_owned();
+    let row = |channel: String, tally: domain::Tally| {
+        let m = domain::Metrics::from_tally(tally);
+        MetricRow {
+            channel,
+            claimed: m.claimed,
+            used: m.used,
+            expired: m.expired,
+            use_rate: m.use_rate.map(|r| format!("{r}%")).unwrap_or_else(none),
+            cost: t.money(m.actual_cost),
+            gmv: t.money(m.coupon_gmv),
+            roi: m.roi.map(|r| r.to_string()).unwrap_or_else(none),
+        }
+    };
+    let all = domain::Metrics::from_tally(total);
+    let days =
+        store::stats::coupon_days(&state.db, record.id, shop.time_zone, state.now(), 30).await?;
+    let columns: Vec<super::chart::Column> = days
+        .iter()
+        .map(|(day, claims, used)| super::chart::Column {
+            value: *claims,
+            shown: format!(
+                "{} {claims} · {} {used}",
+                t.t("coupon.claimed"),
+                t.t("coupon.used")
+            ),
+            label: day.format("%m-%d").to_string(),
+        })
+        .collect();
+    let max = days.iter().map(|d| d.1).max().unwrap_or(0);
+    Ok(CouponMetrics {
+        rows: by_channel
+            .into_iter()
+            .map(|(channel, tally)| row(t.channel(channel).to_owned(), tally))
+            .collect(),
+        total: row(t.t("metrics.total").to_owned(), total),
+        issued: quantity
+            .map(|q| q.to_string())
+            .unwrap_or_else(|| t.t("coupons.unlimited").to_owned()),
+        claim_rate: all.claim_rate.map(|r| format!("{r}%")).unwrap_or_else(none),
+        daily_chart: super::chart::columns(
+            t.t("metrics.daily"),
+            "claims",
+            &columns,
+            &max.to_string(),
+        ),
+    })
+}
+
+/// The codes section of a private coupon's page.
+struct CodesBox {
+    summary: String,
+    one_time: bool,
+    error: Option<String>,
+}
+
+async fn codes_box(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    error: Option<String>,
+) -> Result<Option<CodesBox>, AdminError> {
+    let domain::KindRules::Private(codes) = record.coupon.rules() else {
+        return Ok(None);
+    };
+    let (all, used) = store::codes::code_counts(&state.db, record.id).await?;
+    let summary = match codes {
+        domain::PrivateCodes::Shared { code } => {
+            t.t("codes.shared").replace("{code}", code.as_str())
+        }
+        domain::PrivateCodes::Unique { .. } => t
+            .t("codes.summary")
+            .replace("{all}", &all.to_string())
+            .replace("{used}", &used.to_string()),
+    };
+    Ok(Some(CodesBox {
+        summary,
+        one_time: matches!(codes, domain::PrivateCodes::Unique { .. }),
+        error,
+    }))
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    codes_error: Option<u8>,
+}
+
+#[get("/shops/{slug}/coupons/{id}")]
+pub(super) async fn coupon_detail(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: SignedIn,
+    path: web::Path<(String, i64)>,
+    query: web::Query<DetailQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (slug, id) = path.into_inner();
+    let (shop, role) = staff.shop(&slug)?;
+    let t = staff.t;
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let coupon = &record.coupon;
+    let metrics = coupon_metrics(&state, t, &record, shop).await?;
+    // The side card's counts come from the same tally as the metrics.
+    let (used, expired) = (metrics.total.used, metrics.total.expired);
+    let unused = metrics.total.claimed.saturating_sub(used + expired);
+    let tz = shop.time_zone;
+    let local = |at| describe::local(at, tz);
+    let any = t.t("coupon.everywhere");
+    let facts = vec![
+        (
+            "coupon.kind",
+            t.kind_and_scope(coupon.kind(), !coupon.scope().is_shop()),
+        ),
+        ("coupon.benefit", t.benefit(coupon.benefit())),
+        (
+            "coupon.scope",
+            match coupon.scope() {
+                Scope::Shop => t.t("coupon.scope_shop").to_owned(),
+                Scope::Items { skus } => skus
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            },
+        ),
+        ("coupon.validity", describe::validity_fact(coupon, t, tz)),
+        (
+            "coupon.claim_window",
+            format!(
+                "{} – {}",
+                local(coupon.claim_from()),
+                local(coupon.claim_until())
+            ),
+        ),
+        ("coupon.audience", t.audience(coupon.audience())),
+        (
+            "coupon.channels",
+            if coupon.channels().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .channels()
+                    .iter()
+                    .map(|c| t.channel(*c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        (
+            "coupon.regions",
+            if coupon.regions().is_empty() {
+                any.to_owned()
+            } else {
+                coupon
+                    .regions()
+                    .iter()
+                    .map(|r| t.region(*r))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+    ];
+    let mut actions: Vec<(&'static str, &'static str)> = record
+        .status
+        .actions()
+        .into_iter()
+        .map(|a| (a.as_str(), t.action(a)))
+        .collect();
+    actions.push(("clone", t.t("action.clone")));
+    let page = CouponPage {
+        t,
+        nav: Some(staff.nav(shop, role, "coupons", req.path())),
+        slug: shop.slug.clone(),
+        id: record.id,
+        name: coupon.name().to_owned(),
+        status: t.status(record.status),
+        status_class: record.status.as_str(),
+        summary: describe::summary(coupon, t, tz),
+        can_edit: role.can(Permission::EditShopData),
+        editable: role.can(Permission::EditShopData) && record.status != CouponStatus::Ended,
+        live: matches!(record.status, CouponStatus::Active | CouponStatus::Paused),
+        csrf: staff.csrf.clone(),
+        actions,
+        facts: facts
+            .into_iter()
+            .map(|(key, value)| (t.t(key), value))
+            .collect(),
+        metrics,
+        claimed: record.claimed,
+        used,
+        expired,
+        unused,
+        estimate_link: match coupon.benefit().spec() {
+            domain::BenefitSpec::AmountOff { threshold, amount } => Some(format!(
+                "/shops/{}/estimate?face_value={amount}&threshold={threshold}&quantity={}",
+                shop.slug,
+                coupon.limits().quantity.unwrap_or(1000)
+            )),
+            _ => None,
+        },
+        codes: codes_box(
+            &state,
+            t,
+            &record,
+            query.codes_error.map(|_| t.t("codes.bad_count").to_owned()),
+        )
+        .await?,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
