@@ -6,13 +6,13 @@
 
 use chrono::{DateTime, Utc};
 use domain::{Channel, Refusal};
-use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 
 use crate::claims::{self, ClaimRecord, ClaimSource, ClaimTarget};
+use crate::decisions::{Decision, decide_once};
 use crate::entities::{coupon, customer, follower_grant};
 use crate::error::Result;
 use crate::shops::ShopRecord;
@@ -69,67 +69,33 @@ async fn decide(
     channel: Channel,
     now: DateTime<Utc>,
 ) -> Result<Option<ClaimRecord>> {
-    let fresh = follower_grant::Entity::insert(follower_grant::ActiveModel {
-        shop_id: Set(shop.id),
-        customer_id: Set(row.id),
-        coupon_id: Set(coupon_id),
-        claim_id: Set(None),
-        outcome: Set("pending".into()),
-        decided_at: Set(now),
-        channel: Set(Some(channel.as_str().to_owned())),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            follower_grant::Column::CustomerId,
-            follower_grant::Column::CouponId,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(tx)
-    .await?;
-    if fresh == 0 {
-        let reopened = follower_grant::Entity::update_many()
-            .col_expr(follower_grant::Column::Outcome, Expr::value("pending"))
-            .filter(follower_grant::Column::CustomerId.eq(row.id))
-            .filter(follower_grant::Column::CouponId.eq(coupon_id))
-            .filter(follower_grant::Column::Outcome.eq(Refusal::NotStarted.code()))
-            .exec(tx)
-            .await?;
-        if reopened.rows_affected == 0 {
-            return Ok(None);
-        }
-    }
-    let outcome = claims::claim_in(
-        tx,
-        shop,
-        row,
-        claims::Ask {
-            target: &ClaimTarget::Coupon(coupon_id),
-            channel,
-            source: ClaimSource::Follow,
-            skus: None,
-        },
-        now,
-    )
-    .await?;
-    let (claim, outcome) = match outcome {
-        Ok(claim) => (Some(claims::from_row(&claim)?), "granted".to_owned()),
-        Err(refusal) => (None, refusal.code().to_owned()),
+    let decision = Decision::Follow {
+        shop_id: shop.id,
+        customer_id: row.id,
+        coupon_id,
+        channel,
     };
-    follower_grant::Entity::update_many()
-        .col_expr(
-            follower_grant::Column::ClaimId,
-            Expr::value(claim.as_ref().map(|c| c.id)),
+    let decided = decide_once(tx, &decision, Some(Refusal::NotStarted), now, async |tx| {
+        let claimed = claims::claim_in(
+            tx,
+            shop,
+            row,
+            claims::Ask {
+                target: &ClaimTarget::Coupon(coupon_id),
+                channel,
+                source: ClaimSource::Follow,
+                skus: None,
+            },
+            now,
         )
-        .col_expr(follower_grant::Column::Outcome, Expr::value(outcome))
-        .col_expr(follower_grant::Column::DecidedAt, Expr::value(now))
-        .filter(follower_grant::Column::CustomerId.eq(row.id))
-        .filter(follower_grant::Column::CouponId.eq(coupon_id))
-        .exec(tx)
         .await?;
-    Ok(claim)
+        Ok(claimed.map_err(|refusal| refusal.code().to_owned()))
+    })
+    .await?;
+    match decided {
+        Some(Ok(claim)) => Ok(Some(claims::from_row(&claim)?)),
+        _ => Ok(None),
+    }
 }
 
 /// Grants that waited for their coupon to start, to customers who still follow:

@@ -4,14 +4,15 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::Channel;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect,
 };
 
 use crate::claims::{self, ClaimSource, ClaimTarget};
 use crate::coupons::CouponRecord;
+use crate::decisions::{Decision, decide_once};
 use crate::entities::{coupon, customer, order, order_line, repurchase_grant};
 use crate::error::{Result, StoreError};
 use crate::shops::ShopRecord;
@@ -75,6 +76,9 @@ pub async fn repurchase_candidates(
         .collect()
 }
 
+/// Why an order bought nothing a repurchase coupon of its products could discount.
+const NOT_PURCHASED: &str = "not_purchased";
+
 /// How a repurchase grant went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrantOutcome {
@@ -95,44 +99,30 @@ pub async fn grant_repurchase(
     order: &crate::orders::OrderRecord,
     now: DateTime<Utc>,
 ) -> Result<GrantOutcome> {
-    crate::db::write(db, async |tx| {
-        let fresh = repurchase_grant::Entity::insert(repurchase_grant::ActiveModel {
-            shop_id: Set(shop.id),
-            order_id: Set(order.id),
-            coupon_id: Set(coupon.id),
-            customer_id: Set(order.customer_id),
-            claim_id: Set(None),
-            outcome: Set("pending".into()),
-            decided_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([
-                repurchase_grant::Column::OrderId,
-                repurchase_grant::Column::CouponId,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
-        .exec_without_returning(tx)
-        .await?;
-        if fresh == 0 {
-            return Ok(GrantOutcome::AlreadyDecided);
-        }
-        let bought: Vec<domain::Sku> = order_line::Entity::find()
-            .filter(order_line::Column::OrderId.eq(order.id))
-            .all(tx)
-            .await?
-            .iter()
-            .map(|line| crate::convert::word(&line.sku, "order_lines.sku"))
-            .collect::<Result<_>>()?;
-        let scope = match coupon.coupon.rules() {
-            domain::KindRules::Repurchase(rules) => {
-                rules.claim_scope(coupon.coupon.scope(), &bought)
-            }
-            _ => Some(coupon.coupon.scope().clone()),
-        };
-        let outcome = if let Some(scope) = scope {
+    let decision = Decision::Repurchase {
+        shop_id: shop.id,
+        order_id: order.id,
+        coupon_id: coupon.id,
+        customer_id: order.customer_id,
+    };
+    let decided = crate::db::write(db, async |tx| {
+        decide_once(tx, &decision, None, now, async |tx| {
+            let bought: Vec<domain::Sku> = order_line::Entity::find()
+                .filter(order_line::Column::OrderId.eq(order.id))
+                .all(tx)
+                .await?
+                .iter()
+                .map(|line| crate::convert::word(&line.sku, "order_lines.sku"))
+                .collect::<Result<_>>()?;
+            let scope = match coupon.coupon.rules() {
+                domain::KindRules::Repurchase(rules) => {
+                    rules.claim_scope(coupon.coupon.scope(), &bought)
+                }
+                _ => Some(coupon.coupon.scope().clone()),
+            };
+            let Some(scope) = scope else {
+                return Ok(Err(NOT_PURCHASED.to_owned()));
+            };
             let buyer = customer::Entity::find_by_id(order.customer_id)
                 .lock_exclusive()
                 .one(tx)
@@ -153,7 +143,7 @@ pub async fn grant_repurchase(
                 }
                 _ => None,
             };
-            match claims::claim_in(
+            let decided = claims::claim_in(
                 tx,
                 shop,
                 &buyer,
@@ -165,27 +155,15 @@ pub async fn grant_repurchase(
                 },
                 now,
             )
-            .await?
-            {
-                Ok(claim) => GrantOutcome::Granted(claim.id),
-                Err(refusal) => GrantOutcome::Refused(refusal.code().to_owned()),
-            }
-        } else {
-            GrantOutcome::Refused("not_purchased".into())
-        };
-        let (claim_id, text) = match &outcome {
-            GrantOutcome::Granted(id) => (Some(*id), "granted".to_owned()),
-            GrantOutcome::Refused(code) => (None, code.clone()),
-            GrantOutcome::AlreadyDecided => unreachable!("decided above"),
-        };
-        repurchase_grant::Entity::update_many()
-            .col_expr(repurchase_grant::Column::ClaimId, Expr::value(claim_id))
-            .col_expr(repurchase_grant::Column::Outcome, Expr::value(text))
-            .filter(repurchase_grant::Column::OrderId.eq(order.id))
-            .filter(repurchase_grant::Column::CouponId.eq(coupon.id))
-            .exec(tx)
             .await?;
-        Ok(outcome)
+            Ok(decided.map_err(|refusal| refusal.code().to_owned()))
+        })
+        .await
     })
-    .await
+    .await?;
+    Ok(match decided {
+        None => GrantOutcome::AlreadyDecided,
+        Some(Ok(claim)) => GrantOutcome::Granted(claim.id),
+        Some(Err(code)) => GrantOutcome::Refused(code),
+    })
 }

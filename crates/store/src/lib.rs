@@ -15,6 +15,7 @@ mod convert;
 pub mod coupons;
 pub mod customers;
 pub mod db;
+mod decisions;
 pub(crate) mod entities;
 mod error;
 pub mod follows;
