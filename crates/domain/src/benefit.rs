@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Collector, ValidationErrors};
+use crate::error::{Collector, Reason, ValidationErrors};
 use crate::money::{Money, Percent};
 
 /// A benefit as written by staff or the API, not yet checked as a whole.
@@ -109,6 +109,37 @@ pub struct Tier {
 
 pub const MAX_TIERS: usize = 10;
 
+/// Below this share paid (5折) staff confirm a percent discount (SPEC §2).
+pub const CONFIRM_BELOW_PERCENT: u32 = 50;
+
+/// A discount deeper than 5折: the deepest share paid, and the cap per order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeepDiscount {
+    pub deepest: Percent,
+    pub cap: Option<Money>,
+}
+
+impl DeepDiscount {
+    /// The most one order can get off: the cap, or this percent of the order.
+    pub fn off_percent(self) -> rust_decimal::Decimal {
+        rust_decimal::Decimal::ONE_HUNDRED - self.deepest.value()
+    }
+}
+
+impl std::fmt::Display for DeepDiscount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let zhe = self.deepest.as_zhe();
+        match self.cap {
+            Some(cap) => write!(f, "{zhe}折 is below 5折: up to ¥{cap} off each order"),
+            None => write!(
+                f,
+                "{zhe}折 is below 5折 with no cap: up to {}% off each order",
+                self.off_percent()
+            ),
+        }
+    }
+}
+
 /// A checked benefit: the only way to get one is [`Benefit::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "BenefitSpec", into = "BenefitSpec")]
@@ -122,14 +153,9 @@ impl Benefit {
         match &spec {
             BenefitSpec::AmountOff { threshold, amount } => {
                 if amount.is_zero() {
-                    errors.push("amount", "must be more than 0");
+                    errors.push("amount", Reason::Positive);
                 } else if !threshold.is_zero() && amount >= threshold {
-                    errors.push(
-                        "amount",
-                        format!(
-                            "must be less than the threshold {threshold} (满X减Y needs Y < X; use threshold 0 for 立减)"
-                        ),
-                    );
+                    errors.push("amount", Reason::BelowThreshold(*threshold));
                 }
             }
             BenefitSpec::PercentOff {
@@ -138,34 +164,28 @@ impl Benefit {
                 ..
             } => {
                 if *min_quantity == 0 {
-                    errors.push("min_quantity", "must be at least 1");
+                    errors.push("min_quantity", Reason::AtLeast(1));
                 }
                 if max_discount.is_some_and(Money::is_zero) {
-                    errors.push("max_discount", "must be more than 0, or empty for no cap");
+                    errors.push("max_discount", Reason::CapOrEmpty);
                 }
             }
             BenefitSpec::TieredPercent { tiers } => {
                 if tiers.is_empty() {
-                    errors.push("tiers", "needs at least one tier");
+                    errors.push("tiers", Reason::NoTiers);
                 } else if tiers.len() > MAX_TIERS {
-                    errors.push("tiers", format!("must have at most {MAX_TIERS} tiers"));
+                    errors.push("tiers", Reason::TooManyTiers(MAX_TIERS));
                 }
                 for (i, tier) in tiers.iter().enumerate() {
                     if tier.min_quantity == 0 {
-                        errors.push(format!("tiers[{i}].min_quantity"), "must be at least 1");
+                        errors.push(format!("tiers[{i}].min_quantity"), Reason::AtLeast(1));
                     }
                     if let Some(prev) = i.checked_sub(1).map(|p| tiers[p]) {
                         if tier.min_quantity <= prev.min_quantity {
-                            errors.push(
-                                format!("tiers[{i}].min_quantity"),
-                                "must be more than the previous tier's",
-                            );
+                            errors.push(format!("tiers[{i}].min_quantity"), Reason::TierUnitsRise);
                         }
                         if tier.percent >= prev.percent {
-                            errors.push(
-                                format!("tiers[{i}].percent"),
-                                "must be lower than the previous tier's (more units, deeper discount)",
-                            );
+                            errors.push(format!("tiers[{i}].percent"), Reason::TierPercentFalls);
                         }
                     }
                 }
@@ -176,6 +196,24 @@ impl Benefit {
 
     pub fn amount_off(threshold: Money, amount: Money) -> Result<Benefit, ValidationErrors> {
         Benefit::new(BenefitSpec::AmountOff { threshold, amount })
+    }
+
+    /// A percent discount deeper than 5折 asks staff to confirm it before it is
+    /// saved (SPEC §2): the deepest share paid and the cap per order, for the
+    /// confirmation to state the largest discount one order gets. `None` when
+    /// there is nothing to confirm.
+    pub fn deep_discount(&self) -> Option<DeepDiscount> {
+        let (deepest, cap) = match &self.0 {
+            BenefitSpec::PercentOff {
+                percent,
+                max_discount,
+                ..
+            } => (*percent, *max_discount),
+            BenefitSpec::TieredPercent { tiers } => (tiers.iter().map(|t| t.percent).min()?, None),
+            BenefitSpec::AmountOff { .. } => return None,
+        };
+        (deepest.value() < rust_decimal::Decimal::from(CONFIRM_BELOW_PERCENT))
+            .then_some(DeepDiscount { deepest, cap })
     }
 
     pub fn spec(&self) -> &BenefitSpec {

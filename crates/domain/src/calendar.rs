@@ -12,12 +12,9 @@ use crate::error::FieldError;
 pub const DEFAULT_TIME_ZONE: Tz = chrono_tz::Asia::Shanghai;
 
 pub fn parse_time_zone(text: &str) -> Result<Tz, FieldError> {
-    text.trim().parse::<Tz>().map_err(|_| {
-        FieldError::new(
-            "time_zone",
-            "unknown time zone; use an IANA name such as Asia/Shanghai",
-        )
-    })
+    text.trim()
+        .parse::<Tz>()
+        .map_err(|_| FieldError::new("time_zone", crate::error::Reason::TimeZone))
 }
 
 /// A half-open span of time `[start, end)`.
@@ -123,12 +120,12 @@ pub fn offsets_between(
 /// Times we store: from 1970 through 9999. Beyond four-digit years a time no
 /// longer sorts as text (SQLite keeps times as text), and none of them is a real
 /// coupon's or order's time.
-pub fn check_storable(at: DateTime<Utc>) -> Result<(), &'static str> {
+pub fn check_storable(at: DateTime<Utc>) -> Result<(), crate::error::Reason> {
     use chrono::Datelike;
     if (1970..=9999).contains(&at.year()) {
         Ok(())
     } else {
-        Err("must be a time from 1970 through 9999")
+        Err(crate::error::Reason::Year)
     }
 }
 

@@ -5,8 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::benefit::{Benefit, BenefitSpec};
-use crate::error::{Collector, FieldError, ValidationErrors};
-use crate::vocab::{Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku};
+use crate::error::{Collector, FieldError, Reason, ValidationErrors};
+use crate::vocab::{
+    Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku, TextError,
+};
 
 pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_VALID_DAYS: u32 = 3650;
@@ -198,19 +200,16 @@ impl CouponDraft {
 
         let name = self.name.trim().to_owned();
         if name.is_empty() {
-            errors.push("name", "must not be empty");
+            errors.push("name", TextError::Empty);
         } else if name.chars().count() > MAX_NAME_CHARS {
-            errors.push(
-                "name",
-                format!("must be at most {MAX_NAME_CHARS} characters"),
-            );
+            errors.push("name", TextError::TooLong(MAX_NAME_CHARS));
         }
 
         let benefit = match Benefit::new(self.benefit) {
             Ok(benefit) => Some(benefit),
             Err(benefit_errors) => {
                 for e in benefit_errors.iter() {
-                    errors.push(format!("benefit.{}", e.field), &e.reason);
+                    errors.push(format!("benefit.{}", e.field), e.reason.clone());
                 }
                 None
             }
@@ -218,7 +217,7 @@ impl CouponDraft {
 
         let scope = match self.scope {
             Scope::Items { skus } if skus.is_empty() => {
-                errors.push("scope.skus", "an item coupon needs at least one product");
+                errors.push("scope.skus", Reason::NoProducts);
                 Scope::Items { skus }
             }
             Scope::Items { skus } => Scope::Items {
@@ -243,25 +242,22 @@ impl CouponDraft {
         match self.validity {
             Validity::Fixed { from, until } => {
                 if until <= from {
-                    errors.push("validity.until", "must be after the start of validity");
+                    errors.push("validity.until", Reason::AfterValidityStart);
                 }
                 if self.claim_until > until {
-                    errors.push(
-                        "claim_until",
-                        "must not be after validity ends (the claim could never be used)",
-                    );
+                    errors.push("claim_until", Reason::ClaimAfterValidity);
                 }
             }
             Validity::Relative { days } => {
                 if days == 0 {
-                    errors.push("validity.days", "must be at least 1 day");
+                    errors.push("validity.days", Reason::AtLeastOneDay);
                 } else if days > MAX_VALID_DAYS {
-                    errors.push("validity.days", format!("must be at most {MAX_VALID_DAYS}"));
+                    errors.push("validity.days", Reason::AtMost(MAX_VALID_DAYS));
                 }
             }
         }
         if self.claim_until <= self.claim_from {
-            errors.push("claim_until", "must be after claim_from");
+            errors.push("claim_until", Reason::AfterClaimFrom);
         }
 
         let limits = Limits {
@@ -275,16 +271,13 @@ impl CouponDraft {
             ("per_customer_daily_limit", limits.per_customer_daily),
         ] {
             if value == Some(0) {
-                errors.push(field, "must be at least 1, or empty for unlimited");
+                errors.push(field, Reason::AtLeastOneOrEmpty);
             }
         }
         if let (Some(daily), Some(total)) = (limits.per_customer_daily, limits.per_customer)
             && daily > total
         {
-            errors.push(
-                "per_customer_daily_limit",
-                "must not exceed the per-customer limit",
-            );
+            errors.push("per_customer_daily_limit", Reason::AbovePerCustomer);
         }
 
         let rules = kind_rules(
@@ -304,7 +297,10 @@ impl CouponDraft {
         {
             errors.push(
                 "audience",
-                format!("a {} coupon is for {required} only", self.kind),
+                Reason::KindAudience {
+                    kind: self.kind,
+                    audience: required,
+                },
             );
         }
 
@@ -339,7 +335,7 @@ fn kind_rules(
 ) -> Option<KindRules> {
     let mut misplaced = |field: &str, present: bool, own: CouponKind| {
         if present && kind != own {
-            errors.push(field, format!("only a {own} coupon has this block"));
+            errors.push(field, Reason::Misplaced(own));
         }
     };
     misplaced("follower", follower.is_some(), CouponKind::Follower);
@@ -352,10 +348,7 @@ fn kind_rules(
         CouponKind::Follower => match follower {
             Some(rules) => Some(KindRules::Follower(rules)),
             None => {
-                errors.push(
-                    "follower",
-                    "a follower coupon needs {\"auto_grant\": true|false}",
-                );
+                errors.push("follower", Reason::FollowerRules);
                 None
             }
         },
@@ -363,16 +356,13 @@ fn kind_rules(
             Some(rules) if rules.days_after == 0 || rules.days_after > MAX_REPURCHASE_DAYS => {
                 errors.push(
                     "repurchase.days_after",
-                    format!("must be between 1 and {MAX_REPURCHASE_DAYS} days"),
+                    Reason::DaysBetween(1, MAX_REPURCHASE_DAYS),
                 );
                 None
             }
             Some(rules) => Some(KindRules::Repurchase(rules)),
             None => {
-                errors.push(
-                    "repurchase",
-                    "a repurchase coupon needs a trigger and days_after",
-                );
+                errors.push("repurchase", Reason::RepurchaseRules);
                 None
             }
         },
@@ -380,18 +370,12 @@ fn kind_rules(
             Some(PrivateCodes::Unique { unique_codes })
                 if unique_codes == 0 || unique_codes > MAX_UNIQUE_CODES =>
             {
-                errors.push(
-                    "private.unique_codes",
-                    format!("must be between 1 and {MAX_UNIQUE_CODES}"),
-                );
+                errors.push("private.unique_codes", Reason::Between(1, MAX_UNIQUE_CODES));
                 None
             }
             Some(codes) => Some(KindRules::Private(codes)),
             None => {
-                errors.push(
-                    "private",
-                    "a private coupon needs a shared code or a number of unique codes",
-                );
+                errors.push("private", Reason::PrivateRules);
                 None
             }
         },
@@ -470,7 +454,7 @@ impl Coupon {
         if !has_claims {
             return Ok(());
         }
-        const FROZEN: &str = "cannot change once customers hold this coupon";
+        const FROZEN: Reason = Reason::Frozen;
         let mut errors = Collector::new();
         if edited.kind() != self.kind() {
             errors.push("kind", FROZEN);
@@ -498,18 +482,18 @@ impl Coupon {
                     errors.push("validity.from", FROZEN);
                 }
                 if u < until {
-                    errors.push("validity.until", "can only be extended once claimed");
+                    errors.push("validity.until", Reason::OnlyLater);
                 }
             }
             (Validity::Relative { days }, Validity::Relative { days: d }) => {
                 if d < days {
-                    errors.push("validity.days", "can only be extended once claimed");
+                    errors.push("validity.days", Reason::OnlyLater);
                 }
             }
             _ => errors.push("validity", FROZEN),
         }
         if edited.claim_until < self.claim_until {
-            errors.push("claim_until", "can only be extended once claimed");
+            errors.push("claim_until", Reason::OnlyLater);
         }
         let lowered = match (self.limits.quantity, edited.limits.quantity) {
             (_, None) => false,
@@ -517,7 +501,7 @@ impl Coupon {
             (Some(old), Some(new)) => new < old,
         };
         if lowered {
-            errors.push("quantity", "can only be raised once claimed");
+            errors.push("quantity", Reason::OnlyMore);
         }
         errors.finish(|| ())
     }
@@ -589,12 +573,8 @@ pub struct TransitionError {
 impl CouponStatus {
     /// The status as the API's `status` field, its error naming the field.
     pub fn parse(text: &str) -> Result<CouponStatus, FieldError> {
-        text.parse().map_err(|_| {
-            FieldError::new(
-                "status",
-                "unknown status; expected draft, active, paused or ended",
-            )
-        })
+        text.parse()
+            .map_err(|unknown: crate::vocab::UnknownWord| FieldError::new("status", unknown))
     }
 
     pub fn apply(self, action: LifecycleAction) -> Result<CouponStatus, TransitionError> {

@@ -2,7 +2,7 @@
 //! shop's slug, a staff member's email, a product's name. Each check names the
 //! field it guards, so the API and the forms show the reason next to it.
 
-use crate::error::FieldError;
+use crate::error::{FieldError, Reason};
 
 /// A storefront's customer id: 1–64 characters, no spaces or control characters.
 pub fn customer_ref(text: &str) -> Result<(), FieldError> {
@@ -12,10 +12,7 @@ pub fn customer_ref(text: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new(
-            "customer",
-            "must be 1 to 64 characters without spaces",
-        ))
+        Err(FieldError::new("customer", Reason::Token))
     }
 }
 
@@ -29,10 +26,7 @@ pub fn shop_slug(text: &str) -> Result<(), FieldError> {
     if ok {
         Ok(())
     } else {
-        Err(FieldError::new(
-            "slug",
-            "must be 2 to 64 lower-case letters, digits or '-'",
-        ))
+        Err(FieldError::new("slug", Reason::Slug))
     }
 }
 
@@ -47,7 +41,7 @@ pub fn email(text: &str) -> Result<String, FieldError> {
     if ok {
         Ok(email)
     } else {
-        Err(FieldError::new("email", "must be an email address"))
+        Err(FieldError::new("email", Reason::Email))
     }
 }
 
@@ -55,7 +49,7 @@ pub fn email(text: &str) -> Result<String, FieldError> {
 pub fn product_name(text: &str) -> Result<String, FieldError> {
     let name = text.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(FieldError::new("name", "must be 1 to 200 characters"));
+        return Err(FieldError::new("name", Reason::Characters(1, 200)));
     }
     Ok(name.to_owned())
 }

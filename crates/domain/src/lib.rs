@@ -27,7 +27,7 @@ pub use coupon::{
     PrivateCodes, RepurchaseRules, Scope, Validity,
 };
 pub use eligibility::{ClaimAttempt, ClaimCounts, CodeCheck, CustomerFacts, Refusal, check_claim};
-pub use error::{FieldError, ValidationErrors};
+pub use error::{FieldError, Reason, ValidationErrors};
 pub use metrics::{AovComparison, Estimate, EstimateInput, Metrics, Tally, estimate};
 pub use money::{Money, Percent};
 pub use order::{OrderEvent, OrderStatus};

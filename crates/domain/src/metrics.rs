@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Collector, ValidationErrors};
+use crate::error::{Collector, Reason, ValidationErrors};
 use crate::money::Money;
 
 /// Health targets from the coupon operations handbook.
@@ -162,7 +162,7 @@ pub struct Estimate {
 
 fn check_percent(errors: &mut Collector, field: &str, value: Decimal) {
     if value < Decimal::ZERO || value > Decimal::ONE_HUNDRED {
-        errors.push(field, "must be between 0 and 100 (percent)");
+        errors.push(field, Reason::Percent);
     }
 }
 
@@ -173,21 +173,18 @@ pub fn estimate(
 ) -> Result<Estimate, ValidationErrors> {
     let mut errors = Collector::new();
     if input.face_value.is_zero() {
-        errors.push("face_value", "must be more than 0");
+        errors.push("face_value", Reason::Positive);
     }
     if !input.threshold.is_zero() && input.face_value >= input.threshold {
-        errors.push(
-            "face_value",
-            "must be less than the threshold (满X减Y needs Y < X)",
-        );
+        errors.push("face_value", Reason::BelowTheThreshold);
     }
     if input.quantity == 0 {
-        errors.push("quantity", "must be at least 1");
+        errors.push("quantity", Reason::AtLeast(1));
     }
     check_percent(&mut errors, "expected_use_rate", input.expected_use_rate);
     check_percent(&mut errors, "gross_margin", input.gross_margin);
     if input.average_order_value.is_zero() {
-        errors.push("average_order_value", "must be more than 0");
+        errors.push("average_order_value", Reason::Positive);
     }
     errors.finish(|| ())?;
 

@@ -8,7 +8,8 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Collector, FieldError, ValidationErrors};
+use crate::error::{Collector, FieldError, Reason, ValidationErrors};
+use crate::vocab::TextError;
 
 /// The settings staff set on a shop, each part checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +51,7 @@ impl SettingsDraft {
                 .map_err(|reason| FieldError::new("reminder_lead_hours", reason)),
         );
         let clock = |field: &str, text: &str| {
-            parse_clock(text).ok_or_else(|| FieldError::new(field, "must be a time such as 22:00"))
+            parse_clock(text).ok_or_else(|| FieldError::new(field, Reason::ClockTime))
         };
         let quiet_start = errors.keep(clock("quiet_start", &self.quiet_start));
         let quiet_end = errors.keep(clock("quiet_end", &self.quiet_end));
@@ -58,10 +59,7 @@ impl SettingsDraft {
             "" => Ok(None),
             text => match text.parse::<u32>() {
                 Ok(cap) if cap >= 1 => Ok(Some(cap)),
-                _ => Err(FieldError::new(
-                    "monthly_cap",
-                    "must be at least 1, or empty for unlimited",
-                )),
+                _ => Err(FieldError::new("monthly_cap", Reason::AtLeastOneOrEmpty)),
             },
         });
         let profit_floor = errors.keep(match self.profit_floor.trim() {
@@ -74,10 +72,7 @@ impl SettingsDraft {
                 {
                     Ok(Some(p))
                 }
-                _ => Err(FieldError::new(
-                    "profit_floor",
-                    "must be a percent from 0 to 100, at most two decimals",
-                )),
+                _ => Err(FieldError::new("profit_floor", Reason::PercentTwoDecimals)),
             },
         });
         match (
@@ -111,14 +106,14 @@ impl SettingsDraft {
 }
 
 /// "72, 24" → `[72, 24]`: each 1–720 hours, largest first, once each.
-pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, String> {
+pub fn parse_lead_hours(text: &str) -> Result<Vec<u32>, Reason> {
     let mut hours = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let h: u32 = part
             .parse()
-            .map_err(|_| format!("{part:?} is not a number of hours"))?;
+            .map_err(|_| Reason::NotHours(part.to_owned()))?;
         if !(1..=24 * 30).contains(&h) {
-            return Err("each lead time must be between 1 and 720 hours".into());
+            return Err(Reason::LeadHours);
         }
         hours.push(h);
     }
@@ -163,29 +158,28 @@ pub const MAX_WEBHOOK_URL: usize = 2_000;
 pub struct WebhookUrl(String);
 
 impl WebhookUrl {
-    pub fn parse(text: &str, policy: WebhookPolicy) -> Result<WebhookUrl, &'static str> {
+    pub fn parse(text: &str, policy: WebhookPolicy) -> Result<WebhookUrl, Reason> {
         let text = text.trim();
         if text.len() > MAX_WEBHOOK_URL {
-            return Err("must be at most 2000 characters");
+            return Err(TextError::TooLong(MAX_WEBHOOK_URL).into());
         }
-        let url =
-            url::Url::parse(text).map_err(|_| "must be a URL such as https://example.com/hook")?;
+        let url = url::Url::parse(text).map_err(|_| Reason::Url)?;
         match url.scheme() {
             "https" => {}
             "http" if policy.allow_http => {}
-            _ => return Err("must start with https://"),
+            _ => return Err(Reason::Https),
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("must not carry a user name or password");
+            return Err(Reason::UrlCredentials);
         }
         let allowed = match url.host() {
-            None => return Err("must name a host"),
+            None => return Err(Reason::UrlHost),
             Some(url::Host::Ipv4(ip)) => policy.allows(IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => policy.allows(IpAddr::V6(ip)),
             Some(url::Host::Domain(name)) => policy.allow_private || !internal_name(name),
         };
         if !allowed {
-            return Err("must not point at a loopback, private or metadata address");
+            return Err(Reason::UrlPrivate);
         }
         Ok(WebhookUrl(url.to_string()))
     }

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::PrivateCode;
+use domain::Reason;
 use rand::RngExt;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -42,10 +43,7 @@ pub(crate) async fn add_shared_code(
     .exec_without_returning(db)
     .await?;
     if inserted == 0 {
-        return Err(StoreError::invalid(
-            "private.code",
-            "another coupon of this shop already uses this code",
-        ));
+        return Err(StoreError::invalid("private.code", Reason::CodeTaken));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! read back through the domain's validation, so a stored coupon is always valid.
 
 use chrono::{DateTime, Utc};
+use domain::Reason;
 use domain::benefit::{BenefitSpec, Tier};
 use domain::{
     Coupon, CouponDraft, CouponKind, CouponStatus, FollowerRules, KindRules, LifecycleAction,
@@ -266,10 +267,7 @@ pub async fn create_coupon_in(
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
     if !matches!(status, CouponStatus::Draft | CouponStatus::Active) {
-        return Err(StoreError::invalid(
-            "status",
-            "a new coupon is draft or active",
-        ));
+        return Err(StoreError::invalid("status", Reason::NewCouponStatus));
     }
     let mut row = coupon::ActiveModel {
         shop_id: Set(shop_id),

@@ -71,7 +71,7 @@ impl From<Conflict> for StoreError {
 }
 
 impl StoreError {
-    pub fn invalid(field: &str, reason: impl std::fmt::Display) -> StoreError {
+    pub fn invalid(field: &str, reason: impl Into<domain::Reason>) -> StoreError {
         StoreError::Invalid(domain::FieldError::new(field, reason).into())
     }
 }

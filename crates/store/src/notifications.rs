@@ -4,6 +4,7 @@
 //! of each attempt, and staff's retry of a failed one.
 
 use chrono::{DateTime, Utc};
+use domain::Reason;
 use domain::shop::{NotificationChannel, WebhookPolicy, WebhookUrl};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -54,10 +55,7 @@ pub async fn configure(
                 .map_err(|reason| StoreError::invalid("webhook_url", reason))?,
         ),
         (NotificationChannel::Webhook, None) => {
-            return Err(StoreError::invalid(
-                "webhook_url",
-                "is needed to send webhooks",
-            ));
+            return Err(StoreError::invalid("webhook_url", Reason::WebhookNeeded));
         }
         (NotificationChannel::Log, None) => None,
     };

@@ -2,6 +2,7 @@
 //! and, when it is cancelled before payment, hand its claims back.
 
 use chrono::{DateTime, Utc};
+use domain::Reason;
 use domain::{HeldClaim, Money, OrderEvent, OrderStatus, Quote, QuoteLine, quote};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -54,9 +55,8 @@ const PRICING_ATTEMPTS: usize = 3;
 /// those still usable, or it is priced again. A claim is used by at most one order,
 /// and a failed order writes nothing.
 pub async fn place_order(db: &DatabaseConnection, new: &NewOrder) -> Result<PlacedOrder> {
-    domain::ids::customer_ref(&new.external_id).map_err(|_| {
-        StoreError::invalid("external_id", "must be 1 to 64 characters without spaces")
-    })?;
+    domain::ids::customer_ref(&new.external_id)
+        .map_err(|_| StoreError::invalid("external_id", Reason::Token))?;
     for _ in 1..PRICING_ATTEMPTS {
         let priced = match customers::find_customer(db, new.shop_id, &new.customer).await? {
             Some(customer) => {
@@ -130,8 +130,8 @@ pub fn quote_priced(
     platform: Money,
     now: DateTime<Utc>,
 ) -> Result<Quote> {
-    let quote = quote(lines, claims, platform, now)
-        .map_err(|e| StoreError::invalid(&e.field(), e.to_string()))?;
+    let quote =
+        quote(lines, claims, platform, now).map_err(|e| StoreError::invalid(&e.field(), e))?;
     if !quote.proven {
         tracing::warn!(
             lines = lines.len(),
@@ -164,18 +164,12 @@ async fn candidates(
                             Conflict::ClaimUsed(*id).into()
                         }
                         Ok(c) if c.customer_id == customer_id => Conflict::ClaimExpired(*id).into(),
-                        _ => StoreError::invalid(
-                            "claim_ids",
-                            format!("claim {id} is not held by this customer"),
-                        ),
+                        _ => StoreError::invalid("claim_ids", Reason::ClaimNotHeld(*id)),
                     });
                 };
                 let held = claims::as_held(c, coupon);
                 if !held.is_valid_at(new.now) {
-                    return Err(StoreError::invalid(
-                        "claim_ids",
-                        format!("claim {id} is not valid now"),
-                    ));
+                    return Err(StoreError::invalid("claim_ids", Reason::ClaimNotValid(*id)));
                 }
                 if !chosen.iter().any(|h: &HeldClaim| h.id == *id) {
                     chosen.push(held);
@@ -223,7 +217,7 @@ async fn place_in(
     {
         return Err(StoreError::invalid(
             "claim_ids",
-            format!("claim {unused} does not apply to this order, or adds no discount"),
+            Reason::ClaimAddsNothing(*unused),
         ));
     }
 

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use domain::Reason;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
@@ -36,7 +37,7 @@ pub(crate) fn from_row(row: shop::Model) -> Result<ShopRecord> {
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("shop {} time zone", row.id)))?,
         reminder_lead_hours: domain::shop::parse_lead_hours(&row.reminder_lead_hours)
-            .map_err(StoreError::Corrupt)?,
+            .map_err(|reason| StoreError::Corrupt(reason.to_string()))?,
         quiet_start_minute: row.quiet_start_minute.max(0) as u32,
         quiet_end_minute: row.quiet_end_minute.max(0) as u32,
         monthly_cap: row.monthly_cap.map(|c| c.max(0) as u32),
@@ -58,7 +59,7 @@ pub async fn create_shop(
     domain::ids::shop_slug(slug)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(StoreError::invalid("name", "must be 1 to 100 characters"));
+        return Err(StoreError::invalid("name", Reason::Characters(1, 100)));
     }
     let inserted = shop::Entity::insert(shop::ActiveModel {
         slug: Set(slug.to_owned()),

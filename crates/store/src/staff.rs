@@ -6,7 +6,9 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use chrono::{DateTime, Duration, Utc};
+use domain::Reason;
 use domain::roles::Role;
+use domain::vocab::TextError;
 use rand::RngExt;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
@@ -195,10 +197,7 @@ pub async fn add_to_shop(
     let email = domain::ids::email(email)?;
     let name = name.trim();
     if name.chars().count() > 100 {
-        return Err(StoreError::invalid(
-            "name",
-            "must be at most 100 characters",
-        ));
+        return Err(StoreError::invalid("name", TextError::TooLong(100)));
     }
     let existing = staff::Entity::find()
         .filter(staff::Column::Email.eq(&email))
@@ -556,7 +555,7 @@ pub async fn sign_out(db: &impl ConnectionTrait, token: &str) -> Result<()> {
 
 pub async fn set_locale(db: &impl ConnectionTrait, staff_id: i64, locale: &str) -> Result<()> {
     if !matches!(locale, "zh-CN" | "en") {
-        return Err(StoreError::invalid("locale", "must be zh-CN or en"));
+        return Err(StoreError::invalid("locale", Reason::Locale));
     }
     staff::Entity::update_many()
         .col_expr(staff::Column::Locale, Expr::value(locale))

@@ -51,7 +51,7 @@ pub(super) async fn estimate_page(
         let money = |errors: &mut HashMap<String, String>, name: &str| {
             let text = values.get(name);
             domain::Money::parse(if text.is_empty() { "0" } else { text })
-                .map_err(|e| errors.insert(name.to_owned(), t.reason(&e.to_string())))
+                .map_err(|e| errors.insert(name.to_owned(), t.reason(&e.into())))
                 .ok()
         };
         let percent = |errors: &mut HashMap<String, String>, name: &str| {
@@ -59,12 +59,7 @@ pub(super) async fn estimate_page(
                 .get(name)
                 .trim_end_matches('%')
                 .parse::<rust_decimal::Decimal>()
-                .map_err(|_| {
-                    errors.insert(
-                        name.to_owned(),
-                        t.reason("must be between 0 and 100 (percent)"),
-                    )
-                })
+                .map_err(|_| errors.insert(name.to_owned(), t.reason(&Reason::Percent)))
                 .ok()
         };
         let face_value = money(&mut errors, "face_value");
@@ -73,7 +68,7 @@ pub(super) async fn estimate_page(
         let quantity = values
             .get("quantity")
             .parse::<u32>()
-            .map_err(|_| errors.insert("quantity".into(), t.reason("must be a whole number")))
+            .map_err(|_| errors.insert("quantity".into(), t.reason(&Reason::WholeNumber)))
             .ok();
         let use_rate = percent(&mut errors, "use_rate");
         let margin = percent(&mut errors, "margin");

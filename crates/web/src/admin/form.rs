@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
+use domain::Reason;
 use domain::benefit::{BenefitSpec, Tier};
 use domain::error::Collector;
 use domain::{
@@ -53,7 +54,7 @@ impl FormValues {
 }
 
 /// Field name → the reason it is wrong.
-pub type FieldErrors = HashMap<String, String>;
+pub type FieldErrors = HashMap<String, Reason>;
 
 /// `datetime-local` in the shop's zone ("2026-11-23T16:00", with seconds when
 /// the time has them: "2026-11-30T23:59:59").
@@ -77,7 +78,7 @@ fn time_inputs(name: &str, at: DateTime<Utc>, tz: Tz) -> [(String, String); 2] {
 }
 
 /// A time field: the stored value if the input still shows it, else what was typed.
-fn time_field(form: &FormValues, name: &str, tz: Tz) -> Result<DateTime<Utc>, &'static str> {
+fn time_field(form: &FormValues, name: &str, tz: Tz) -> Result<DateTime<Utc>, Reason> {
     let typed = form.get(name);
     let was = DateTime::parse_from_rfc3339(form.get(&format!("{name}.was")))
         .map(|t| t.with_timezone(&Utc));
@@ -87,77 +88,39 @@ fn time_field(form: &FormValues, name: &str, tz: Tz) -> Result<DateTime<Utc>, &'
     }
 }
 
-fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, &'static str> {
+fn parse_local(text: &str, tz: Tz) -> Result<DateTime<Utc>, Reason> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
         .map(|local| domain::calendar::local_to_utc(local, tz))
-        .map_err(|_| "must be a date and time")
+        .map_err(|_| Reason::DateTime)
 }
 
-fn optional_count(text: &str) -> Result<Option<u32>, &'static str> {
+fn optional_count(text: &str) -> Result<Option<u32>, Reason> {
     if text.is_empty() {
         Ok(None)
     } else {
         text.parse()
             .map(Some)
-            .map_err(|_| "must be a whole number, or empty for unlimited")
+            .map_err(|_| Reason::WholeNumberOrEmpty)
     }
 }
 
-fn count(text: &str) -> Result<u32, &'static str> {
-    text.parse().map_err(|_| "must be a whole number")
+fn count(text: &str) -> Result<u32, Reason> {
+    text.parse().map_err(|_| Reason::WholeNumber)
 }
 
-/// What a 折 field says when it cannot be read.
-pub const ZHE: &str = "must be 1.0 to 9.9折, at most one decimal";
-
-/// Below this many 折 staff confirm the discount before it is saved (SPEC §2).
-const CONFIRM_BELOW_PERCENT: u32 = 50;
-
 /// A percent discount deeper than 5折 not yet confirmed: the field to show the
-/// confirmation at and what to confirm — the largest discount one order can
-/// get. `None` when there is nothing to confirm.
+/// confirmation at and what to confirm (the largest discount one order gets).
+/// `None` when there is nothing to confirm.
 pub fn unconfirmed_deep_discount(
     form: &FormValues,
     coupon: &domain::Coupon,
-    t: super::i18n::T,
-) -> Option<(String, String)> {
-    use rust_decimal::Decimal;
+) -> Option<(String, Reason)> {
     if form.get("benefit.confirm_deep") == "1" {
         return None;
     }
-    let limit = Decimal::from(CONFIRM_BELOW_PERCENT);
-    let (deepest, cap) = match coupon.benefit().spec() {
-        BenefitSpec::PercentOff {
-            percent,
-            max_discount,
-            ..
-        } => (percent.value(), *max_discount),
-        BenefitSpec::TieredPercent { tiers } => {
-            (tiers.iter().map(|t| t.percent.value()).min()?, None)
-        }
-        BenefitSpec::AmountOff { .. } => return None,
-    };
-    if deepest >= limit {
-        return None;
-    }
-    let off = Decimal::ONE_HUNDRED - deepest;
-    let zhe = (deepest / Decimal::TEN).normalize();
-    let text = match (t.lang, cap) {
-        (super::i18n::Lang::Zh, Some(cap)) => {
-            format!("{zhe} 折低于 5 折：每单最多优惠 ¥{cap}。确认无误请勾选后再保存")
-        }
-        (super::i18n::Lang::Zh, None) => format!(
-            "{zhe} 折低于 5 折且不封顶：每单最多优惠订单金额的 {off}%。确认无误请勾选后再保存"
-        ),
-        (super::i18n::Lang::En, Some(cap)) => {
-            format!("{zhe}折 is below 5折: up to ¥{cap} off each order. Tick to confirm, then save")
-        }
-        (super::i18n::Lang::En, None) => format!(
-            "{zhe}折 is below 5折 with no cap: up to {off}% off each order. Tick to confirm, then save"
-        ),
-    };
-    Some(("benefit.confirm_deep".to_owned(), text))
+    let deep = coupon.benefit().deep_discount()?;
+    Some(("benefit.confirm_deep".to_owned(), Reason::Unconfirmed(deep)))
 }
 
 /// Reads the form into a coupon draft and checks it; errors by field name.
@@ -172,7 +135,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             // Typed in 折 (8.5), stored as the percent paid (85).
             let percent = errors.check(
                 "benefit.percent",
-                Percent::from_zhe(form.get("benefit.percent")).map_err(|_| ZHE),
+                Percent::from_zhe(form.get("benefit.percent")).map_err(|_| Reason::Zhe),
             );
             let min_quantity = match form.get("benefit.min_quantity") {
                 "" => Some(1),
@@ -217,10 +180,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
                 }
             }
             if !ok {
-                errors.push(
-                    "benefit.tiers",
-                    "write tiers as units:折, e.g. 2:9, 3:8 (1.0 to 9.9折)",
-                );
+                errors.push("benefit.tiers", Reason::TierText);
                 None
             } else {
                 Some(BenefitSpec::TieredPercent { tiers })
@@ -294,7 +254,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
     {
         match code.parse::<Region>() {
             Ok(region) => regions.push(region),
-            Err(e) => errors.push("regions", format!("{code}: {e}")),
+            Err(_) => errors.push("regions", Reason::RegionCode(code.to_owned())),
         }
     }
 

@@ -171,13 +171,13 @@ fn read_product(
 ) -> Result<(Sku, String, domain::Money), HashMap<String, String>> {
     let mut errors = HashMap::new();
     let sku = Sku::parse(sku)
-        .map_err(|e| errors.insert("sku".into(), t.reason(&e.to_string())))
+        .map_err(|e| errors.insert("sku".into(), t.reason(&e.into())))
         .ok();
     let name = domain::ids::product_name(name)
         .map_err(|e| errors.insert("name".into(), t.reason(&e.reason)))
         .ok();
     let price = domain::Money::parse(price)
-        .map_err(|e| errors.insert("price".into(), t.reason(&e.to_string())))
+        .map_err(|e| errors.insert("price".into(), t.reason(&e.into())))
         .ok();
     match (sku, name, price) {
         (Some(sku), Some(name), Some(price)) if errors.is_empty() => Ok((sku, name, price)),

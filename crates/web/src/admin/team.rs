@@ -180,7 +180,7 @@ fn role_from(values: &form::FormValues) -> Result<Role, store::StoreError> {
     values
         .get("role")
         .parse::<Role>()
-        .map_err(|_| store::StoreError::invalid("role", "must be owner, operator or viewer"))
+        .map_err(|_| store::StoreError::invalid("role", domain::Reason::Role))
 }
 
 #[post("/shops/{slug}/team/staff")]

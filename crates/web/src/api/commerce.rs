@@ -305,7 +305,7 @@ pub(super) async fn order_event(
         })?;
         if let Some(at) = input.at {
             domain::calendar::check_storable(at)
-                .map_err(|reason| ApiError::invalid("at", reason))?;
+                .map_err(|reason| ApiError::invalid("at", reason.to_string()))?;
         }
         let now = state.now();
         let order = store::orders::record_event(

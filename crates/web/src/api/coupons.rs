@@ -41,7 +41,7 @@ fn take_status(object: &mut Map<String, Value>) -> Result<Option<CouponStatus>, 
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => CouponStatus::parse(&text)
             .map(Some)
-            .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason)),
+            .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason.to_string())),
         Some(_) => Err(ApiError::bad_request(
             Some("status".into()),
             "must be a string",
@@ -117,7 +117,7 @@ pub(super) async fn list_coupons(
         .as_deref()
         .map(|s| {
             CouponStatus::parse(s)
-                .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason))
+                .map_err(|e| ApiError::bad_request(Some("status".into()), e.reason.to_string()))
         })
         .transpose()?;
     if query.q.as_ref().is_some_and(|q| q.chars().count() > 60) {

@@ -195,14 +195,10 @@ pub(super) async fn create_coupon(
         CouponStatus::Active
     };
     let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
-        Ok(coupon)
-            if let Some(deep) = form::unconfirmed_deep_discount(&values, &coupon, staff.t) =>
-        {
-            (
-                std::iter::once(deep).collect(),
-                Some(describe::summary(&coupon, staff.t, shop.time_zone)),
-            )
-        }
+        Ok(coupon) if let Some(deep) = form::unconfirmed_deep_discount(&values, &coupon) => (
+            std::iter::once(deep).collect(),
+            Some(describe::summary(&coupon, staff.t, shop.time_zone)),
+        ),
         Ok(coupon) => {
             let now = state.now();
             let created = audited_coupon(&state, &staff, shop, "create", None, async |tx| {
@@ -282,9 +278,7 @@ pub(super) async fn update_coupon(
         staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
     let detail = format!("/shops/{}/coupons/{id}", shop.slug);
     let errors = match form::read_coupon(&values, shop.time_zone) {
-        Ok(edited)
-            if let Some(deep) = form::unconfirmed_deep_discount(&values, &edited, staff.t) =>
-        {
+        Ok(edited) if let Some(deep) = form::unconfirmed_deep_discount(&values, &edited) => {
             std::iter::once(deep).collect()
         }
         Ok(edited) => {
@@ -333,7 +327,7 @@ pub(super) async fn preview_coupon(
         ),
         Err(errors) => {
             let mut errors: Vec<_> = errors.into_iter().collect();
-            errors.sort();
+            errors.sort_by(|a, b| a.0.cmp(&b.0));
             // "名称：不能为空" — the field as the form labels it, then why.
             let line = errors
                 .first()
