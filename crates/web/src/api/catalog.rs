@@ -5,7 +5,7 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse, delete, get, put};
 use domain::{Channel, Money, Region, Sku, Tag};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use store::products::ProductRecord;
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,13 +14,13 @@ use super::error::ApiError;
 use super::idempotency::write;
 use super::input::parse;
 use super::schema::{
-    ClaimAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, ProductAnswer, ProductPage,
-    UnfollowAnswer, to_json,
+    ClaimAnswer, CouponAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, ProductAnswer,
+    ProductPage, UnfollowAnswer, to_json,
 };
 use crate::state::AppState;
 
 fn product_json(product: &ProductRecord) -> Value {
-    serde_json::to_value(ProductAnswer::from(product)).expect("an answer serialises")
+    to_json(&ProductAnswer::from(product))
 }
 
 fn sku_in_path(text: &str) -> Result<Sku, ApiError> {
@@ -301,9 +301,12 @@ pub(super) async fn customer_coupons(
         }
         None => Vec::new(),
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "claimable": claimable.iter().map(|c| super::coupons::coupon_json(c, 0)).collect::<Vec<_>>(),
-        "held": held.iter().filter(|(c, _)| c.valid_until >= now)
-            .map(|(c, _)| ClaimAnswer::new(c, &external_id)).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(CustomerCoupons {
+        claimable: claimable.iter().map(|c| CouponAnswer::new(c, 0)).collect(),
+        held: held
+            .iter()
+            .filter(|(c, _)| c.valid_until >= now)
+            .map(|(c, _)| ClaimAnswer::new(c, &external_id))
+            .collect(),
+    }))
 }

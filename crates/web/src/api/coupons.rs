@@ -5,7 +5,7 @@ use actix_web::web::{Data, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post};
 use domain::{CouponDraft, CouponKind, CouponStatus, LifecycleAction};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use store::coupons::{CouponFilter, CouponRecord};
 use utoipa::IntoParams;
 
@@ -13,26 +13,18 @@ use super::auth::ApiShop;
 use super::error::ApiError;
 use super::idempotency::write;
 use super::input::{from_object, parse_object};
-use super::schema::{CouponAnswerDoc, CouponBodyDoc, CouponPageDoc, CouponPatchDoc, MetricsAnswer};
+use super::schema::{
+    CouponAnswer, CouponBodyDoc, CouponPage, CouponPatchDoc, MetricsAnswer, to_json,
+};
 use crate::state::AppState;
 
-/// A coupon as the API answers it: the body's fields plus id, status, claimed, used.
-pub fn coupon_json(record: &CouponRecord, used: u64) -> Value {
-    let mut value = serde_json::to_value(record.coupon.to_draft()).expect("a coupon serialises");
-    let object = value.as_object_mut().expect("a coupon is an object");
-    object.insert("id".into(), json!(record.id));
-    object.insert("status".into(), json!(record.status));
-    object.insert("claimed".into(), json!(record.claimed));
-    object.insert("used".into(), json!(used));
-    value
-}
-
+/// The coupon with its used count, as the API answers it.
 async fn with_used(state: &AppState, record: &CouponRecord) -> Result<Value, ApiError> {
     let used = store::coupons::used_counts(&state.db, std::iter::once(record.id)).await?;
-    Ok(coupon_json(
+    Ok(to_json(&CouponAnswer::new(
         record,
         used.get(&record.id).copied().unwrap_or_default(),
-    ))
+    )))
 }
 
 /// Splits `status` off a coupon body: the rest must be a coupon design.
@@ -52,7 +44,7 @@ fn take_status(object: &mut Map<String, Value>) -> Result<Option<CouponStatus>, 
 #[utoipa::path(
     tag = "coupons",
     request_body(content = CouponBodyDoc, description = "A coupon body (SPEC §7), with `status` draft or active"),
-    responses((status = 201, description = "The coupon", body = CouponAnswerDoc)),
+    responses((status = 201, description = "The coupon", body = CouponAnswer)),
     security(("api_key" = []))
 )]
 #[post("/coupons")]
@@ -69,7 +61,7 @@ pub(super) async fn create_coupon(
         let record =
             store::coupons::create_coupon(&state.db, shop.shop_id, &coupon, status, state.now())
                 .await?;
-        Ok((StatusCode::CREATED, coupon_json(&record, 0)))
+        Ok((StatusCode::CREATED, to_json(&CouponAnswer::new(&record, 0))))
     })
     .await
 }
@@ -95,7 +87,7 @@ struct ListQuery {
 #[utoipa::path(
     tag = "coupons",
     params(ListQuery),
-    responses((status = 200, description = "Coupons, newest first", body = CouponPageDoc)),
+    responses((status = 200, description = "Coupons, newest first", body = CouponPage)),
     security(("api_key" = []))
 )]
 #[get("/coupons")]
@@ -146,20 +138,23 @@ pub(super) async fn list_coupons(
     let records = store::coupons::list_coupons(&state.db, shop.shop_id, &filter).await?;
     // One grouped count for the page, not one query per coupon.
     let used = store::coupons::used_counts(&state.db, records.iter().map(|r| r.id)).await?;
-    let coupons: Vec<Value> = records
+    let coupons = records
         .iter()
-        .map(|record| coupon_json(record, used.get(&record.id).copied().unwrap_or(0)))
+        .map(|record| CouponAnswer::new(record, used.get(&record.id).copied().unwrap_or(0)))
         .collect();
     let next = (records.len() as u64 == limit)
         .then(|| records.last().map(|r| r.id))
         .flatten();
-    Ok(HttpResponse::Ok().json(json!({"coupons": coupons, "next_before": next})))
+    Ok(HttpResponse::Ok().json(CouponPage {
+        coupons,
+        next_before: next,
+    }))
 }
 
 #[utoipa::path(
     tag = "coupons",
     params(("id" = i64, Path, description = "Coupon id")),
-    responses((status = 200, body = CouponAnswerDoc)),
+    responses((status = 200, body = CouponAnswer)),
     security(("api_key" = []))
 )]
 #[get("/coupons/{id}")]
@@ -176,7 +171,7 @@ pub(super) async fn get_coupon(
     tag = "coupons",
     params(("id" = i64, Path, description = "Coupon id")),
     request_body(content = CouponPatchDoc, description = "Any fields of the coupon body that SPEC §2 still allows"),
-    responses((status = 200, body = CouponAnswerDoc)),
+    responses((status = 200, body = CouponAnswer)),
     security(("api_key" = []))
 )]
 #[patch("/coupons/{id}")]
@@ -236,7 +231,7 @@ macro_rules! lifecycle_route {
                     tag = "coupons",
                     params(("id" = i64, Path, description = "Coupon id")),
                     responses(
-                        (status = 200, body = CouponAnswerDoc),
+                        (status = 200, body = CouponAnswer),
                         (status = 409, description = "Not allowed from the coupon's status", body = super::error::ErrorAnswer),
                     ),
                     security(("api_key" = []))
@@ -294,19 +289,19 @@ pub(super) async fn coupon_metrics(
     let record = store::coupons::get_coupon(&state.db, shop.shop_id, *id).await?;
     let issued = record.coupon.limits().quantity.map(u64::from);
     let (total, by_channel) = store::metrics::coupon_tally(&state.db, record.id, issued).await?;
-    let channels: Map<String, Value> = by_channel
+    let by_channel = by_channel
         .into_iter()
         .map(|(channel, tally)| {
             let metrics = domain::Metrics::from_tally(domain::Tally {
                 issued: None,
                 ..tally
             });
-            (channel.to_string(), json!(metrics))
+            (channel, metrics)
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "coupon_id": record.id,
-        "metrics": domain::Metrics::from_tally(total),
-        "by_channel": channels,
-    })))
+    Ok(HttpResponse::Ok().json(MetricsAnswer {
+        coupon_id: record.id,
+        metrics: domain::Metrics::from_tally(total),
+        by_channel,
+    }))
 }

@@ -187,7 +187,7 @@ pub struct UnfollowAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerCoupons {
     /// Coupons this customer may claim now (in the channel asked about).
-    pub claimable: Vec<CouponAnswerDoc>,
+    pub claimable: Vec<CouponAnswer>,
     /// Unused claims still valid.
     pub held: Vec<ClaimAnswer>,
 }
@@ -309,14 +309,16 @@ pub struct MetricsDoc {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MetricsAnswer {
     pub coupon_id: i64,
-    pub metrics: MetricsDoc,
+    #[schema(value_type = MetricsDoc)]
+    pub metrics: domain::Metrics,
     /// The same figures per claim channel (issued is `null` there).
-    pub by_channel: BTreeMap<String, MetricsDoc>,
+    #[schema(value_type = BTreeMap<String, MetricsDoc>)]
+    pub by_channel: BTreeMap<domain::Channel, domain::Metrics>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CouponPageDoc {
-    pub coupons: Vec<CouponAnswerDoc>,
+pub struct CouponPage {
+    pub coupons: Vec<CouponAnswer>,
     /// Pass as `before` for the next page; `null` on the last page.
     pub next_before: Option<i64>,
 }
@@ -502,16 +504,30 @@ pub struct CouponBodyDoc {
 #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f,:]{1,32}$")]
 pub struct TagText(pub String);
 
-/// A coupon as the API answers it.
+/// A coupon as the API answers it: the body's fields, then its own.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CouponAnswerDoc {
+pub struct CouponAnswer {
     #[serde(flatten)]
-    pub coupon: CouponDoc,
+    #[schema(value_type = CouponDoc)]
+    pub coupon: domain::CouponDraft,
     pub id: i64,
-    pub status: StatusWord,
+    #[schema(value_type = StatusWord)]
+    pub status: domain::CouponStatus,
     pub claimed: u64,
     /// Claims redeemed on paid orders that still count.
     pub used: u64,
+}
+
+impl CouponAnswer {
+    pub fn new(record: &store::coupons::CouponRecord, used: u64) -> CouponAnswer {
+        CouponAnswer {
+            coupon: record.coupon.to_draft(),
+            id: record.id,
+            status: record.status,
+            claimed: record.claimed,
+            used,
+        }
+    }
 }
 
 /// A change to a coupon: any fields §2 still allows once customers hold it.
