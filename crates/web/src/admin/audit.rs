@@ -121,11 +121,11 @@ fn entry_row(t: T, slug: &str, tz: chrono_tz::Tz, entry: Entry) -> EntryRow {
 pub(super) async fn audit_log(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop_with(&slug, Permission::ManageShop)?;
+    let (staff, shop, role) = view.parts();
+    staff.require(role, Permission::ManageShop)?;
     let t = staff.t;
     let entity = query
         .entity

@@ -43,11 +43,10 @@ struct CustomersPage {
 pub(super) async fn customer_list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let page = Page {
         before: query.before,
         limit: PAGE_SIZE,
@@ -246,18 +245,19 @@ struct GrantForm {
     coupon_id: i64,
 }
 
+session::carries_csrf!(GrantForm);
+
 /// A customer-service grant: the claiming rules apply; a refusal is shown on
 /// the customer's page and nothing is written.
 #[post("/shops/{slug}/customers/{id}/grant")]
 pub(super) async fn grant_coupon(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64)>,
-    form: web::Form<GrantForm>,
+    change: Change<GrantForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id) = path.into_inner();
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let (staff, shop, _, form) = change.parts();
     let customer = store::customers::get(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
@@ -288,7 +288,7 @@ pub(super) async fn grant_coupon(
                 staff.t.t("customers.refused"),
                 staff.t.refusal(refusal)
             );
-            let page = customer_page(&req, &state, &staff, &slug, id, None, Some(reason)).await?;
+            let page = customer_page(&req, &state, staff, &slug, id, None, Some(reason)).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),

@@ -67,10 +67,9 @@ fn verdict(t: T, healthy: Option<bool>) -> (&'static str, &'static str) {
 pub(super) async fn dashboard(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     let overview =
         store::stats::shop_overview(&state.db, shop.id, shop.time_zone, state.now(), DAYS).await?;

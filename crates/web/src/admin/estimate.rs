@@ -33,11 +33,10 @@ struct EstimateResult {
 /// The pre-launch calculator (SPEC §8). A GET: it computes, it writes nothing.
 #[get("/shops/{slug}/estimate")]
 pub(super) async fn estimate_page(
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     let mut values = form::FormValues::new(query.into_inner());
     for (name, default) in [("use_rate", "30"), ("aov", "120.00"), ("margin", "40")] {
@@ -160,11 +159,10 @@ pub(super) async fn estimate_page(
 /// not) opens the estimate, filled in. Nothing is written.
 #[post("/shops/{slug}/estimate")]
 pub(super) async fn estimate_from_form(
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     body: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, _) = staff.shop(&slug)?;
+    let (staff, shop, _) = view.parts();
     let values = form::FormValues::new(body.into_inner());
     staff.check_csrf(values.get("_csrf"))?;
     let mut query = Vec::new();

@@ -15,8 +15,21 @@ use domain::{
 };
 
 /// What the browser sent, as name → values (checkboxes repeat a name).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(from = "Vec<(String, String)>")]
 pub struct FormValues(Vec<(String, String)>);
+
+impl From<Vec<(String, String)>> for FormValues {
+    fn from(pairs: Vec<(String, String)>) -> FormValues {
+        FormValues(pairs)
+    }
+}
+
+impl super::session::CarriesCsrf for FormValues {
+    fn csrf(&self) -> &str {
+        self.get("_csrf")
+    }
+}
 
 impl FormValues {
     pub fn new(pairs: Vec<(String, String)>) -> FormValues {

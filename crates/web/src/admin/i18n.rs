@@ -269,6 +269,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "There is no such page, or it is not yours to see.",
     ),
     ("error.forbidden", "请求被拒绝", "Request refused"),
+    ("error.not_allowed", "没有权限", "Not yours to change"),
+    (
+        "error.not_allowed_text",
+        "你在这家店的角色不能做这项操作（店铺设置、团队和 API 密钥只有店主能改）。需要时请联系店主。",
+        "Your role in this shop does not allow this (settings, the team and API keys are for owners). Ask the shop's owner if it needs doing.",
+    ),
     (
         "error.forbidden_text",
         "表单已过期或来源不明，请返回重新提交。",

@@ -34,7 +34,9 @@ use store::coupons::CouponFilter;
 
 use self::i18n::{Lang, T};
 use self::page::{AdminError, Failure, Nav, redirect, render};
-use self::session::{SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, session_cookie};
+use self::session::{
+    Change, InShop, SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, may, session_cookie,
+};
 use crate::state::AppState;
 
 /// The token a sign-in form carries before there is a session (double submit).
@@ -143,7 +145,7 @@ async fn login(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AdminError::new(Failure::Forbidden, lang));
+        return Err(AdminError::new(Failure::Expired, lang));
     }
     let address = req
         .connection_info()
@@ -194,6 +196,8 @@ struct CsrfForm {
     csrf: String,
 }
 
+session::carries_csrf!(CsrfForm);
+
 #[post("/logout")]
 async fn logout(
     state: web::Data<AppState>,
@@ -226,7 +230,7 @@ async fn set_locale(
     staff.check_csrf(&form.csrf)?;
     store::staff::set_locale(&state.db, staff.staff.id, &form.locale)
         .await
-        .map_err(|_| staff.fail(Failure::Forbidden))?;
+        .map_err(|_| staff.fail(Failure::Expired))?;
     // Only back to a page of this site.
     let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
         &form.back

@@ -52,11 +52,10 @@ struct NotificationsPage {
 pub(super) async fn notification_list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     let tz = shop.time_zone;
     let status = query.status.as_deref().filter(|s| STATUSES.contains(s));
@@ -120,16 +119,17 @@ struct RetryForm {
     back: Option<String>,
 }
 
+session::carries_csrf!(RetryForm);
+
 /// Queues a failed notification again (attempts start over).
 #[post("/shops/{slug}/notifications/{id}/retry")]
 pub(super) async fn retry_notification(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64)>,
-    form: web::Form<RetryForm>,
+    change: Change<RetryForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, _, form) = change.parts();
     let now = state.now();
     let retried = store::audit::write_row(
         &state.db,

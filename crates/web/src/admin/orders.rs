@@ -42,11 +42,10 @@ struct OrdersPage {
 pub(super) async fn order_list(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     // An unknown status filters nothing rather than failing the page.
     let status = query
@@ -120,11 +119,11 @@ struct OrderPage {
 pub(super) async fn order_detail(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
+    view: InShop,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     let tz = shop.time_zone;
     let detail = store::orders::detail(&state.db, shop.id, id)

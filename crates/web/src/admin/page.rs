@@ -66,8 +66,10 @@ pub enum Failure {
     SignIn,
     /// No such page, or another shop's.
     NotFound,
-    /// A form without a valid CSRF token, or beyond the staff member's role.
-    Forbidden,
+    /// A form without this session's CSRF token: a stale page or another site.
+    Expired,
+    /// Beyond the staff member's role in this shop.
+    NotAllowed,
     /// The database cannot take writes now (full disk, read-only, out of reach).
     Unavailable,
     Internal,
@@ -96,7 +98,7 @@ impl ResponseError for AdminError {
         match self.failure {
             Failure::SignIn => StatusCode::SEE_OTHER,
             Failure::NotFound => StatusCode::NOT_FOUND,
-            Failure::Forbidden => StatusCode::FORBIDDEN,
+            Failure::Expired | Failure::NotAllowed => StatusCode::FORBIDDEN,
             Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Failure::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -107,7 +109,8 @@ impl ResponseError for AdminError {
         let (title, message) = match self.failure {
             Failure::SignIn => return redirect("/login"),
             Failure::NotFound => ("error.not_found", "error.not_found_text"),
-            Failure::Forbidden => ("error.forbidden", "error.forbidden_text"),
+            Failure::Expired => ("error.forbidden", "error.forbidden_text"),
+            Failure::NotAllowed => ("error.not_allowed", "error.not_allowed_text"),
             Failure::Unavailable => ("error.unavailable", "error.unavailable_text"),
             Failure::Internal => ("error.internal", "error.internal_text"),
         };

@@ -126,6 +126,8 @@ struct ProductForm {
     price: String,
 }
 
+session::carries_csrf!(ProductForm);
+
 fn product_form(
     staff: &SignedIn,
     shop: &store::shops::ShopRecord,
@@ -186,37 +188,32 @@ fn read_product(
 }
 
 #[get("/shops/{slug}/products/new")]
-pub(super) async fn new_product(
-    staff: SignedIn,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
-    let page = product_form(&staff, shop, role, None, Default::default(), HashMap::new());
+pub(super) async fn new_product(view: InShop) -> Result<HttpResponse, AdminError> {
+    let (staff, shop, role) = view.parts();
+    staff.require(role, Permission::EditShopData)?;
+    let page = product_form(staff, shop, role, None, Default::default(), HashMap::new());
     Ok(render(StatusCode::OK, &page))
 }
 
 #[post("/shops/{slug}/products")]
 pub(super) async fn create_product(
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
-    form: web::Form<ProductForm>,
+    change: Change<ProductForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
-    let form = form.into_inner();
+    let (staff, shop, role, form) = change.parts();
     match read_product(staff.t, &form.sku, &form.name, &form.price) {
         Ok((sku, name, price)) => {
-            audited_product(&state, &staff, shop, "create", None, &sku, &name, price).await?;
+            audited_product(&state, staff, shop, "create", None, &sku, &name, price).await?;
             Ok(redirect(&format!("/shops/{}/products", shop.slug)))
         }
         Err(errors) => Ok(render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &product_form(
-                &staff,
+                staff,
                 shop,
                 role,
                 None,
-                (form.sku, form.name, form.price),
+                (form.sku.clone(), form.name.clone(), form.price.clone()),
                 errors,
             ),
         )),
@@ -226,11 +223,12 @@ pub(super) async fn create_product(
 #[get("/shops/{slug}/products/{sku}/edit")]
 pub(super) async fn edit_product(
     state: web::Data<AppState>,
-    staff: SignedIn,
+    view: InShop,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, sku) = path.into_inner();
-    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
+    let (_, sku) = path.into_inner();
+    let (staff, shop, role) = view.parts();
+    staff.require(role, Permission::EditShopData)?;
     let sku = Sku::parse(&sku).map_err(|_| staff.fail(Failure::NotFound))?;
     let product = store::products::find_product(&state.db, shop.id, &sku)
         .await?
@@ -241,7 +239,7 @@ pub(super) async fn edit_product(
         product.price.to_string(),
     );
     let page = product_form(
-        &staff,
+        staff,
         shop,
         role,
         Some(sku.as_str()),
@@ -254,13 +252,11 @@ pub(super) async fn edit_product(
 #[post("/shops/{slug}/products/{sku}")]
 pub(super) async fn update_product(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, String)>,
-    form: web::Form<ProductForm>,
+    change: Change<ProductForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, sku) = path.into_inner();
-    let (shop, role) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
-    let form = form.into_inner();
+    let (_, sku) = path.into_inner();
+    let (staff, shop, role, form) = change.parts();
     let existing = Sku::parse(&sku).map_err(|_| staff.fail(Failure::NotFound))?;
     let Some(product) = store::products::find_product(&state.db, shop.id, &existing).await? else {
         return Err(staff.fail(Failure::NotFound));
@@ -269,17 +265,17 @@ pub(super) async fn update_product(
     // The SKU is the product's key: an edit changes name and price only.
     match read_product(staff.t, existing.as_str(), &form.name, &form.price) {
         Ok((sku, name, price)) => {
-            audited_product(&state, &staff, shop, "update", Some(id), &sku, &name, price).await?;
+            audited_product(&state, staff, shop, "update", Some(id), &sku, &name, price).await?;
             Ok(redirect(&format!("/shops/{}/products", shop.slug)))
         }
         Err(errors) => Ok(render(
             StatusCode::UNPROCESSABLE_ENTITY,
             &product_form(
-                &staff,
+                staff,
                 shop,
                 role,
                 Some(existing.as_str()),
-                (sku, form.name, form.price),
+                (sku, form.name.clone(), form.price.clone()),
                 errors,
             ),
         )),
@@ -341,7 +337,6 @@ pub(super) async fn upload_products(
     slug: web::Path<String>,
     form: actix_multipart::form::MultipartForm<UploadForm>,
 ) -> Result<HttpResponse, AdminError> {
-    let form = form.into_inner();
     let text = match std::str::from_utf8(&form.file.data) {
         Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
         Err(_) => {

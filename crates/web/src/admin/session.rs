@@ -2,6 +2,7 @@
 //! configured), the shops they belong to, and the CSRF token their forms carry.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -58,7 +59,7 @@ impl SignedIn {
         if constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(self.fail(Failure::Forbidden))
+            Err(self.fail(Failure::Expired))
         }
     }
 
@@ -104,7 +105,7 @@ impl SignedIn {
         if role.can(permission) {
             Ok(())
         } else {
-            Err(self.fail(Failure::Forbidden))
+            Err(self.fail(Failure::NotAllowed))
         }
     }
 
@@ -167,6 +168,120 @@ impl FromRequest for SignedIn {
                 token,
                 shops,
                 t,
+            })
+        })
+    }
+}
+
+/// A shop this staff member may see: the `{slug}` of the path, one of theirs
+/// (another shop is simply not found).
+pub struct InShop {
+    staff: SignedIn,
+    at: usize,
+}
+
+impl InShop {
+    /// Who, in which shop, with which role.
+    pub fn parts(&self) -> (&SignedIn, &ShopRecord, Role) {
+        let (shop, role) = &self.staff.shops[self.at];
+        (&self.staff, shop, *role)
+    }
+}
+
+impl FromRequest for InShop {
+    type Error = AdminError;
+    type Future = Pin<Box<dyn Future<Output = Result<InShop, AdminError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let signed_in = SignedIn::from_request(req, payload);
+        let slug = req.match_info().get("slug").map(str::to_owned);
+        Box::pin(async move {
+            let staff = signed_in.await?;
+            let at = slug
+                .and_then(|slug| staff.shops.iter().position(|(shop, _)| shop.slug == slug))
+                .ok_or(staff.fail(Failure::NotFound))?;
+            Ok(InShop { staff, at })
+        })
+    }
+}
+
+/// A form that carries the session's CSRF token as `_csrf`.
+pub trait CarriesCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// Forms whose `csrf` field is the `_csrf` input.
+macro_rules! carries_csrf {
+    ($($form:ty),+ $(,)?) => {
+        $(impl $crate::admin::session::CarriesCsrf for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })+
+    };
+}
+pub(crate) use carries_csrf;
+
+/// What a role must allow for a change ([`Change`]'s second parameter).
+pub trait Needs {
+    const PERMISSION: Permission;
+}
+
+/// The permissions a change may need, as types.
+pub mod may {
+    use super::{Needs, Permission};
+
+    /// Coupons, products, customers' grants: owners and operators.
+    pub struct EditShopData;
+    /// Settings, team, API keys: owners.
+    pub struct ManageShop;
+
+    impl Needs for EditShopData {
+        const PERMISSION: Permission = Permission::EditShopData;
+    }
+    impl Needs for ManageShop {
+        const PERMISSION: Permission = Permission::ManageShop;
+    }
+}
+
+/// A change to a shop, checked before the handler runs: the shop must be theirs
+/// (404), the form `F` must carry their CSRF token (403, "the form expired") and
+/// their role must allow `P` (403, "not yours to change").
+pub struct Change<F, P> {
+    shop: InShop,
+    form: F,
+    permission: PhantomData<P>,
+}
+
+impl<F, P> Change<F, P> {
+    /// Who, in which shop, with which role, and what they sent.
+    pub fn parts(&self) -> (&SignedIn, &ShopRecord, Role, &F) {
+        let (staff, shop, role) = self.shop.parts();
+        (staff, shop, role, &self.form)
+    }
+}
+
+impl<F, P> FromRequest for Change<F, P>
+where
+    F: serde::de::DeserializeOwned + CarriesCsrf + 'static,
+    P: Needs + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Change<F, P>, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let shop = InShop::from_request(req, &mut Payload::None);
+        let form = web::Form::<F>::from_request(req, payload);
+        Box::pin(async move {
+            let shop = shop.await?;
+            let form = form.await?.into_inner();
+            let (staff, _, role) = shop.parts();
+            staff.check_csrf(form.csrf())?;
+            staff.require(role, P::PERMISSION)?;
+            Ok(Change {
+                shop,
+                form,
+                permission: PhantomData,
             })
         })
     }

@@ -129,12 +129,10 @@ pub(super) async fn settings_page(
 #[post("/shops/{slug}/settings/notifications")]
 pub(super) async fn save_notifications(
     state: web::Data<AppState>,
-    staff: SignedIn,
     slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let (staff, shop, _, values) = change.parts();
     let channel = values
         .get("notify.channel")
         .parse::<domain::shop::NotificationChannel>()
@@ -161,7 +159,7 @@ pub(super) async fn save_notifications(
                 format!("notify.{}", first.field),
                 staff.t.reason(&first.reason),
             )]);
-            let page = page(&state, &staff, &slug, Some(values), errors).await?;
+            let page = page(&state, staff, &slug, Some(values.clone()), errors).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
         Err(other) => Err(other.into()),
@@ -172,11 +170,9 @@ pub(super) async fn save_notifications(
 #[post("/shops/{slug}/settings/webhook-secret")]
 pub(super) async fn rotate_webhook_secret(
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
-    form: web::Form<CsrfForm>,
+    change: Change<CsrfForm, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
+    let (staff, shop, _, _) = change.parts();
     let secret = store::audit::write_row(
         &state.db,
         &staff.actor(shop, state.now()),
@@ -194,7 +190,7 @@ pub(super) async fn rotate_webhook_secret(
     let page = SettingsPage {
         secret: Some(secret),
         has_secret: true,
-        ..page(&state, &staff, &slug, None, HashMap::new()).await?
+        ..page(&state, staff, &shop.slug, None, HashMap::new()).await?
     };
     let mut response = render(StatusCode::OK, &page);
     response.headers_mut().insert(
@@ -227,13 +223,11 @@ fn read_settings(
 #[post("/shops/{slug}/settings")]
 pub(super) async fn save_settings(
     state: web::Data<AppState>,
-    staff: SignedIn,
     slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
-    match read_settings(&values, staff.t) {
+    let (staff, shop, _, values) = change.parts();
+    match read_settings(values, staff.t) {
         Ok(settings) => {
             store::audit::write_row(
                 &state.db,
@@ -250,7 +244,7 @@ pub(super) async fn save_settings(
             Ok(redirect(&format!("/shops/{}/settings?saved=1", shop.slug)))
         }
         Err(errors) => {
-            let page = page(&state, &staff, &slug, Some(values), errors).await?;
+            let page = page(&state, staff, &slug, Some(values.clone()), errors).await?;
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
         }
     }

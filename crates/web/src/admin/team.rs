@@ -3,7 +3,7 @@
 //! API key (shown once) and revoke one. A shop always keeps an owner.
 
 use domain::roles::Role;
-use store::audit::{Actor, Change};
+use store::audit::Actor;
 use store::staff::Added;
 
 use super::*;
@@ -186,16 +186,14 @@ fn role_from(values: &form::FormValues) -> Result<Role, store::StoreError> {
 #[post("/shops/{slug}/team/staff")]
 pub(super) async fn add_staff(
     state: web::Data<AppState>,
-    staff: SignedIn,
     slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let (staff, shop, _, values) = change.parts();
     let actor = staff.actor(shop, state.now());
     let t = staff.t;
     let result = async {
-        let role = role_from(&values)?;
+        let role = role_from(values)?;
         let (email, name) = (values.get("email"), values.get("name"));
         // Hashed before the write transaction, which it would otherwise hold up.
         let password = store::staff::NewPassword::generate();
@@ -207,7 +205,10 @@ pub(super) async fn add_staff(
                 Added::NewAccount(person, _) | Added::ExistingAccount(person) => person.id,
             };
             let after = store::staff::membership_row(tx, person, shop.id).await?;
-            Ok((added, Change::new("add", "membership", person).after(after)))
+            Ok((
+                added,
+                store::audit::Change::new("add", "membership", person).after(after),
+            ))
         })
         .await
     }
@@ -225,29 +226,27 @@ pub(super) async fn add_staff(
             ..Outcome::default()
         },
     });
-    after_change(&state, &staff, &slug, result, values).await
+    after_change(&state, staff, &slug, result, values.clone()).await
 }
 
 /// `POST …/team/staff/{id}/role` (change the role) or `…/remove`.
 #[post("/shops/{slug}/team/staff/{id}/{action}")]
 pub(super) async fn change_staff(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64, String)>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
     let (slug, id, action) = path.into_inner();
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let (staff, shop, _, values) = change.parts();
     let actor: Actor = staff.actor(shop, state.now());
     let result = match action.as_str() {
-        "role" => match role_from(&values) {
+        "role" => match role_from(values) {
             Ok(role) => {
                 store::audit::write(&state.db, &actor, async |tx| {
                     let before = store::staff::membership_row(tx, id, shop.id).await?;
                     store::staff::change_role(tx, id, shop.id, role).await?;
                     let after = store::staff::membership_row(tx, id, shop.id).await?;
-                    let change = Change::new("change_role", "membership", id)
+                    let change = store::audit::Change::new("change_role", "membership", id)
                         .before(before)
                         .after(after);
                     Ok(((), change))
@@ -260,7 +259,10 @@ pub(super) async fn change_staff(
             store::audit::write(&state.db, &actor, async |tx| {
                 let before = store::staff::membership_row(tx, id, shop.id).await?;
                 store::staff::remove_from_shop(tx, id, shop.id).await?;
-                Ok(((), Change::new("remove", "membership", id).before(before)))
+                Ok((
+                    (),
+                    store::audit::Change::new("remove", "membership", id).before(before),
+                ))
             })
             .await
         }
@@ -274,18 +276,16 @@ pub(super) async fn change_staff(
         notice: Some(staff.t.t("team.saved").to_owned()),
         ..Outcome::default()
     });
-    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+    after_change(&state, staff, &slug, result, form::FormValues::default()).await
 }
 
 #[post("/shops/{slug}/team/keys")]
 pub(super) async fn create_key(
     state: web::Data<AppState>,
-    staff: SignedIn,
     slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::ManageShop)?;
+    let (staff, shop, _, values) = change.parts();
     let actor = staff.actor(shop, state.now());
     let label = values.get("label").to_owned();
     let result = store::audit::write_row(
@@ -301,18 +301,17 @@ pub(super) async fn create_key(
         secret: Some((staff.t.t("team.key_once").to_owned(), key)),
         ..Outcome::default()
     });
-    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+    after_change(&state, staff, &slug, result, form::FormValues::default()).await
 }
 
 #[post("/shops/{slug}/team/keys/{id}/revoke")]
 pub(super) async fn revoke_key(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64)>,
-    form: web::Form<CsrfForm>,
+    change: Change<CsrfForm, may::ManageShop>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::ManageShop)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, _, _) = change.parts();
     let actor = staff.actor(shop, state.now());
     let result = store::audit::write_row(
         &state.db,
@@ -334,5 +333,12 @@ pub(super) async fn revoke_key(
             ..Outcome::default()
         }
     });
-    after_change(&state, &staff, &slug, result, form::FormValues::default()).await
+    after_change(
+        &state,
+        staff,
+        &shop.slug,
+        result,
+        form::FormValues::default(),
+    )
+    .await
 }

@@ -6,12 +6,11 @@ use super::*;
 #[post("/shops/{slug}/coupons/{id}/{action}")]
 pub(super) async fn coupon_action(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64, String)>,
-    form: web::Form<CsrfForm>,
+    change: Change<CsrfForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id, action) = path.into_inner();
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let (_, id, action) = path.into_inner();
+    let (staff, shop, _, _) = change.parts();
     let now = state.now();
     if action == "clone" {
         let record = store::coupons::get_coupon(&state.db, shop.id, id)
@@ -21,7 +20,7 @@ pub(super) async fn coupon_action(
             .coupon
             .copy(staff.t.t("clone.suffix"))
             .map_err(|_| staff.fail(Failure::Internal))?;
-        let created = audited_coupon(&state, &staff, shop, "clone", None, async |tx| {
+        let created = audited_coupon(&state, staff, shop, "clone", None, async |tx| {
             store::coupons::create_coupon_in(tx, shop.id, &copy, CouponStatus::Draft, now).await
         })
         .await?;
@@ -31,14 +30,9 @@ pub(super) async fn coupon_action(
         )));
     }
     let action: LifecycleAction = action.parse().map_err(|_| staff.fail(Failure::NotFound))?;
-    let applied = audited_coupon(
-        &state,
-        &staff,
-        shop,
-        action.as_str(),
-        Some(id),
-        async |tx| store::coupons::apply_action_in(tx, shop.id, id, action, now).await,
-    )
+    let applied = audited_coupon(&state, staff, shop, action.as_str(), Some(id), async |tx| {
+        store::coupons::apply_action_in(tx, shop.id, id, action, now).await
+    })
     .await;
     match applied {
         // A stale page asked for a step that no longer applies: show the coupon as it is.

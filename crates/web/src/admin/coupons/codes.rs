@@ -9,18 +9,19 @@ struct CodesForm {
     count: String,
 }
 
+session::carries_csrf!(CodesForm);
+
 /// The most codes one request generates (they are written in chunks).
 const MAX_CODES_PER_BATCH: u32 = 100_000;
 
 #[post("/shops/{slug}/coupons/{id}/codes")]
 pub(super) async fn generate_codes(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64)>,
-    form: web::Form<CodesForm>,
+    change: Change<CodesForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, _) = staff.shop_to_change(&slug, &form.csrf, Permission::EditShopData)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, _, form) = change.parts();
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
@@ -58,11 +59,11 @@ pub(super) async fn generate_codes(
 #[get("/shops/{slug}/coupons/{id}/codes.csv")]
 pub(super) async fn export_codes(
     state: web::Data<AppState>,
-    staff: SignedIn,
+    view: InShop,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, _) = staff.shop(&slug)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, _) = view.parts();
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;

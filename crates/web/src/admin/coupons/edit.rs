@@ -144,10 +144,10 @@ async fn coupon_form_page(
 #[get("/shops/{slug}/coupons/new")]
 pub(super) async fn new_coupon(
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
+    let (staff, shop, role) = view.parts();
+    staff.require(role, Permission::EditShopData)?;
     // A sensible start: 满99减10, 1000 in all, one each, claimable for 30 days, valid 7 days.
     let now = state.now();
     let start = now - chrono::Duration::minutes(i64::from(chrono::Timelike::minute(&now)));
@@ -175,33 +175,29 @@ pub(super) async fn new_coupon(
         values.set(name, value);
     }
     let page =
-        coupon_form_page(&state, &staff, shop, role, values, Default::default(), None).await?;
+        coupon_form_page(&state, staff, shop, role, values, Default::default(), None).await?;
     Ok(render(StatusCode::OK, &page))
 }
 
 #[post("/shops/{slug}/coupons")]
 pub(super) async fn create_coupon(
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, role) =
-        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let (staff, shop, role, values) = change.parts();
     let status = if values.get("status") == "draft" {
         CouponStatus::Draft
     } else {
         CouponStatus::Active
     };
-    let (errors, summary) = match form::read_coupon(&values, shop.time_zone) {
-        Ok(coupon) if let Some(deep) = form::unconfirmed_deep_discount(&values, &coupon) => (
+    let (errors, summary) = match form::read_coupon(values, shop.time_zone) {
+        Ok(coupon) if let Some(deep) = form::unconfirmed_deep_discount(values, &coupon) => (
             std::iter::once(deep).collect(),
             Some(describe::summary(&coupon, staff.t, shop.time_zone)),
         ),
         Ok(coupon) => {
             let now = state.now();
-            let created = audited_coupon(&state, &staff, shop, "create", None, async |tx| {
+            let created = audited_coupon(&state, staff, shop, "create", None, async |tx| {
                 store::coupons::create_coupon_in(tx, shop.id, &coupon, status, now).await
             })
             .await;
@@ -226,7 +222,7 @@ pub(super) async fn create_coupon(
         Err(errors) => (errors, None),
     };
     // Nothing was written: the form again, with what was typed and the reasons.
-    let page = coupon_form_page(&state, &staff, shop, role, values, errors, summary).await?;
+    let page = coupon_form_page(&state, staff, shop, role, values.clone(), errors, summary).await?;
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page))
 }
 
@@ -241,11 +237,12 @@ fn as_edit(mut page: CouponFormPage, id: i64) -> CouponFormPage {
 #[get("/shops/{slug}/coupons/{id}/edit")]
 pub(super) async fn edit_coupon(
     state: web::Data<AppState>,
-    staff: SignedIn,
+    view: InShop,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop_with(&slug, Permission::EditShopData)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, role) = view.parts();
+    staff.require(role, Permission::EditShopData)?;
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
         .map_err(|_| staff.fail(Failure::NotFound))?;
@@ -253,7 +250,7 @@ pub(super) async fn edit_coupon(
     let summary = Some(describe::summary(&record.coupon, staff.t, shop.time_zone));
     let page = coupon_form_page(
         &state,
-        &staff,
+        staff,
         shop,
         role,
         values,
@@ -268,22 +265,19 @@ pub(super) async fn edit_coupon(
 #[post("/shops/{slug}/coupons/{id}")]
 pub(super) async fn update_coupon(
     state: web::Data<AppState>,
-    staff: SignedIn,
     path: web::Path<(String, i64)>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, role) =
-        staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, role, values) = change.parts();
     let detail = format!("/shops/{}/coupons/{id}", shop.slug);
-    let errors = match form::read_coupon(&values, shop.time_zone) {
-        Ok(edited) if let Some(deep) = form::unconfirmed_deep_discount(&values, &edited) => {
+    let errors = match form::read_coupon(values, shop.time_zone) {
+        Ok(edited) if let Some(deep) = form::unconfirmed_deep_discount(values, &edited) => {
             std::iter::once(deep).collect()
         }
         Ok(edited) => {
             let now = state.now();
-            let updated = audited_coupon(&state, &staff, shop, "update", Some(id), async |tx| {
+            let updated = audited_coupon(&state, staff, shop, "update", Some(id), async |tx| {
                 store::coupons::update_coupon_in(tx, shop.id, id, &edited, now).await
             })
             .await;
@@ -301,7 +295,7 @@ pub(super) async fn update_coupon(
         }
         Err(errors) => errors,
     };
-    let page = coupon_form_page(&state, &staff, shop, role, values, errors, None).await?;
+    let page = coupon_form_page(&state, staff, shop, role, values.clone(), errors, None).await?;
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &as_edit(page, id)))
 }
 
@@ -309,18 +303,15 @@ pub(super) async fn update_coupon(
 /// in words (200), or the first thing to fix (422). Writes nothing.
 #[post("/shops/{slug}/coupon-preview")]
 pub(super) async fn preview_coupon(
-    staff: SignedIn,
-    slug: web::Path<String>,
-    body: web::Form<Vec<(String, String)>>,
+    change: Change<form::FormValues, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
-    let values = form::FormValues::new(body.into_inner());
-    let (shop, _) = staff.shop_to_change(&slug, values.get("_csrf"), Permission::EditShopData)?;
+    let (staff, shop, _, values) = change.parts();
     let text = |status: StatusCode, line: String| {
         HttpResponse::build(status)
             .content_type("text/plain; charset=utf-8")
             .body(line)
     };
-    Ok(match form::read_coupon(&values, shop.time_zone) {
+    Ok(match form::read_coupon(values, shop.time_zone) {
         Ok(coupon) => text(
             StatusCode::OK,
             describe::summary(&coupon, staff.t, shop.time_zone),

@@ -39,11 +39,10 @@ struct CouponsPage {
 pub(super) async fn coupons(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
-    slug: web::Path<String>,
+    view: InShop,
     query: web::Query<CouponQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (shop, role) = staff.shop(&slug)?;
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     // An unknown filter value filters nothing rather than failing the page.
     let kind = query

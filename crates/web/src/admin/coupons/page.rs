@@ -155,12 +155,12 @@ struct DetailQuery {
 pub(super) async fn coupon_detail(
     req: HttpRequest,
     state: web::Data<AppState>,
-    staff: SignedIn,
+    view: InShop,
     path: web::Path<(String, i64)>,
     query: web::Query<DetailQuery>,
 ) -> Result<HttpResponse, AdminError> {
-    let (slug, id) = path.into_inner();
-    let (shop, role) = staff.shop(&slug)?;
+    let (_, id) = path.into_inner();
+    let (staff, shop, role) = view.parts();
     let t = staff.t;
     let record = store::coupons::get_coupon(&state.db, shop.id, id)
         .await
