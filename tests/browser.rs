@@ -247,20 +247,9 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     let database = databases().await.remove(0);
     let db = &database.db;
     let shop = fixtures::shop(db, "demo").await;
-    let (_, owner) =
-        store::staff::create_staff(db, "owner@example.com", "小鹿", Role::Owner, shop.id, now())
-            .await
-            .unwrap();
-    let (_, viewer) = store::staff::create_staff(
-        db,
-        "viewer@example.com",
-        "小王",
-        Role::Viewer,
-        shop.id,
-        now(),
-    )
-    .await
-    .unwrap();
+    let (_, owner) = fixtures::staff(db, "owner@example.com", "小鹿", Role::Owner, shop.id).await;
+    let (_, viewer) =
+        fixtures::staff(db, "viewer@example.com", "小王", Role::Viewer, shop.id).await;
     let app = web::spawn_app(web::AppState::at(db.clone(), now()))
         .await
         .unwrap();

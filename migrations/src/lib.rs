@@ -9,6 +9,7 @@ mod m20261123_000003_sessions;
 mod m20261123_000004_admin_pages;
 mod m20261130_000005_claim_products;
 mod m20261130_000006_claim_tallies;
+mod m20261130_000007_staff_security;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_admin_pages::Migration),
             Box::new(m20261130_000005_claim_products::Migration),
             Box::new(m20261130_000006_claim_tallies::Migration),
+            Box::new(m20261130_000007_staff_security::Migration),
         ]
     }
 }

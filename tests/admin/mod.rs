@@ -182,16 +182,8 @@ async fn signing_in_and_out_with_csrf_everywhere() {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
         fixtures::coupon(db, &shop, json!({})).await;
-        let (_, password) = store::staff::create_staff(
-            db,
-            "ops@example.com",
-            "小王",
-            Role::Operator,
-            shop.id,
-            now(),
-        )
-        .await
-        .unwrap();
+        let (_, password) =
+            fixtures::staff(db, "ops@example.com", "小王", Role::Operator, shop.id).await;
         let app = api::app(&database).await;
         let mut browser = Browser::new();
 
@@ -418,17 +410,14 @@ async fn the_language_follows_the_browser_then_the_staff_setting() {
     }
 }
 
-/// A staff member of the shop with `role`; their generated password.
+/// A staff member of the shop with `role`; their own password.
 async fn staff_member(
     db: &sea_orm::DatabaseConnection,
     shop_id: i64,
     email: &str,
     role: Role,
 ) -> String {
-    store::staff::create_staff(db, email, "", role, shop_id, now())
-        .await
-        .unwrap()
-        .1
+    fixtures::staff(db, email, "", role, shop_id).await.1
 }
 
 /// Signs `email` in; the browser keeps the session.

@@ -1,11 +1,12 @@
 //! Staff accounts, sign-in brakes and sessions.
 
-use chrono::Duration;
 use domain::roles::Role;
+use domain::throttle::{FREE_ADDRESS_FAILURES, FREE_PAIR_FAILURES, MAX_WAIT};
 use store::StoreError;
 use store::staff::{
-    ACCOUNT_FAILURES, LOCK_FOR, SESSION_LASTS, SignInError, create_staff, memberships, session,
-    sign_in, sign_out,
+    Added, NewPassword, PasswordRefused, SESSION_LASTS, SignInError, add_to_shop,
+    answer_invitation, change_password, create_staff, invitations_of, memberships, reset_password,
+    session, shop_invitations, sign_in, sign_out, unlock,
 };
 
 use crate::support::{databases, fixtures, now};
@@ -62,7 +63,7 @@ async fn a_generated_password_signs_in_and_the_session_ends_on_sign_out() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_for_a_while() {
+async fn guesses_wait_longer_each_time_but_never_lock_the_owner_out() {
     for database in databases().await {
         let db = &database.db;
         let shop = fixtures::shop(db, "demo").await;
@@ -70,26 +71,62 @@ async fn repeated_failures_lock_the_account_for_a_while() {
             create_staff(db, "owner@example.com", "店主", Role::Owner, shop.id, now())
                 .await
                 .unwrap();
-        for i in 0..ACCOUNT_FAILURES {
-            let address = format!("10.0.0.{i}");
-            let failed = sign_in(db, "owner@example.com", "guess", &address, now())
+        let attacker = "203.0.113.7";
+        let mut at = now();
+        for _ in 0..FREE_PAIR_FAILURES {
+            let failed = sign_in(db, "owner@example.com", "guess", attacker, at)
                 .await
                 .unwrap();
             assert_eq!(failed, Err(SignInError::WrongCredentials));
         }
-        // Locked: even the right password is refused until the lock ends.
-        let locked = sign_in(db, "owner@example.com", &password, "10.0.1.1", now())
-            .await
-            .unwrap();
-        assert_eq!(
-            locked,
-            Err(SignInError::Locked(now() + LOCK_FOR)),
+        // The next failure makes the next try wait 2 s, then 4 s, 8 s …
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            sign_in(db, "owner@example.com", "guess", attacker, at)
+                .await
+                .unwrap()
+                .unwrap_err();
+            let Err(SignInError::Locked(until)) =
+                sign_in(db, "owner@example.com", &password, attacker, at)
+                    .await
+                    .unwrap()
+            else {
+                panic!("{}: the attacker's address waits", database.backend);
+            };
+            waits.push((until - at).num_seconds());
+            at = until;
+        }
+        assert_eq!(waits, [2, 4, 8, 16], "{}", database.backend);
+        // The owner, from their own address, is not held back at all.
+        assert!(
+            sign_in(db, "owner@example.com", &password, "198.51.100.20", at)
+                .await
+                .unwrap()
+                .is_ok(),
             "{}",
             database.backend
         );
-        let later = now() + LOCK_FOR + Duration::seconds(1);
+        // Nor from the attacker's address once the wait is over, which never
+        // exceeds the cap however many guesses came before.
+        for _ in 0..30 {
+            sign_in(db, "owner@example.com", "guess", attacker, at)
+                .await
+                .unwrap()
+                .unwrap_err();
+            at += MAX_WAIT;
+        }
+        let Err(SignInError::Locked(until)) =
+            sign_in(db, "owner@example.com", &password, attacker, at - MAX_WAIT)
+                .await
+                .unwrap()
+        else {
+            panic!("waiting");
+        };
+        assert!(until - (at - MAX_WAIT) <= MAX_WAIT);
+        // `staff unlock` lifts the waits at once.
+        assert!(unlock(db, "owner@example.com").await.unwrap() >= 1);
         assert!(
-            sign_in(db, "owner@example.com", &password, "10.0.1.1", later)
+            sign_in(db, "owner@example.com", &password, attacker, at - MAX_WAIT)
                 .await
                 .unwrap()
                 .is_ok()
@@ -106,7 +143,7 @@ async fn an_address_guessing_many_accounts_is_locked() {
             create_staff(db, "viewer@example.com", "", Role::Viewer, shop.id, now())
                 .await
                 .unwrap();
-        for i in 0..store::staff::ADDRESS_FAILURES {
+        for i in 0..=FREE_ADDRESS_FAILURES {
             sign_in(
                 db,
                 &format!("nobody{i}@example.com"),
@@ -133,5 +170,123 @@ async fn an_address_guessing_many_accounts_is_locked() {
                 .is_ok(),
             "other addresses are not"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_generated_password_is_replaced_by_one_of_their_own() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (staff, generated) =
+            create_staff(db, "ops@example.com", "", Role::Operator, shop.id, now())
+                .await
+                .unwrap();
+        let (who, first) = sign_in(db, "ops@example.com", &generated, "10.0.0.1", now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(who.must_change_password);
+        let (_, other) = sign_in(db, "ops@example.com", &generated, "10.0.0.2", now())
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = |r| matches!(r, Ok(Err(PasswordRefused::Invalid(_))));
+        assert!(refused(
+            change_password(db, staff.id, &generated, "short", &first.token).await
+        ));
+        assert!(refused(
+            change_password(db, staff.id, &generated, &generated, &first.token).await
+        ));
+        assert!(matches!(
+            change_password(db, staff.id, "not it", "a long new one", &first.token).await,
+            Ok(Err(PasswordRefused::WrongCurrent))
+        ));
+        change_password(db, staff.id, &generated, "a long new one", &first.token)
+            .await
+            .unwrap()
+            .unwrap();
+        let (me, _) = session(db, &first.token, now()).await.unwrap().unwrap();
+        assert!(!me.must_change_password, "{}", database.backend);
+        assert!(
+            session(db, &other.token, now()).await.unwrap().is_none(),
+            "the other device is signed out"
+        );
+        assert!(
+            sign_in(db, "ops@example.com", &generated, "10.0.0.3", now())
+                .await
+                .unwrap()
+                .is_err()
+        );
+        // The way back in: a new generated password, to be replaced again.
+        let reset = reset_password(db, "ops@example.com").await.unwrap();
+        assert!(session(db, &first.token, now()).await.unwrap().is_none());
+        let (who, _) = sign_in(db, "ops@example.com", &reset, "10.0.0.4", now())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(who.must_change_password);
+    }
+}
+
+#[tokio::test]
+async fn an_existing_account_is_invited_and_joins_only_by_accepting() {
+    for database in databases().await {
+        let db = &database.db;
+        let first = fixtures::shop(db, "first").await;
+        let second = fixtures::shop(db, "second").await;
+        let (person, _) = create_staff(db, "ann@example.com", "Ann", Role::Owner, first.id, now())
+            .await
+            .unwrap();
+        let (owner, _) = create_staff(db, "bo@example.com", "Bo", Role::Owner, second.id, now())
+            .await
+            .unwrap();
+        let password = NewPassword::generate().await;
+        let added = store::db::write(db, async |tx| {
+            add_to_shop(
+                tx,
+                "ann@example.com",
+                "",
+                Role::Operator,
+                second.id,
+                password,
+                owner.id,
+                now(),
+            )
+            .await
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            added,
+            Added::Invited {
+                staff_id: person.id,
+                email: "ann@example.com".into()
+            }
+        );
+        // Not a member until they accept.
+        assert_eq!(memberships(db, person.id).await.unwrap().len(), 1);
+        assert_eq!(shop_invitations(db, &second).await.unwrap().len(), 1);
+        let waiting = invitations_of(db, person.id).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].role, Role::Operator);
+        // Nobody else answers it.
+        assert!(matches!(
+            answer_invitation(db, owner.id, waiting[0].id, true).await,
+            Err(StoreError::NotFound(_))
+        ));
+        let joined = answer_invitation(db, person.id, waiting[0].id, true)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(joined.id, second.id);
+        let shops = memberships(db, person.id).await.unwrap();
+        assert_eq!(shops.len(), 2, "{}", database.backend);
+        assert!(
+            shops
+                .iter()
+                .any(|(s, r)| s.id == second.id && *r == Role::Operator)
+        );
+        assert!(invitations_of(db, person.id).await.unwrap().is_empty());
     }
 }

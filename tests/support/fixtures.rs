@@ -127,3 +127,23 @@ pub async fn paid_order(
     .expect("the order is paid");
     placed.id
 }
+
+/// A staff member of `shop_id` who has already replaced the generated password
+/// with their own (which is returned): signing in goes straight to the shop.
+pub async fn staff(
+    db: &DatabaseConnection,
+    email: &str,
+    name: &str,
+    role: domain::roles::Role,
+    shop_id: i64,
+) -> (store::staff::StaffRecord, String) {
+    let (staff, generated) = store::staff::create_staff(db, email, name, role, shop_id, now())
+        .await
+        .unwrap();
+    let own = format!("{generated}-own");
+    store::staff::change_password(db, staff.id, &generated, &own, "")
+        .await
+        .unwrap()
+        .unwrap();
+    (staff, own)
+}

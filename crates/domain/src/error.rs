@@ -62,6 +62,8 @@ pub enum Reason {
     Slug,
     #[error("must be an email address")]
     Email,
+    #[error("must differ from the current password")]
+    SamePassword,
     #[error("must be zh-CN or en")]
     Locale,
     #[error("must be owner, operator or viewer")]

@@ -54,6 +54,22 @@ pub fn product_name(text: &str) -> Result<String, FieldError> {
     Ok(name.to_owned())
 }
 
+/// The shortest and longest password staff may choose.
+pub const PASSWORD_CHARS: (usize, usize) = (10, 128);
+
+/// A password staff choose: 10 to 128 characters, not only spaces. (Bounded so
+/// that hashing it costs the same whatever is sent.)
+pub fn new_password(text: &str) -> Result<(), FieldError> {
+    let chars = text.chars().count();
+    if text.trim().is_empty() || chars < PASSWORD_CHARS.0 || chars > PASSWORD_CHARS.1 {
+        return Err(FieldError::new(
+            "new_password",
+            Reason::Characters(PASSWORD_CHARS.0 as u32, PASSWORD_CHARS.1 as u32),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +80,10 @@ mod tests {
         assert!(customer_ref(&"x".repeat(64)).is_ok());
         for bad in ["", "a b", "tab\there", &"x".repeat(65)] {
             assert_eq!(customer_ref(bad).unwrap_err().field, "customer", "{bad:?}");
+        }
+        assert!(new_password("correct horse").is_ok());
+        for bad in ["short", "          ", &"x".repeat(129)] {
+            assert_eq!(new_password(bad).unwrap_err().field, "new_password");
         }
         assert!(shop_slug("demo-shop").is_ok());
         for bad in ["a", "-demo", "Demo", "demo shop", "店铺", &"a".repeat(65)] {

@@ -18,6 +18,7 @@ pub mod quote;
 pub mod reminders;
 pub mod roles;
 pub mod shop;
+pub mod throttle;
 pub mod vocab;
 
 pub use benefit::{Benefit, BenefitSpec, Tier};

@@ -123,7 +123,8 @@ async fn expire_claims(
     // Housekeeping of the same kind: API idempotency keys and the live drop
     // console's tallies are kept 24 hours.
     report.purged = store::idempotency::purge(&ctx.db, now).await?
-        + store::claims::purge_tallies(&ctx.db, now).await?;
+        + store::claims::purge_tallies(&ctx.db, now).await?
+        + store::staff::purge_delays(&ctx.db, now).await?;
     Ok(())
 }
 

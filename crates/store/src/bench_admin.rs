@@ -111,8 +111,14 @@ pub async fn prepare_admin_bench(
     let slug = format!("bench-{}", now.timestamp_micros());
     let shop = shops::create_shop(db, &slug, "benchmark", chrono_tz::Asia::Shanghai, now).await?;
     let owner_email = format!("{slug}@bench.merchant-ops.test");
-    let (_, owner_password) =
+    let (owner, generated) =
         staff::create_staff(db, &owner_email, "bench", Role::Owner, shop.id, now).await?;
+    // Their own password, so the benchmark's pages are the shop's, not the
+    // first sign-in's password change.
+    let owner_password = format!("{generated}-bench");
+    staff::change_password(db, owner.id, &generated, &owner_password, "")
+        .await?
+        .map_err(|refused| crate::StoreError::Corrupt(format!("{refused:?}")))?;
 
     // Coupons: copies of one valid design, a quarter in each status.
     let template = coupons::create_coupon(

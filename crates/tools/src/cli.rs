@@ -50,7 +50,8 @@ enum Command {
     /// Shops: `shop create --slug S --name N [--tz Z]`.
     #[command(subcommand)]
     Shop(ShopCommand),
-    /// Staff: `staff create --email E --role R --shop S` prints a generated password once.
+    /// Staff: `staff create --email E --role R --shop S` prints a generated password
+    /// once; `staff password --email E` resets one; `staff unlock --email E`.
     #[command(subcommand)]
     Staff(StaffCommand),
     /// API keys: `api-key create --shop S` prints a new key, once, alone on stdout.
@@ -115,6 +116,17 @@ enum StaffCommand {
         /// The name shown in the admin UI (default: the email's first part).
         #[arg(long, default_value = "")]
         name: String,
+    },
+    /// The way back in: a new generated password, printed alone on stdout, to be
+    /// replaced at the next sign-in; every session of the account ends.
+    Password {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lift every sign-in delay on an account, from any address.
+    Unlock {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -296,6 +308,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 staff.email, role, shop.slug
             );
             println!("{password}");
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Password { email }) => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let password = store::staff::reset_password(&db, &email).await?;
+            eprintln!(
+                "{email}: a new password, shown once; it must be replaced at the next sign-in:"
+            );
+            println!("{password}");
+            Ok(())
+        }
+        Command::Staff(StaffCommand::Unlock { email }) => {
+            let db = store::open(&config.database_url, &config.pool()).await?;
+            let lifted = store::staff::unlock(&db, &email).await?;
+            eprintln!("{email}: sign-in delays lifted from {lifted} address(es)");
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create { shop, label }) => {

@@ -25,6 +25,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    let secure = state.secure_cookies;
     let (app, mut openapi) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
@@ -37,7 +38,33 @@ pub fn build_app(
         .route("/healthz", web::get().to(healthz))
         .configure(crate::admin::routes)
         .default_service(web::to(api::not_found))
-        .wrap(actix_web::middleware::Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(security_headers(secure))
+        // The path only: a query can carry a customer's phone number (SPEC §11).
+        .wrap(actix_web::middleware::Logger::new(
+            "%a \"%m %U\" %s %b %Dms",
+        ))
+}
+
+/// What every response says about itself (SPEC §11): no inline script and no
+/// framing (CSP), no content sniffing, no referrer to other sites, nothing kept
+/// in caches (a page may show a new password or key) unless the response says
+/// otherwise (the stylesheet); over HTTPS, HSTS.
+fn security_headers(secure: bool) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             object-src 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+        .add(("Cache-Control", "no-store"));
+    if secure {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
 }
 
 /// 200 when the database answers and takes a write, 503 otherwise (a full disk,
@@ -71,6 +98,7 @@ impl Application {
         let state = AppState {
             secure_cookies: config.secure_cookies,
             webhooks: config.webhooks,
+            trusted_proxies: config.trusted_proxies.clone().into(),
             ..state
         };
         let server = HttpServer::new(move || build_app(state.clone()))

@@ -1,7 +1,7 @@
 //! Configuration: defaults, then an optional `merchant-ops.toml`, then environment
 //! variables (`DATABASE_URL`, `MERCHANT_OPS_*`). Read and checked once at start.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -21,6 +21,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// What webhook targets may be (SPEC §5): https and public addresses by default.
     pub webhooks: domain::shop::WebhookPolicy,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` are believed; from
+    /// anyone else the client address is the socket's peer (SPEC §11).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// The file's shape: every key optional, unknown keys refused.
@@ -39,6 +42,7 @@ struct FileConfig {
     secure_cookies: Option<bool>,
     webhook_allow_http: Option<bool>,
     webhook_allow_private: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +173,30 @@ impl Config {
             )?,
         };
         jobs.webhooks = webhooks;
+        let trusted_proxies = match env("MERCHANT_OPS_TRUSTED_PROXIES") {
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file_config.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = trusted_proxies
+            .iter()
+            .map(|text| {
+                text.parse::<IpAddr>().map_err(|_| ConfigError::Invalid {
+                    key: "trusted_proxies",
+                    message: format!("{text:?} is not an IP address"),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if trusted_proxies.len() > 64 {
+            return Err(ConfigError::Invalid {
+                key: "trusted_proxies",
+                message: "at most 64 addresses".into(),
+            });
+        }
         Ok(Config {
             database_url,
             bind,
@@ -177,6 +205,7 @@ impl Config {
             jobs,
             secure_cookies,
             webhooks,
+            trusted_proxies,
         })
     }
 

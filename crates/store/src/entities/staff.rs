@@ -11,8 +11,8 @@ pub struct Model {
     pub name: String,
     pub password_hash: String,
     pub locale: String,
-    pub failed_sign_ins: i32,
-    pub locked_until: Option<DateTimeUtc>,
+    /// Set for a generated password: its owner must choose their own first.
+    pub must_change_password: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -5,9 +5,11 @@ use chrono::{DateTime, Utc};
 use domain::roles::Role;
 use domain::vocab::TextError;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
-use crate::entities::{membership, staff};
+use crate::entities::{invitation, membership, staff};
 use crate::error::{Conflict, Result, StoreError};
 use crate::shops::{self, ShopRecord};
 
@@ -39,13 +41,15 @@ pub(super) async fn set_role_in(
 pub enum Added {
     /// A new account, with its generated password (shown once).
     NewAccount(StaffRecord, String),
-    /// Someone who already had an account (in another shop) now works here too.
-    ExistingAccount(StaffRecord),
+    /// An email that has an account: it is invited, and joins only when its
+    /// owner accepts after signing in (nothing about their other shops is told).
+    Invited { staff_id: i64, email: String },
 }
 
 /// Adds a staff member to a shop with a role, inside the caller's transaction:
-/// a new email gets an account with `password`; an existing account gets the
-/// membership; someone already in this shop is a conflict.
+/// a new email gets an account with `password` (to be replaced at its first
+/// sign-in); an existing account is invited (again: the role is updated);
+/// someone already in this shop is a conflict.
 pub async fn add_to_shop(
     tx: &impl ConnectionTrait,
     email: &str,
@@ -53,6 +57,7 @@ pub async fn add_to_shop(
     role: Role,
     shop_id: i64,
     password: NewPassword,
+    by: i64,
     now: DateTime<Utc>,
 ) -> Result<Added> {
     let email = domain::ids::email(email)?;
@@ -71,8 +76,25 @@ pub async fn add_to_shop(
         if member.is_some() {
             return Err(Conflict::AlreadyInShop(email.clone()).into());
         }
-        set_role_in(tx, row.id, shop_id, role).await?;
-        return Ok(Added::ExistingAccount(record(&row)));
+        invitation::Entity::insert(invitation::ActiveModel {
+            shop_id: Set(shop_id),
+            staff_id: Set(row.id),
+            role: Set(role.as_str().into()),
+            invited_by: Set(Some(by)),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([invitation::Column::ShopId, invitation::Column::StaffId])
+                .update_columns([invitation::Column::Role, invitation::Column::InvitedBy])
+                .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+        return Ok(Added::Invited {
+            staff_id: row.id,
+            email,
+        });
     }
     let created = create_staff_in(tx, &email, name, &password.hash, role, shop_id, now).await?;
     Ok(Added::NewAccount(created, password.plain))
@@ -148,6 +170,14 @@ async fn may_change(
     shop_id: i64,
     stays_owner: bool,
 ) -> Result<()> {
+    // Membership changes of one shop take turns (on PostgreSQL the shop row is
+    // locked; SQLite has one writer), so two owners demoting each other at once
+    // cannot both see the other still an owner.
+    crate::entities::shop::Entity::find_by_id(shop_id)
+        .lock_exclusive()
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound("shop"))?;
     if membership::Entity::find_by_id((staff_id, shop_id))
         .one(tx)
         .await?
@@ -216,4 +246,108 @@ pub async fn memberships(
             Ok((shops::from_row(row)?, role))
         })
         .collect()
+}
+
+/// An invitation to a shop, as the invited person or the shop's owners see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationRecord {
+    pub id: i64,
+    pub shop_name: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+fn invitation_record(
+    row: &invitation::Model,
+    shop_name: &str,
+    email: &str,
+) -> Result<InvitationRecord> {
+    Ok(InvitationRecord {
+        id: row.id,
+        shop_name: shop_name.to_owned(),
+        email: email.to_owned(),
+        role: row
+            .role
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("invitation role {}", row.role)))?,
+        created_at: row.created_at,
+    })
+}
+
+/// The invitations waiting for this account, oldest first.
+pub async fn invitations_of(
+    db: &impl ConnectionTrait,
+    staff_id: i64,
+) -> Result<Vec<InvitationRecord>> {
+    let person = staff::Entity::find_by_id(staff_id)
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("staff"))?;
+    let rows = invitation::Entity::find()
+        .filter(invitation::Column::StaffId.eq(staff_id))
+        .order_by_asc(invitation::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let shop = shops::get_shop(db, row.shop_id).await?;
+        out.push(invitation_record(row, &shop.name, &person.email)?);
+    }
+    Ok(out)
+}
+
+/// The invitations a shop has sent that wait for an answer, oldest first.
+pub async fn shop_invitations(
+    db: &impl ConnectionTrait,
+    shop: &ShopRecord,
+) -> Result<Vec<InvitationRecord>> {
+    let rows = invitation::Entity::find()
+        .filter(invitation::Column::ShopId.eq(shop.id))
+        .order_by_asc(invitation::Column::Id)
+        .all(db)
+        .await?;
+    let people = staff::Entity::find()
+        .filter(staff::Column::Id.is_in(rows.iter().map(|r| r.staff_id)))
+        .all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let email = people
+                .iter()
+                .find(|p| p.id == row.staff_id)
+                .map(|p| p.email.as_str())
+                .unwrap_or_default();
+            invitation_record(row, &shop.name, email)
+        })
+        .collect()
+}
+
+/// The invited person answers: accepting makes them a member with the role
+/// they were invited with; either way the invitation is gone. Only their own
+/// invitations (another's is not found). Returns the shop on accepting.
+pub async fn answer_invitation(
+    db: &sea_orm::DatabaseConnection,
+    staff_id: i64,
+    invitation_id: i64,
+    accept: bool,
+) -> Result<Option<ShopRecord>> {
+    crate::db::write(db, async |tx| {
+        let row = invitation::Entity::find_by_id(invitation_id)
+            .filter(invitation::Column::StaffId.eq(staff_id))
+            .one(tx)
+            .await?
+            .ok_or(StoreError::NotFound("invitation"))?;
+        invitation::Entity::delete_by_id(row.id).exec(tx).await?;
+        if !accept {
+            return Ok(None);
+        }
+        let role: Role = row
+            .role
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("invitation role {}", row.role)))?;
+        set_role_in(tx, staff_id, row.shop_id, role).await?;
+        Ok(Some(shops::get_shop(tx, row.shop_id).await?))
+    })
+    .await
 }

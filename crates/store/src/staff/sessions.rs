@@ -3,31 +3,27 @@
 //! locked for a while.
 
 use chrono::{DateTime, Duration, Utc};
+use domain::throttle::{self, Scope};
 use rand::RngExt;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set,
 };
 use sha2::{Digest, Sha256};
 
-use crate::entities::{session, sign_in_throttle, staff};
+use crate::entities::{session, sign_in_delay, staff};
 use crate::error::{Result, StoreError};
 
 use super::*;
 
-/// Failures before an account is locked, and for how long.
-pub const ACCOUNT_FAILURES: i32 = 5;
-/// Failures from one address within the window before it is locked.
-pub const ADDRESS_FAILURES: i32 = 20;
-pub const LOCK_FOR: Duration = Duration::minutes(15);
 pub const SESSION_LASTS: Duration = Duration::hours(12);
 
 /// Why a sign-in did not work. The messages shown never say which part was wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInError {
     WrongCredentials,
-    /// Too many failures: try again after this moment.
+    /// Too many failures from this address: the next try waits until then.
     Locked(DateTime<Utc>),
 }
 
@@ -50,8 +46,22 @@ fn random_token() -> String {
         .collect()
 }
 
-/// Checks the password and opens a session, unless the account or the address
-/// is locked; failures count towards both locks.
+/// The delay counts a sign-in from `address` for `email` is held to: the pair's
+/// and the address's (`domain::throttle`).
+fn throttle_keys(email: &str, address: &str) -> [(String, Scope); 2] {
+    [
+        (format!("pair:{email} {address}"), Scope::Pair),
+        (format!("address:{address}"), Scope::Address),
+    ]
+}
+
+/// A hash no password matches, checked for an unknown email so that a wrong
+/// email takes as long as a wrong password.
+static UNKNOWN: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+/// Checks the password and opens a session, unless this address must wait
+/// after failing (for this email, or for many). A wait holds back only the
+/// address that failed; the password is not even checked while it lasts.
 pub async fn sign_in(
     db: &DatabaseConnection,
     email: &str,
@@ -60,26 +70,32 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<(StaffRecord, NewSession), SignInError>> {
     let email = email.trim().to_lowercase();
-    if let Some(until) = address_locked_until(db, address, now).await? {
+    let keys = throttle_keys(&email, address);
+    let waiting = sign_in_delay::Entity::find()
+        .filter(sign_in_delay::Column::ThrottleKey.is_in(keys.iter().map(|(k, _)| k.as_str())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|delay| delay.wait_until)
+        .filter(|until| *until > now)
+        .max();
+    if let Some(until) = waiting {
         return Ok(Err(SignInError::Locked(until)));
     }
     let row = staff::Entity::find()
         .filter(staff::Column::Email.eq(&email))
         .one(db)
         .await?;
-    if let Some(until) = row
-        .as_ref()
-        .and_then(|r| r.locked_until)
-        .filter(|u| *u > now)
-    {
-        return Ok(Err(SignInError::Locked(until)));
-    }
-    // Hash even for an unknown email, so timing does not tell accounts apart.
-    let known_hash = row.as_ref().map(|r| r.password_hash.clone());
-    let fallback = hash_password("not a real password");
-    let matches = password_matches(password, known_hash.as_deref().unwrap_or(&fallback));
+    let hash = match &row {
+        Some(row) => row.password_hash.clone(),
+        None => UNKNOWN
+            .get_or_init(async || hash_password(&generate_password()).await)
+            .await
+            .clone(),
+    };
+    let matches = password_matches(password, &hash).await;
     let Some(row) = row.filter(|_| matches) else {
-        record_failure(db, &email, address, now).await?;
+        record_failure(db, &keys, now).await?;
         return Ok(Err(SignInError::WrongCredentials));
     };
     let session = NewSession {
@@ -88,13 +104,9 @@ pub async fn sign_in(
         expires_at: now + SESSION_LASTS,
     };
     crate::db::write(db, async |tx| {
-        staff::Entity::update_many()
-            .col_expr(staff::Column::FailedSignIns, Expr::value(0))
-            .col_expr(
-                staff::Column::LockedUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(staff::Column::Id.eq(row.id))
+        // The right password clears this address's count for the account.
+        sign_in_delay::Entity::delete_many()
+            .filter(sign_in_delay::Column::ThrottleKey.eq(&keys[0].0))
             .exec(tx)
             .await?;
         session::ActiveModel {
@@ -113,79 +125,97 @@ pub async fn sign_in(
     Ok(Ok((record(&row), session)))
 }
 
-async fn address_locked_until(
-    db: &impl ConnectionTrait,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>> {
-    Ok(sign_in_throttle::Entity::find()
-        .filter(sign_in_throttle::Column::Address.eq(address))
-        .one(db)
-        .await?
-        .and_then(|t| t.locked_until)
-        .filter(|until| *until > now))
-}
-
+/// One more failure on each count; the next try from there waits longer.
 async fn record_failure(
     db: &DatabaseConnection,
-    email: &str,
-    address: &str,
+    keys: &[(String, Scope)],
     now: DateTime<Utc>,
 ) -> Result<()> {
     crate::db::write(db, async |tx| {
-        if let Some(row) = staff::Entity::find()
-            .filter(staff::Column::Email.eq(email))
-            .one(tx)
-            .await?
-        {
-            let failures = row.failed_sign_ins + 1;
-            let mut active: staff::ActiveModel = row.into();
-            active.failed_sign_ins = Set(if failures >= ACCOUNT_FAILURES {
-                0
-            } else {
-                failures
-            });
-            if failures >= ACCOUNT_FAILURES {
-                active.locked_until = Set(Some(now + LOCK_FOR));
-            }
-            active.update(tx).await?;
-        }
-        let throttle = sign_in_throttle::Entity::find()
-            .filter(sign_in_throttle::Column::Address.eq(address))
-            .one(tx)
-            .await?;
-        match throttle {
-            None => {
-                sign_in_throttle::ActiveModel {
-                    address: Set(address.to_owned()),
-                    failures: Set(1),
-                    window_start: Set(now),
-                    locked_until: Set(None),
-                    ..Default::default()
-                }
-                .insert(tx)
+        for (key, scope) in keys {
+            let found = sign_in_delay::Entity::find()
+                .filter(sign_in_delay::Column::ThrottleKey.eq(key))
+                .one(tx)
                 .await?;
-            }
-            Some(row) => {
-                let fresh_window = row.window_start + LOCK_FOR < now;
-                let failures = if fresh_window { 1 } else { row.failures + 1 };
-                let window_start = if fresh_window { now } else { row.window_start };
-                let mut active: sign_in_throttle::ActiveModel = row.into();
-                active.failures = Set(if failures >= ADDRESS_FAILURES {
-                    0
-                } else {
-                    failures
-                });
-                active.window_start = Set(window_start);
-                if failures >= ADDRESS_FAILURES {
-                    active.locked_until = Set(Some(now + LOCK_FOR));
-                }
-                active.update(tx).await?;
-            }
+            let failures = throttle::count_failure(
+                found.as_ref().map_or(0, |d| d.failures.max(0) as u32),
+                found.as_ref().map(|d| d.last_failed_at),
+                now,
+            );
+            let wait_until = now + scope.wait_after(failures);
+            sign_in_delay::Entity::insert(sign_in_delay::ActiveModel {
+                throttle_key: Set(key.clone()),
+                failures: Set(failures.min(i32::MAX as u32) as i32),
+                last_failed_at: Set(now),
+                wait_until: Set(wait_until),
+                ..Default::default()
+            })
+            .on_conflict(
+                OnConflict::column(sign_in_delay::Column::ThrottleKey)
+                    .update_columns([
+                        sign_in_delay::Column::Failures,
+                        sign_in_delay::Column::LastFailedAt,
+                        sign_in_delay::Column::WaitUntil,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(tx)
+            .await?;
         }
         Ok(())
     })
     .await
+}
+
+/// `merchant-ops staff unlock`: lifts every delay on `email`, and on the
+/// addresses it failed from; how many addresses that was.
+pub async fn unlock(db: &DatabaseConnection, email: &str) -> Result<u64> {
+    let email = domain::ids::email(email)?;
+    crate::db::write(db, async |tx| lift_delays_in(tx, &email).await).await
+}
+
+pub(super) async fn lift_delays_in(tx: &impl ConnectionTrait, email: &str) -> Result<u64> {
+    let prefix = format!("pair:{email} ");
+    let pairs = sign_in_delay::Entity::find()
+        .filter(sign_in_delay::Column::ThrottleKey.starts_with(&prefix))
+        .all(tx)
+        .await?;
+    // The addresses this account failed from are let through again too.
+    let mut keys: Vec<String> = pairs.iter().map(|p| p.throttle_key.clone()).collect();
+    keys.extend(pairs.iter().filter_map(|p| {
+        p.throttle_key
+            .strip_prefix(&prefix)
+            .map(|address| format!("address:{address}"))
+    }));
+    sign_in_delay::Entity::delete_many()
+        .filter(sign_in_delay::Column::ThrottleKey.is_in(keys))
+        .exec(tx)
+        .await?;
+    Ok(pairs.len() as u64)
+}
+
+/// Ends the account's sessions, except `keep` (a session token).
+pub(super) async fn end_sessions_in(
+    tx: &impl ConnectionTrait,
+    staff_id: i64,
+    keep: Option<&str>,
+) -> Result<()> {
+    let mut ended = session::Entity::delete_many().filter(session::Column::StaffId.eq(staff_id));
+    if let Some(keep) = keep {
+        ended = ended.filter(session::Column::TokenHash.ne(digest(keep)));
+    }
+    ended.exec(tx).await?;
+    Ok(())
+}
+
+/// Retention: delay counts no failure has touched for [`throttle::FORGET_AFTER`].
+pub async fn purge_delays(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
+    let gone = sign_in_delay::Entity::delete_many()
+        .filter(sign_in_delay::Column::LastFailedAt.lt(now - throttle::FORGET_AFTER))
+        .filter(sign_in_delay::Column::WaitUntil.lt(now))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
 }
 
 /// The signed-in staff member and their CSRF token, if the session is live.

@@ -1,6 +1,7 @@
 //! The admin UI for shop staff (SPEC §6): server-rendered with askama, usable
 //! without JavaScript, in Simplified Chinese and English.
 
+mod account;
 mod audit;
 mod chart;
 mod coupons;
@@ -22,7 +23,7 @@ mod team;
 // What the page modules share: they `use super::*`.
 use std::collections::HashMap;
 
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::cookie::SameSite;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
@@ -35,7 +36,8 @@ use store::coupons::CouponFilter;
 use self::i18n::{Lang, T};
 use self::page::{AdminError, Failure, Nav, redirect, render};
 use self::session::{
-    Change, InShop, SESSION_COOKIE, SignedIn, browser_lang, constant_time_eq, may, session_cookie,
+    Change, InShop, SESSION_COOKIE, SignedIn, admin_cookie, browser_lang, constant_time_eq,
+    cookie_name, gone_cookie, may, session_cookie,
 };
 use crate::state::AppState;
 
@@ -46,12 +48,14 @@ const PAGE_SIZE: u64 = 20;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(home)
         .service(stylesheet)
+        .service(coupon_form_script)
         .service(login_page)
         .service(login)
         .service(logout)
         .service(set_locale)
         .service(switch_shop)
         .service(shop_home);
+    account::routes(cfg);
     dashboard::routes(cfg);
     coupons::routes(cfg);
     products::routes(cfg);
@@ -62,6 +66,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     settings::routes(cfg);
     team::routes(cfg);
     audit::routes(cfg);
+}
+
+#[get("/static/coupon-form.js")]
+async fn coupon_form_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(include_str!("../../static/coupon-form.js"))
 }
 
 #[get("/static/admin.css")]
@@ -94,6 +106,7 @@ struct LoginPage {
 fn login_response(
     status: StatusCode,
     lang: Lang,
+    secure: bool,
     email: String,
     error: Option<String>,
 ) -> HttpResponse {
@@ -108,21 +121,31 @@ fn login_response(
             error,
         },
     );
-    let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
-        .path("/login")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .finish();
-    let _ = response.add_cookie(&cookie);
+    let _ = response.add_cookie(&admin_cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf,
+        secure,
+        SameSite::Strict,
+    ));
     response
 }
 
 #[get("/login")]
-async fn login_page(req: HttpRequest, staff: Option<SignedIn>) -> HttpResponse {
+async fn login_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    staff: Option<SignedIn>,
+) -> HttpResponse {
     if staff.is_some() {
         return redirect("/");
     }
-    login_response(StatusCode::OK, browser_lang(&req), String::new(), None)
+    login_response(
+        StatusCode::OK,
+        browser_lang(&req),
+        state.secure_cookies,
+        String::new(),
+        None,
+    )
 }
 
 #[derive(Deserialize)]
@@ -141,17 +164,13 @@ async fn login(
 ) -> Result<HttpResponse, AdminError> {
     let lang = browser_lang(&req);
     let expected = req
-        .cookie(LOGIN_CSRF_COOKIE)
+        .cookie(&cookie_name(LOGIN_CSRF_COOKIE, state.secure_cookies))
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
         return Err(AdminError::new(Failure::Expired, lang));
     }
-    let address = req
-        .connection_info()
-        .realip_remote_addr()
-        .unwrap_or("unknown")
-        .to_owned();
+    let address = state.client_address(&req);
     let t = T::new(lang);
     match store::staff::sign_in(
         &state.db,
@@ -165,24 +184,24 @@ async fn login(
         Ok((_, session)) => {
             let mut response = redirect("/");
             let _ = response.add_cookie(&session_cookie(&session.token, state.secure_cookies));
-            let mut gone = Cookie::build(LOGIN_CSRF_COOKIE, "").path("/login").finish();
-            gone.make_removal();
-            let _ = response.add_cookie(&gone);
+            let _ = response.add_cookie(&gone_cookie(LOGIN_CSRF_COOKIE, state.secure_cookies));
             Ok(response)
         }
         Err(store::staff::SignInError::WrongCredentials) => Ok(login_response(
             StatusCode::OK,
             lang,
+            state.secure_cookies,
             form.email.clone(),
             Some(t.t("login.wrong").to_owned()),
         )),
         Err(store::staff::SignInError::Locked(until)) => {
             let when = until
                 .with_timezone(&domain::calendar::DEFAULT_TIME_ZONE)
-                .format("%H:%M");
+                .format("%H:%M:%S");
             Ok(login_response(
                 StatusCode::TOO_MANY_REQUESTS,
                 lang,
+                state.secure_cookies,
                 form.email.clone(),
                 Some(t.t("login.locked").replace("{}", &when.to_string())),
             ))
@@ -207,9 +226,7 @@ async fn logout(
     staff.check_csrf(&form.csrf)?;
     store::staff::sign_out(&state.db, &staff.token).await?;
     let mut response = redirect("/login");
-    let mut gone = Cookie::build(SESSION_COOKIE, "").path("/").finish();
-    gone.make_removal();
-    let _ = response.add_cookie(&gone);
+    let _ = response.add_cookie(&gone_cookie(SESSION_COOKIE, state.secure_cookies));
     Ok(response)
 }
 

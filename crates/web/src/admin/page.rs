@@ -64,6 +64,8 @@ struct ErrorPage<'a> {
 pub enum Failure {
     /// Not signed in: off to the sign-in page.
     SignIn,
+    /// Signed in with a generated password: off to choose one's own.
+    ChangePassword,
     /// No such page, or another shop's.
     NotFound,
     /// A form without this session's CSRF token: a stale page or another site.
@@ -96,7 +98,7 @@ impl std::fmt::Display for AdminError {
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self.failure {
-            Failure::SignIn => StatusCode::SEE_OTHER,
+            Failure::SignIn | Failure::ChangePassword => StatusCode::SEE_OTHER,
             Failure::NotFound => StatusCode::NOT_FOUND,
             Failure::Expired | Failure::NotAllowed => StatusCode::FORBIDDEN,
             Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -108,6 +110,7 @@ impl ResponseError for AdminError {
         let t = T::new(self.lang);
         let (title, message) = match self.failure {
             Failure::SignIn => return redirect("/login"),
+            Failure::ChangePassword => return redirect("/account"),
             Failure::NotFound => ("error.not_found", "error.not_found_text"),
             Failure::Expired => ("error.forbidden", "error.forbidden_text"),
             Failure::NotAllowed => ("error.not_allowed", "error.not_allowed_text"),

@@ -30,6 +30,7 @@ impl T {
             Token => "须为 1 到 64 个字符，不含空格".into(),
             Slug => "须为 2 到 64 个小写字母、数字或 -".into(),
             Email => "请填写邮箱地址".into(),
+            SamePassword => "新密码不能与当前密码相同".into(),
             Locale => "须为 zh-CN 或 en".into(),
             Role => "须为店主、运营或只读".into(),
             Text(error) => text(error),

@@ -15,16 +15,45 @@ use super::i18n::{Lang, T};
 use super::page::{AdminError, Failure, Nav, NavShop};
 use crate::state::AppState;
 
+/// A cookie's name: over HTTPS with the `__Host-` prefix, which browsers only
+/// accept when `Secure`, from this host, for path `/` — no subdomain or plain
+/// HTTP page can set or shadow it.
+pub fn cookie_name(name: &'static str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
 pub const SESSION_COOKIE: &str = "mo_session";
 
-pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token.to_owned())
+/// An admin cookie: HttpOnly, path `/`, Secure (and `__Host-`) over HTTPS.
+pub fn admin_cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    same_site: SameSite,
+) -> Cookie<'static> {
+    Cookie::build(cookie_name(name, secure), value)
         .path("/")
         .http_only(true)
-        .same_site(SameSite::Lax)
+        .same_site(same_site)
         .secure(secure)
-        .max_age(CookieDuration::hours(12))
         .finish()
+}
+
+/// The same cookie, expired.
+pub fn gone_cookie(name: &'static str, secure: bool) -> Cookie<'static> {
+    let mut gone = admin_cookie(name, String::new(), secure, SameSite::Lax);
+    gone.make_removal();
+    gone
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> Cookie<'static> {
+    let mut cookie = admin_cookie(SESSION_COOKIE, token.to_owned(), secure, SameSite::Lax);
+    cookie.set_max_age(CookieDuration::hours(12));
+    cookie
 }
 
 /// A signed-in staff member.
@@ -149,8 +178,15 @@ impl FromRequest for SignedIn {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let secure = state.as_ref().is_some_and(|s| s.secure_cookies);
+        let token = req
+            .cookie(&cookie_name(SESSION_COOKIE, secure))
+            .map(|c| c.value().to_owned());
         let lang = browser_lang(req);
+        // A generated password is replaced before anything else (SPEC §11).
+        let path = req.path();
+        let may_skip_password =
+            path == "/account" || path == "/account/password" || path == "/logout";
         Box::pin(async move {
             let sign_in = AdminError::new(Failure::SignIn, lang);
             let (Some(state), Some(token)) = (state, token) else {
@@ -160,6 +196,9 @@ impl FromRequest for SignedIn {
             else {
                 return Err(sign_in);
             };
+            if staff.must_change_password && !may_skip_password {
+                return Err(AdminError::new(Failure::ChangePassword, lang));
+            }
             let shops = store::staff::memberships(&state.db, staff.id).await?;
             let t = T::new(Lang::from_locale(&staff.locale));
             Ok(SignedIn {

@@ -44,6 +44,8 @@ struct TeamPage {
     csrf: String,
     roles: Vec<(&'static str, &'static str)>,
     members: Vec<MemberRow>,
+    /// Invitations not answered yet: email, role, when.
+    invited: Vec<(String, &'static str, String)>,
     keys: Vec<KeyRow>,
     /// Shown once: a new account's password or a new API key.
     secret: Option<(String, String)>,
@@ -78,6 +80,11 @@ async fn team_page(
     let tz = shop.time_zone;
     let members = store::staff::shop_staff(&state.db, shop.id).await?;
     let keys = store::api_keys::list_api_keys(&state.db, shop.id).await?;
+    let invited = store::staff::shop_invitations(&state.db, shop)
+        .await?
+        .into_iter()
+        .map(|i| (i.email, t.role(i.role), describe::local(i.created_at, tz)))
+        .collect();
     Ok(TeamPage {
         t,
         nav: Some(staff.nav(shop, role, "team", &format!("/shops/{}/team", shop.slug))),
@@ -94,6 +101,7 @@ async fn team_page(
                 role: role.as_str(),
             })
             .collect(),
+        invited,
         keys: keys
             .into_iter()
             .map(|key| KeyRow {
@@ -196,19 +204,31 @@ pub(super) async fn add_staff(
         let role = role_from(values)?;
         let (email, name) = (values.get("email"), values.get("name"));
         // Hashed before the write transaction, which it would otherwise hold up.
-        let password = store::staff::NewPassword::generate();
+        let password = store::staff::NewPassword::generate().await;
         store::audit::write(&state.db, &actor, async |tx| {
-            let added =
-                store::staff::add_to_shop(tx, email, name, role, shop.id, password, actor.at)
-                    .await?;
-            let person = match &added {
-                Added::NewAccount(person, _) | Added::ExistingAccount(person) => person.id,
+            let added = store::staff::add_to_shop(
+                tx,
+                email,
+                name,
+                role,
+                shop.id,
+                password,
+                staff.staff.id,
+                actor.at,
+            )
+            .await?;
+            let change = match &added {
+                Added::NewAccount(person, _) => {
+                    let after = store::staff::membership_row(tx, person.id, shop.id).await?;
+                    store::audit::Change::new("add", "membership", person.id).after(after)
+                }
+                Added::Invited { staff_id, email } => {
+                    store::audit::Change::new("invite", "membership", *staff_id).after(Some(
+                        serde_json::json!({"email": email, "role": role.as_str(), "invited": true}),
+                    ))
+                }
             };
-            let after = store::staff::membership_row(tx, person, shop.id).await?;
-            Ok((
-                added,
-                store::audit::Change::new("add", "membership", person).after(after),
-            ))
+            Ok((added, change))
         })
         .await
     }
@@ -221,8 +241,8 @@ pub(super) async fn add_staff(
             )),
             ..Outcome::default()
         },
-        Added::ExistingAccount(person) => Outcome {
-            notice: Some(t.t("team.added_existing").replace("{email}", &person.email)),
+        Added::Invited { email, .. } => Outcome {
+            notice: Some(t.t("team.invited").replace("{email}", &email)),
             ..Outcome::default()
         },
     });
