@@ -4,7 +4,7 @@ use domain::roles::Role;
 use domain::throttle::{FREE_ADDRESS_FAILURES, FREE_PAIR_FAILURES, MAX_WAIT};
 use store::StoreError;
 use store::staff::{
-    Added, NewPassword, PasswordRefused, SESSION_LASTS, SignInError, add_to_shop,
+    Added, Joining, NewPassword, PasswordRefused, SESSION_LASTS, SignInError, add_to_shop,
     answer_invitation, change_password, create_staff, invitations_of, memberships, reset_password,
     session, shop_invitations, sign_in, sign_out, unlock,
 };
@@ -245,9 +245,11 @@ async fn an_existing_account_is_invited_and_joins_only_by_accepting() {
         let added = store::db::write(db, async |tx| {
             add_to_shop(
                 tx,
-                "ann@example.com",
-                "",
-                Role::Operator,
+                Joining {
+                    email: "ann@example.com",
+                    name: "",
+                    role: Role::Operator,
+                },
                 second.id,
                 password,
                 owner.id,

@@ -36,6 +36,14 @@ pub(super) async fn set_role_in(
     Ok(())
 }
 
+/// Who an owner adds to their shop: an email, a name for a new account, a role.
+#[derive(Debug, Clone, Copy)]
+pub struct Joining<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+}
+
 /// What adding someone to a shop did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Added {
@@ -52,14 +60,13 @@ pub enum Added {
 /// someone already in this shop is a conflict.
 pub async fn add_to_shop(
     tx: &impl ConnectionTrait,
-    email: &str,
-    name: &str,
-    role: Role,
+    person: Joining<'_>,
     shop_id: i64,
     password: NewPassword,
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<Added> {
+    let Joining { email, name, role } = person;
     let email = domain::ids::email(email)?;
     let name = name.trim();
     if name.chars().count() > 100 {

@@ -208,9 +208,7 @@ pub(super) async fn add_staff(
         store::audit::write(&state.db, &actor, async |tx| {
             let added = store::staff::add_to_shop(
                 tx,
-                email,
-                name,
-                role,
+                store::staff::Joining { email, name, role },
                 shop.id,
                 password,
                 staff.staff.id,
