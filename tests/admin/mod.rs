@@ -11,10 +11,15 @@ use serde_json::json;
 use crate::support::{api, databases, fixtures, now};
 
 mod pages;
+mod security;
 
 /// A browser: keeps the cookies the application sets.
 struct Browser {
     cookies: Vec<Cookie<'static>>,
+    /// The socket address requests come from (none: the test server's default).
+    from: Option<std::net::SocketAddr>,
+    /// Extra headers every request carries (a forged `X-Forwarded-For` …).
+    headers: Vec<(&'static str, String)>,
 }
 
 struct Page {
@@ -114,6 +119,16 @@ impl Browser {
     fn new() -> Browser {
         Browser {
             cookies: Vec::new(),
+            from: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A browser on another machine: its requests come from `address`.
+    fn at(address: &str) -> Browser {
+        Browser {
+            from: Some(format!("{address}:40000").parse().unwrap()),
+            ..Browser::new()
         }
     }
 
@@ -125,6 +140,12 @@ impl Browser {
         let mut request = request;
         for cookie in &self.cookies {
             request = request.cookie(cookie.clone());
+        }
+        if let Some(from) = self.from {
+            request = request.peer_addr(from);
+        }
+        for (name, value) in &self.headers {
+            request = request.insert_header((*name, value.clone()));
         }
         let response = test::call_service(app, request.to_request()).await;
         let status = response.status();

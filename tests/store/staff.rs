@@ -292,3 +292,50 @@ async fn an_existing_account_is_invited_and_joins_only_by_accepting() {
         assert!(invitations_of(db, person.id).await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (a, _) = create_staff(db, "a@example.com", "", Role::Owner, shop.id, now())
+            .await
+            .unwrap();
+        let (b, _) = create_staff(db, "b@example.com", "", Role::Owner, shop.id, now())
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            let demote = |who: i64| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    store::db::write(&db, async |tx| {
+                        store::staff::change_role(tx, who, shop.id, Role::Viewer).await
+                    })
+                    .await
+                })
+            };
+            let (first, second) = tokio::join!(demote(a.id), demote(b.id));
+            let results = [first.unwrap(), second.unwrap()];
+            let refused = results
+                .iter()
+                .filter(|r| matches!(r, Err(StoreError::Conflict(store::Conflict::LastOwner))))
+                .count();
+            assert_eq!(refused, 1, "{}: {results:?}", database.backend);
+            let owners = store::staff::shop_staff(db, shop.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|(_, role)| *role == Role::Owner)
+                .count();
+            assert_eq!(owners, 1, "{}", database.backend);
+            // Both owners again for the next round.
+            for who in [a.id, b.id] {
+                store::db::write(db, async |tx| {
+                    store::staff::change_role(tx, who, shop.id, Role::Owner).await
+                })
+                .await
+                .unwrap();
+            }
+        }
+    }
+}

@@ -33,6 +33,17 @@ pub async fn app(
     Error = actix_web::Error,
 > {
     let state = web::AppState::at(database.db.clone(), fixtures::now());
+    app_with(state).await
+}
+
+/// The application with these settings (HTTPS cookies, trusted proxies …).
+pub async fn app_with(
+    state: web::AppState,
+) -> impl Service<
+    actix_http::Request,
+    Response = ServiceResponse<impl MessageBody>,
+    Error = actix_web::Error,
+> {
     test::init_service(web::build_app(state)).await
 }
 
