@@ -505,3 +505,86 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     assert_eq!(designed.status, domain::CouponStatus::Paused);
     handle.stop(false).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_choose_their_password_and_accept_an_invitation_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    web::install_crypto();
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let other =
+        store::shops::create_shop(db, "other", "隔壁小店", chrono_tz::Asia::Shanghai, now())
+            .await
+            .unwrap();
+    let (_, owner) = fixtures::staff(db, "owner@example.com", "小鹿", Role::Owner, shop.id).await;
+    // An account made with a generated password, in another shop.
+    let (_, generated) =
+        store::staff::create_staff(db, "ann@example.com", "安", Role::Owner, other.id, now())
+            .await
+            .unwrap();
+    let app = web::spawn_app(web::AppState::at(db.clone(), now()))
+        .await
+        .unwrap();
+    let (base, handle) = (app.base, app.handle);
+    let driver = Driver::start().await;
+
+    // Ann's first sign-in lands on her account page: her own password first.
+    let ann = driver.session().await;
+    ann.sign_in(&base, "ann@example.com", &generated).await;
+    assert!(ann.wait_for("#must-change").await, "{}", ann.text().await);
+    ann.go(&format!("{base}/shops/other/dashboard")).await;
+    assert!(ann.wait_for("#must-change").await, "nothing else first");
+    ann.screenshot("account-first-sign-in.png").await;
+    ann.type_into("input[name=current]", &generated).await;
+    ann.type_into("input[name=new]", "安的新密码 2026").await;
+    ann.type_into("input[name=repeat]", "安的新密码 2026").await;
+    ann.click("form[action=\"/account/password\"] button[type=submit]")
+        .await;
+    assert!(
+        ann.wait_for_text("隔壁小店").await.contains("隔壁小店"),
+        "on to her shop"
+    );
+
+    // The owner of another shop invites her.
+    let boss = driver.session().await;
+    boss.sign_in(&base, "owner@example.com", &owner).await;
+    boss.go(&format!("{base}/shops/demo/team")).await;
+    boss.type_into("form.add-form input[name=email]", "ann@example.com")
+        .await;
+    boss.click("form.add-form button[type=submit]").await;
+    let invited = boss.wait_for_text("已邀请 ann@example.com").await;
+    assert!(invited.contains("待接受的邀请"), "{invited}");
+    assert!(
+        !invited.contains("隔壁小店"),
+        "nothing about her other shop"
+    );
+    boss.end().await;
+
+    // She accepts from her account page and is in.
+    ann.go(&format!("{base}/account")).await;
+    assert!(ann.wait_for_text("演示店铺").await.contains("运营"));
+    ann.screenshot("account-invitation.png").await;
+    ann.click("form[action$=\"/accept\"] button").await;
+    assert!(
+        ann.wait_for("a[href=\"/shops/demo/coupons\"]").await,
+        "the invited shop's pages: {}",
+        ann.text().await
+    );
+    ann.end().await;
+    let shops = store::staff::memberships(
+        db,
+        store::staff::sign_in(db, "ann@example.com", "安的新密码 2026", "127.0.0.1", now())
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .id,
+    )
+    .await
+    .unwrap();
+    assert_eq!(shops.len(), 2);
+    handle.stop(false).await;
+}

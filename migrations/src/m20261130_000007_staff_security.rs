@@ -1,7 +1,8 @@
 //! Staff accounts that hold up (SPEC §11): sign-in delays counted per (email,
 //! address) and per address instead of account lock-outs, a password the owner
 //! of a generated one must replace, and invitations to a shop that the invited
-//! person accepts.
+//! person accepts. And long writes in chunks: a code batch counts the codes
+//! generated so far, each chunk committed on its own.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -64,6 +65,19 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(
+                Table::alter()
+                    .table("code_batches")
+                    .add_column(integer("generated").default(0))
+                    .to_owned(),
+            )
+            .await?;
+        // Batches made before were written whole.
+        manager
+            .get_connection()
+            .execute_unprepared("UPDATE code_batches SET generated = size")
+            .await?;
+        manager
             .create_table(
                 Table::create()
                     .table("invitations")
@@ -114,6 +128,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("code_batches")
+                    .drop_column("generated")
+                    .to_owned(),
+            )
+            .await?;
         for table in ["invitations", "sign_in_delays"] {
             manager
                 .drop_table(Table::drop().table(table).if_exists().to_owned())

@@ -305,3 +305,15 @@ async fn a_percent_outside_10_to_99_is_refused_not_sold() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_code_batch_has_at_most_a_hundred_thousand_codes() {
+    let database = databases().await.remove(0);
+    let shop = api::shop_with_key(&database, "demo").await;
+    let app = api::app(&database).await;
+    let body =
+        fixtures::coupon_body(json!({"kind": "private", "private": {"unique_codes": 100_001}}));
+    let (status, answer) = post("/api/v1/coupons", &shop.key, &body).send(&app).await;
+    assert_eq!(status.as_u16(), 422, "{answer}");
+    assert_eq!(answer["error"]["field"], "private.unique_codes");
+}

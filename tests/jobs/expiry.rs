@@ -169,3 +169,56 @@ async fn the_expiry_pass_forgets_idempotency_keys_after_a_day() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_code_batch_is_written_in_chunks_and_a_stopped_one_is_finished() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let size = store::codes::FILL_CHUNK * 2 + 7;
+        let coupon = fixtures::coupon(
+            db,
+            &shop,
+            json!({"kind": "private", "private": {"unique_codes": size}}),
+        )
+        .await;
+        assert_eq!(
+            store::codes::batch_progress(db, coupon.id).await.unwrap(),
+            (u64::from(size), u64::from(size))
+        );
+        assert_eq!(
+            store::codes::code_counts(db, coupon.id).await.unwrap().0,
+            u64::from(size),
+            "{}",
+            database.backend
+        );
+        // A batch asked for whose process stopped before writing it ...
+        store::db::write(db, async |tx| {
+            store::codes::open_batch(tx, coupon.id, 10, now()).await
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            store::codes::unfinished_coupons(db, 10).await.unwrap(),
+            [coupon.id]
+        );
+        // ... is finished by the next expire pass.
+        run_pass(
+            &context(db, small_batches(100)),
+            JobName::ExpireClaims,
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            store::codes::unfinished_coupons(db, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store::codes::code_counts(db, coupon.id).await.unwrap().0,
+            u64::from(size) + 10
+        );
+    }
+}

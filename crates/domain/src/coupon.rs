@@ -13,7 +13,7 @@ use crate::vocab::{
 pub const MAX_NAME_CHARS: usize = 60;
 pub const MAX_VALID_DAYS: u32 = 3650;
 pub const MAX_REPURCHASE_DAYS: u32 = 365;
-pub const MAX_UNIQUE_CODES: u32 = 1_000_000;
+pub const MAX_UNIQUE_CODES: u32 = 100_000;
 
 /// What a coupon discounts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -23,6 +23,16 @@ pub struct ClaimsBench {
     pub customers: Vec<(i64, String)>,
 }
 
+/// A private coupon with `codes` one-time codes (`bench long-writes`).
+pub fn bench_private_coupon(name: &str, codes: u32, now: DateTime<Utc>) -> domain::Coupon {
+    let mut draft = bench_coupon(name, u32::MAX, now).to_draft();
+    draft.kind = domain::CouponKind::Private;
+    draft.private = Some(domain::PrivateCodes::Unique {
+        unique_codes: codes,
+    });
+    draft.validate().expect("a valid private coupon")
+}
+
 pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> domain::Coupon {
     CouponDraft {
         name: name.into(),

@@ -252,13 +252,17 @@ pub async fn create_coupon(
     status: CouponStatus,
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
-    write(db, async |tx| {
+    let created = write(db, async |tx| {
         create_coupon_in(tx, shop_id, coupon, status, now).await
     })
-    .await
+    .await?;
+    codes::fill_batches(db, created.id).await?;
+    Ok(created)
 }
 
-/// [`create_coupon`] inside the caller's write transaction.
+/// [`create_coupon`] inside the caller's write transaction; one-time codes are
+/// only asked for here: the caller writes them after its commit
+/// (`codes::fill_batches`).
 pub async fn create_coupon_in(
     tx: &impl ConnectionTrait,
     shop_id: i64,
@@ -284,7 +288,7 @@ pub async fn create_coupon_in(
             codes::add_shared_code(tx, shop_id, saved.id, code).await?;
         }
         KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
-            codes::generate_batch(tx, shop_id, saved.id, *unique_codes, now).await?;
+            codes::open_batch(tx, saved.id, *unique_codes, now).await?;
         }
         _ => {}
     }
@@ -358,13 +362,16 @@ pub async fn update_coupon(
     edited: &Coupon,
     now: DateTime<Utc>,
 ) -> Result<CouponRecord> {
-    write(db, async |tx| {
+    let updated = write(db, async |tx| {
         update_coupon_in(tx, shop_id, coupon_id, edited, now).await
     })
-    .await
+    .await?;
+    codes::fill_batches(db, updated.id).await?;
+    Ok(updated)
 }
 
-/// [`update_coupon`] inside the caller's write transaction.
+/// [`update_coupon`] inside the caller's write transaction (new one-time codes
+/// are written after the commit, as for [`create_coupon_in`]).
 pub async fn update_coupon_in(
     tx: &impl ConnectionTrait,
     shop_id: i64,
@@ -386,7 +393,7 @@ pub async fn update_coupon_in(
                 codes::add_shared_code(tx, shop_id, coupon_id, code).await?
             }
             KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
-                codes::generate_batch(tx, shop_id, coupon_id, *unique_codes, now).await?;
+                codes::open_batch(tx, coupon_id, *unique_codes, now).await?;
             }
             _ => {}
         }

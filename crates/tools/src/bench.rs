@@ -409,3 +409,59 @@ pub async fn admin(
     handle.stop(true).await;
     Ok((built, results))
 }
+
+/// What `bench long-writes` measured: claims alone, then claims while a
+/// 100,000-code batch and a 300,000-line product import are written.
+pub struct LongWrites {
+    pub quiet: RunStats,
+    pub beside: RunStats,
+    /// How long the batch and the import took beside the claims.
+    pub writes: Duration,
+}
+
+/// Claim latency on a quiet database next to claim latency beside the two long
+/// writes SPEC §11 names (they commit in chunks, so claims interleave).
+pub async fn long_writes(
+    db: &DatabaseConnection,
+    clients: usize,
+    claims: u32,
+) -> anyhow::Result<LongWrites> {
+    let now = Utc::now();
+    let quiet_setup = store::bench::prepare_claims_bench(db, claims, now).await?;
+    let quiet = store_run(db, &quiet_setup, clients, now).await?;
+    // A second shop (its slug is the time's microseconds).
+    let busy_setup =
+        store::bench::prepare_claims_bench(db, claims, now + chrono::Duration::microseconds(1))
+            .await?;
+    let writer = {
+        let db = db.clone();
+        let shop_id = busy_setup.shop_id;
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let design =
+                store::bench::bench_private_coupon("codes", domain::coupon::MAX_UNIQUE_CODES, now);
+            store::coupons::create_coupon(&db, shop_id, &design, domain::CouponStatus::Draft, now)
+                .await?;
+            let rows: Vec<(domain::Sku, String, domain::Money)> = (0..300_000)
+                .map(|i| {
+                    (
+                        domain::Sku::parse(&format!("IMPORT-{i:06}")).expect("a SKU"),
+                        format!("导入商品 {i}"),
+                        domain::Money::yuan(99),
+                    )
+                })
+                .collect();
+            store::products::import(&db, shop_id, &rows, now).await?;
+            anyhow::Ok(started.elapsed())
+        })
+    };
+    // Let the long writes start first.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let beside = store_run(db, &busy_setup, clients, now).await?;
+    let writes = writer.await??;
+    Ok(LongWrites {
+        quiet,
+        beside,
+        writes,
+    })
+}

@@ -167,6 +167,9 @@ enum Bench {
     /// Claims per second through the full claiming rules and the batching writer,
     /// next to the bare claim transaction on the driver.
     Claims(ClaimLoad),
+    /// Claim latency alone, then beside a 100,000-code batch and a 300,000-line
+    /// product import (both written in chunks).
+    LongWrites(ClaimLoad),
     /// Time one reminder pass and one expiry pass over a database of many claims.
     Reminders {
         /// The database to build (default: a new SQLite file in the temporary folder).
@@ -353,6 +356,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "ratio store / bare: {:.2} (targets: SQLite >= 0.50, PostgreSQL >= 2)",
                 rules.per_second() / bare.per_second()
+            );
+            Ok(())
+        }
+        Command::Bench(Bench::LongWrites(ClaimLoad {
+            database,
+            clients,
+            claims,
+        })) => {
+            let clients = usize::from(clients);
+            let (db, backend) = open_for_bench(&database, clients as u32 + 4).await?;
+            let run = crate::bench::long_writes(&db, clients, claims).await?;
+            println!(
+                "long writes beside claims: {backend}, {clients} clients, {claims} claims per run"
+            );
+            println!("{}", run.quiet.line("claims, quiet"));
+            println!("{}", run.beside.line("claims beside codes + import"));
+            println!(
+                "100,000 codes + 300,000 products written in {:.2} s; p99 beside − quiet: {:+.1} ms",
+                run.writes.as_secs_f64(),
+                (run.beside.percentile(0.99).as_secs_f64()
+                    - run.quiet.percentile(0.99).as_secs_f64())
+                    * 1000.0
             );
             Ok(())
         }

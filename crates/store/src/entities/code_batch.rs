@@ -9,6 +9,8 @@ pub struct Model {
     pub id: i64,
     pub coupon_id: i64,
     pub size: i32,
+    /// Codes written so far: the batch is filled in chunks after it is made.
+    pub generated: i32,
     pub created_at: DateTimeUtc,
 }
 

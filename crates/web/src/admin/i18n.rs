@@ -152,6 +152,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "估算这张券的效果",
         "Estimate this coupon",
     ),
+    (
+        "codes.writing",
+        "（正在生成：{written} / {asked}，刷新查看进度）",
+        "(being written: {written} of {asked}; reload to follow)",
+    ),
     ("codes.title", "券码", "Codes"),
     (
         "codes.summary",

@@ -87,6 +87,9 @@ async fn stylesheet() -> HttpResponse {
 /// Signed in: the first shop's coupons; otherwise the sign-in page.
 #[get("/")]
 async fn home(staff: Option<SignedIn>) -> HttpResponse {
+    if staff.as_ref().is_some_and(|s| s.staff.must_change_password) {
+        return redirect("/account");
+    }
     match staff.as_ref().and_then(|s| s.shops.first()) {
         Some((shop, _)) => redirect(&format!("/shops/{}/dashboard", shop.slug)),
         None => redirect("/login"),

@@ -185,8 +185,10 @@ impl FromRequest for SignedIn {
         let lang = browser_lang(req);
         // A generated password is replaced before anything else (SPEC §11).
         let path = req.path();
-        let may_skip_password =
-            path == "/account" || path == "/account/password" || path == "/logout";
+        let may_skip_password = matches!(
+            path,
+            "/" | "/login" | "/account" | "/account/password" | "/logout"
+        );
         Box::pin(async move {
             let sign_in = AdminError::new(Failure::SignIn, lang);
             let (Some(state), Some(token)) = (state, token) else {

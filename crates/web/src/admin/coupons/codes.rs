@@ -43,11 +43,14 @@ pub(super) async fn generate_codes(
                 store::audit::Table::CodeBatch,
                 None,
                 async |tx| {
-                    let batch = store::codes::generate_batch(tx, shop.id, id, count, now).await?;
+                    let batch = store::codes::open_batch(tx, id, count, now).await?;
                     Ok((batch, ()))
                 },
             )
             .await?;
+            // Written after the batch is logged, a chunk per transaction: claims
+            // never wait behind a 100,000-code batch.
+            store::codes::fill_batches(&state.db, id).await?;
             Ok(redirect(&detail))
         }
         _ => Ok(redirect(&format!("{detail}?codes_error=1"))),

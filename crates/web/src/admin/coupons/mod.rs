@@ -37,7 +37,7 @@ async fn audited_coupon(
     ) -> Result<store::coupons::CouponRecord, store::StoreError>,
 ) -> Result<store::coupons::CouponRecord, store::StoreError> {
     let actor = staff.actor(shop, state.now());
-    store::audit::write_row(
+    let saved = store::audit::write_row(
         &state.db,
         &actor,
         action,
@@ -48,5 +48,8 @@ async fn audited_coupon(
             Ok((saved.id, saved))
         },
     )
-    .await
+    .await?;
+    // One-time codes asked for are written after the commit, in chunks.
+    store::codes::fill_batches(&state.db, saved.id).await?;
+    Ok(saved)
 }

@@ -134,10 +134,24 @@ async fn codes_box(
         domain::PrivateCodes::Shared { code } => {
             t.t("codes.shared").replace("{code}", code.as_str())
         }
-        domain::PrivateCodes::Unique { .. } => t
-            .t("codes.summary")
-            .replace("{all}", &all.to_string())
-            .replace("{used}", &used.to_string()),
+        domain::PrivateCodes::Unique { .. } => {
+            let summary = t
+                .t("codes.summary")
+                .replace("{all}", &all.to_string())
+                .replace("{used}", &used.to_string());
+            // Batches are written in chunks after they are asked for.
+            let (asked, written) = store::codes::batch_progress(&state.db, record.id).await?;
+            if written < asked {
+                format!(
+                    "{summary} {}",
+                    t.t("codes.writing")
+                        .replace("{written}", &written.to_string())
+                        .replace("{asked}", &asked.to_string())
+                )
+            } else {
+                summary
+            }
+        }
     };
     Ok(Some(CodesBox {
         summary,
