@@ -1,7 +1,7 @@
 //! Staff accounts that hold up (SPEC §11): sign-in delays counted per (email,
 //! address) and per address instead of account lock-outs, a password the owner
 //! of a generated one must replace, and invitations to a shop that the invited
-//! person accepts. And long writes in chunks: a code batch counts the codes
+//! person accepts with a one-time code. And long writes in chunks: a code batch counts the codes
 //! generated so far, each chunk committed on its own.
 
 use sea_orm_migration::prelude::*;
@@ -84,43 +84,32 @@ impl MigrationTrait for Migration {
                     .if_not_exists()
                     .col(big_pk_auto("id"))
                     .col(big_integer("shop_id"))
-                    .col(big_integer("staff_id"))
+                    // Whoever holds this email, with an account or not yet: the
+                    // owner who invites learns nothing about accounts.
+                    .col(string_len("email", 254))
                     .col(string_len("role", 16))
+                    // SHA-256 of the one-time invitation code.
+                    .col(string_len_uniq("code_hash", 64))
                     .col(big_integer_null("invited_by"))
                     .col(timestamp_with_time_zone("created_at"))
+                    .col(timestamp_with_time_zone("expires_at"))
                     .foreign_key(
                         ForeignKey::create()
                             .from("invitations", "shop_id")
                             .to("shops", "id")
                             .on_delete(ForeignKeyAction::Cascade),
                     )
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from("invitations", "staff_id")
-                            .to("staff", "id")
-                            .on_delete(ForeignKeyAction::Cascade),
-                    )
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
                 Index::create()
-                    .name("ux_invitations_shop_staff")
+                    .name("ux_invitations_shop_email")
                     .table("invitations")
                     .col("shop_id")
-                    .col("staff_id")
+                    .col("email")
                     .unique()
-                    .if_not_exists()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ix_invitations_staff")
-                    .table("invitations")
-                    .col("staff_id")
                     .if_not_exists()
                     .to_owned(),
             )

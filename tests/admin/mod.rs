@@ -441,6 +441,32 @@ async fn staff_member(
     fixtures::staff(db, email, "", role, shop_id).await.1
 }
 
+/// Joins with an invitation code (and the account's password, or a new one);
+/// the browser keeps the session it opens.
+async fn joined<S, B>(app: &S, email: &str, code: &str, password: &str) -> Browser
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut browser = Browser::new();
+    let page = browser.get(app, "/join").await;
+    let done = browser
+        .post(
+            app,
+            "/join",
+            &[
+                ("_csrf", &page.csrf()),
+                ("email", email),
+                ("code", code),
+                ("password", password),
+                ("name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{email} joins: {}", done.body);
+    browser
+}
+
 /// Signs `email` in; the browser keeps the session.
 async fn signed_in<S, B>(app: &S, email: &str, password: &str) -> Browser
 where

@@ -7,7 +7,7 @@ use domain::{Channel, Money};
 use serde_json::json;
 use store::orders::ClaimChoice;
 
-use super::{signed_in, staff_member};
+use super::{joined, signed_in, staff_member};
 use crate::support::{api, databases, db, fixtures, now};
 
 async fn claim(
@@ -376,7 +376,7 @@ async fn owners_manage_staff_and_keys_and_a_shop_keeps_an_owner() {
             )
             .await;
         assert_eq!(added.status, 200, "{}", added.body);
-        let password = added
+        let code = added
             .body
             .split("<code>")
             .nth(1)
@@ -385,8 +385,8 @@ async fn owners_manage_staff_and_keys_and_a_shop_keeps_an_owner() {
             .next()
             .unwrap()
             .to_owned();
-        assert_eq!(password.len(), 16);
-        signed_in(&app, "new@example.com", &password).await;
+        assert_eq!(code.len(), 16);
+        joined(&app, "new@example.com", &code, "小李的新密码，够长了").await;
         let again = boss
             .post(
                 &app,

@@ -45,6 +45,7 @@ async fn every_admin_page_says_how_it_may_be_used() {
     let mut pages = vec![login];
     for path in [
         "/account".to_owned(),
+        "/join".into(),
         "/shops/demo/dashboard".into(),
         "/shops/demo/coupons".into(),
         "/shops/demo/coupons/new".into(),
@@ -231,7 +232,7 @@ async fn a_generated_password_is_replaced_before_anything_else() {
 }
 
 #[tokio::test]
-async fn an_existing_account_joins_another_shop_only_by_accepting() {
+async fn an_invitation_tells_the_owner_nothing_and_its_code_joins() {
     for database in databases().await {
         let db = &database.db;
         let first =
@@ -243,58 +244,99 @@ async fn an_existing_account_joins_another_shop_only_by_accepting() {
         let bo = staff_member(db, second.id, "bo@example.com", Role::Owner).await;
         let app = api::app(&database).await;
         let mut owner = signed_in(&app, "bo@example.com", &bo).await;
-        let team = owner.get(&app, "/shops/second/team").await;
-        let invited = owner
-            .post(
-                &app,
-                "/shops/second/team/staff",
-                &[
-                    ("_csrf", &team.csrf()),
-                    ("email", "ann@example.com"),
-                    ("name", ""),
-                    ("role", "operator"),
-                ],
-            )
-            .await;
-        assert_eq!(invited.status, 200, "{}", invited.body);
-        assert!(invited.body.contains("已邀请 ann@example.com"));
-        assert!(
-            !invited.body.contains("安的小店") && !invited.body.contains("/shops/first"),
-            "nothing about the other shop"
-        );
-        assert!(invited.body.contains("待接受的邀请"));
-        // Not a member yet: the shop is not hers to open.
-        let mut person = signed_in(&app, "ann@example.com", &ann).await;
+        let mut invite = async |email: &str| {
+            let team = owner.get(&app, "/shops/second/team").await;
+            let page = owner
+                .post(
+                    &app,
+                    "/shops/second/team/staff",
+                    &[
+                        ("_csrf", &team.csrf()),
+                        ("email", email),
+                        ("role", "operator"),
+                    ],
+                )
+                .await;
+            assert_eq!(page.status, 200, "{}", page.body);
+            let code = page
+                .body
+                .split("<code>")
+                .nth(1)
+                .and_then(|rest| rest.split("</code>").next())
+                .unwrap()
+                .to_owned();
+            (page.body, code)
+        };
+        let (to_ann, ann_code) = invite("ann@example.com").await;
+        let (to_new, _) = invite("cy@example.com").await;
+        // An email with an account and one without read alike, and nothing
+        // about the other shop shows.
+        let shape = |body: &str, email: &str, code: &str| {
+            body.replace(email, "EMAIL").replace(code, "CODE")
+        };
+        let notice = |body: &str| {
+            body.split("id=\"shown-once\"")
+                .nth(1)
+                .and_then(|rest| rest.split("</div>").next())
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(
-            person.get(&app, "/shops/second/dashboard").await.status,
-            404,
+            shape(&notice(&to_ann), "ann@example.com", &ann_code),
+            shape(
+                &notice(&to_new),
+                "cy@example.com",
+                notice(&to_new)
+                    .split("<code>")
+                    .nth(1)
+                    .unwrap()
+                    .split("</code>")
+                    .next()
+                    .unwrap()
+            ),
             "{}",
             database.backend
         );
-        let account = person.get(&app, "/account").await;
-        assert!(account.body.contains(&second.name), "{}", account.body);
-        let accept = account
-            .body
-            .split("action=\"/account/invitations/")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned();
-        assert!(accept.ends_with("/accept"));
-        let joined = person
-            .post(
-                &app,
-                &format!("/account/invitations/{accept}"),
-                &[("_csrf", &account.csrf())],
-            )
-            .await;
-        assert_eq!(joined.location.as_deref(), Some("/shops/second/dashboard"));
+        assert!(!to_ann.contains("安的小店") && !to_ann.contains("/shops/first"));
+        // Not a member before using the code.
+        let mut person = signed_in(&app, "ann@example.com", &ann).await;
+        assert_eq!(
+            person.get(&app, "/shops/second/dashboard").await.status,
+            404
+        );
+        let mut joined = super::joined(&app, "ann@example.com", &ann_code, &ann).await;
+        assert_eq!(
+            joined.get(&app, "/shops/second/dashboard").await.status,
+            200
+        );
         assert_eq!(
             person.get(&app, "/shops/second/dashboard").await.status,
             200
         );
         let audit = owner.get(&app, "/shops/second/audit").await;
         assert!(audit.body.contains("ann@example.com"));
+        // A wrong code answers like a wrong password, and is counted.
+        let mut guesser = Browser::at("127.0.0.9");
+        let page = guesser.get(&app, "/join").await;
+        let refused = guesser
+            .post(
+                &app,
+                "/join",
+                &[
+                    ("_csrf", &page.csrf()),
+                    ("email", "cy@example.com"),
+                    ("code", "NOT-THE-CODE"),
+                    ("password", "a new password"),
+                    ("name", ""),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, 422);
+        assert!(
+            refused.body.contains("邮箱、邀请码或密码不正确"),
+            "{}",
+            refused.body
+        );
     }
 }
 

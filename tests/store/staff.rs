@@ -4,9 +4,9 @@ use domain::roles::Role;
 use domain::throttle::{FREE_ADDRESS_FAILURES, FREE_PAIR_FAILURES, MAX_WAIT};
 use store::StoreError;
 use store::staff::{
-    Added, Joining, NewPassword, PasswordRefused, SESSION_LASTS, SignInError, add_to_shop,
-    answer_invitation, change_password, create_staff, invitations_of, memberships, reset_password,
-    session, shop_invitations, sign_in, sign_out, unlock,
+    JoinRefused, JoinRequest, Joining, PasswordRefused, SESSION_LASTS, SignInError,
+    change_password, create_staff, invite, join, memberships, reset_password, session,
+    shop_invitations, sign_in, sign_out, unlock,
 };
 
 use crate::support::{databases, fixtures, now};
@@ -230,66 +230,125 @@ async fn a_generated_password_is_replaced_by_one_of_their_own() {
 }
 
 #[tokio::test]
-async fn an_existing_account_is_invited_and_joins_only_by_accepting() {
+async fn an_invitation_code_joins_an_account_or_makes_one_once() {
     for database in databases().await {
         let db = &database.db;
         let first = fixtures::shop(db, "first").await;
         let second = fixtures::shop(db, "second").await;
-        let (person, _) = create_staff(db, "ann@example.com", "Ann", Role::Owner, first.id, now())
-            .await
-            .unwrap();
-        let (owner, _) = create_staff(db, "bo@example.com", "Bo", Role::Owner, second.id, now())
-            .await
-            .unwrap();
-        let password = NewPassword::generate().await;
-        let added = store::db::write(db, async |tx| {
-            add_to_shop(
-                tx,
-                Joining {
-                    email: "ann@example.com",
-                    name: "",
-                    role: Role::Operator,
-                },
-                second.id,
-                password,
-                owner.id,
-                now(),
-            )
-            .await
-        })
+        let (ann, ann_password) =
+            fixtures::staff(db, "ann@example.com", "Ann", Role::Owner, first.id).await;
+        let (owner, _) = fixtures::staff(db, "bo@example.com", "Bo", Role::Owner, second.id).await;
+        let invite_as = |email: &'static str, role| {
+            let db = db.clone();
+            async move {
+                store::db::write(&db, async |tx| {
+                    invite(tx, Joining { email, role }, second.id, owner.id, now()).await
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let to_ann = invite_as("ANN@example.com", Role::Operator).await;
+        let to_new = invite_as("cy@example.com", Role::Viewer).await;
+        // The same answer for an account and for an email without one.
+        assert_eq!(to_ann.email, "ann@example.com");
+        assert_eq!((to_ann.code.len(), to_new.code.len()), (16, 16));
+        assert_eq!(shop_invitations(db, &second).await.unwrap().len(), 2);
+        // Not a member until the code is used.
+        assert_eq!(memberships(db, ann.id).await.unwrap().len(), 1);
+
+        let ask = |email, code, password| JoinRequest {
+            email,
+            code,
+            password,
+            name: "",
+        };
+        // The wrong password, another's code: refused, and counted.
+        let refused = join(
+            db,
+            ask("ann@example.com", &to_ann.code, "guess"),
+            "10.0.0.9",
+            now(),
+        )
         .await
         .unwrap();
+        assert_eq!(refused.unwrap_err(), JoinRefused::WrongDetails);
+        let crossed = join(
+            db,
+            ask("ann@example.com", &to_new.code, &ann_password),
+            "10.0.0.8",
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(crossed.unwrap_err(), JoinRefused::WrongDetails);
+        // Her own password and her code: she is in, with the invited role.
+        let (who, _, shop) = join(
+            db,
+            ask("ann@example.com", &to_ann.code, &ann_password),
+            "10.0.0.7",
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(
-            added,
-            Added::Invited {
-                staff_id: person.id,
-                email: "ann@example.com".into()
-            }
+            (who.id, shop.id),
+            (ann.id, second.id),
+            "{}",
+            database.backend
         );
-        // Not a member until they accept.
-        assert_eq!(memberships(db, person.id).await.unwrap().len(), 1);
-        assert_eq!(shop_invitations(db, &second).await.unwrap().len(), 1);
-        let waiting = invitations_of(db, person.id).await.unwrap();
-        assert_eq!(waiting.len(), 1);
-        assert_eq!(waiting[0].role, Role::Operator);
-        // Nobody else answers it.
-        assert!(matches!(
-            answer_invitation(db, owner.id, waiting[0].id, true).await,
-            Err(StoreError::NotFound(_))
-        ));
-        let joined = answer_invitation(db, person.id, waiting[0].id, true)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(joined.id, second.id);
-        let shops = memberships(db, person.id).await.unwrap();
-        assert_eq!(shops.len(), 2, "{}", database.backend);
         assert!(
-            shops
+            memberships(db, ann.id)
+                .await
+                .unwrap()
                 .iter()
                 .any(|(s, r)| s.id == second.id && *r == Role::Operator)
         );
-        assert!(invitations_of(db, person.id).await.unwrap().is_empty());
+        // Used once.
+        let again = join(
+            db,
+            ask("ann@example.com", &to_ann.code, &ann_password),
+            "10.0.0.7",
+            now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.unwrap_err(), JoinRefused::WrongDetails);
+        // A new email makes its account with the password chosen, which must
+        // follow the rule; no change is asked for at the next sign-in.
+        let short = join(
+            db,
+            ask("cy@example.com", &to_new.code, "short"),
+            "10.0.0.6",
+            now(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(short, Err(JoinRefused::Password(_))));
+        let (cy, _, _) = join(
+            db,
+            ask("cy@example.com", &to_new.code, "cy's own password"),
+            "10.0.0.6",
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(!cy.must_change_password);
+        assert_eq!(memberships(db, cy.id).await.unwrap()[0].1, Role::Viewer);
+        assert!(shop_invitations(db, &second).await.unwrap().is_empty());
+        // An expired code does nothing.
+        let late = invite_as("late@example.com", Role::Viewer).await;
+        let expired = join(
+            db,
+            ask("late@example.com", &late.code, "late's own password"),
+            "10.0.0.5",
+            now() + store::staff::INVITATION_LASTS,
+        )
+        .await
+        .unwrap();
+        assert_eq!(expired.unwrap_err(), JoinRefused::WrongDetails);
     }
 }
 

@@ -1,5 +1,5 @@
-//! The `invitations` table: an account asked to join a shop, not a member until
-//! it accepts.
+//! The `invitations` table: an email asked to join a shop with a role, joined
+//! only by whoever brings the one-time code (stored hashed) before it expires.
 
 use sea_orm::entity::prelude::*;
 
@@ -9,10 +9,13 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub shop_id: i64,
-    pub staff_id: i64,
+    pub email: String,
     pub role: String,
+    #[sea_orm(unique)]
+    pub code_hash: String,
     pub invited_by: Option<i64>,
     pub created_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -129,9 +129,8 @@ pub async fn create_staff(
     Ok((created, password.plain))
 }
 
-/// [`create_staff`]'s rows, inside the caller's transaction: the account (an
-/// email already known is a conflict; an empty name becomes the email's local
-/// part) and its membership of `shop_id`.
+/// [`create_staff`]'s rows, inside the caller's transaction: the account and
+/// its membership of `shop_id`.
 pub(super) async fn create_staff_in(
     tx: &impl ConnectionTrait,
     email: &str,
@@ -141,16 +140,37 @@ pub(super) async fn create_staff_in(
     shop_id: i64,
     now: DateTime<Utc>,
 ) -> Result<StaffRecord> {
+    let created = create_account_in(tx, email, name, hash, true, now).await?;
+    set_role_in(tx, created.id, shop_id, role).await?;
+    Ok(created)
+}
+
+/// An account (an email already known is a conflict; a name longer than 100
+/// characters is refused; an empty one becomes the email's local part).
+pub(super) async fn create_account_in(
+    tx: &impl ConnectionTrait,
+    email: &str,
+    name: &str,
+    hash: &str,
+    must_change_password: bool,
+    now: DateTime<Utc>,
+) -> Result<StaffRecord> {
     let name = match name.trim() {
         "" => email.split('@').next().unwrap_or(""),
         name => name,
     };
+    if name.chars().count() > 100 {
+        return Err(StoreError::invalid(
+            "name",
+            domain::vocab::TextError::TooLong(100),
+        ));
+    }
     let inserted = staff::Entity::insert(staff::ActiveModel {
         email: Set(email.to_owned()),
         name: Set(name.to_owned()),
         password_hash: Set(hash.to_owned()),
         locale: Set("zh-CN".into()),
-        must_change_password: Set(true),
+        must_change_password: Set(must_change_password),
         created_at: Set(now),
         ..Default::default()
     })
@@ -169,7 +189,6 @@ pub(super) async fn create_staff_in(
         .one(tx)
         .await?
         .ok_or(StoreError::NotFound("staff"))?;
-    set_role_in(tx, row.id, shop_id, role).await?;
     Ok(record(&row))
 }
 

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use domain::roles::Role;
-use domain::vocab::TextError;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -36,75 +35,98 @@ pub(super) async fn set_role_in(
     Ok(())
 }
 
-/// Who an owner adds to their shop: an email, a name for a new account, a role.
+/// Who an owner invites to their shop: an email and a role.
 #[derive(Debug, Clone, Copy)]
 pub struct Joining<'a> {
     pub email: &'a str,
-    pub name: &'a str,
     pub role: Role,
 }
 
-/// What adding someone to a shop did.
+/// How long an invitation code can be used.
+pub const INVITATION_LASTS: chrono::Duration = chrono::Duration::days(7);
+
+/// An invitation just made: its code is shown once, to the owner who hands it on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Added {
-    /// A new account, with its generated password (shown once).
-    NewAccount(StaffRecord, String),
-    /// An email that has an account: it is invited, and joins only when its
-    /// owner accepts after signing in (nothing about their other shops is told).
-    Invited { staff_id: i64, email: String },
+pub struct NewInvitation {
+    pub id: i64,
+    pub email: String,
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
 }
 
-/// Adds a staff member to a shop with a role, inside the caller's transaction:
-/// a new email gets an account with `password` (to be replaced at its first
-/// sign-in); an existing account is invited (again: the role is updated);
-/// someone already in this shop is a conflict.
-pub async fn add_to_shop(
+/// Invites `email` to the shop with a role, inside the caller's transaction
+/// (SPEC §11). The answer is the same whether the email has an account or not —
+/// the owner learns nothing about accounts or other shops: a one-time code the
+/// person brings to `/join` (with their password, or a new one). Inviting the
+/// same email again replaces the code; someone in this shop already is a
+/// conflict.
+pub async fn invite(
     tx: &impl ConnectionTrait,
     person: Joining<'_>,
     shop_id: i64,
-    password: NewPassword,
     by: i64,
     now: DateTime<Utc>,
-) -> Result<Added> {
-    let Joining { email, name, role } = person;
-    let email = domain::ids::email(email)?;
-    let name = name.trim();
-    if name.chars().count() > 100 {
-        return Err(StoreError::invalid("name", TextError::TooLong(100)));
-    }
+) -> Result<NewInvitation> {
+    let email = domain::ids::email(person.email)?;
     let existing = staff::Entity::find()
         .filter(staff::Column::Email.eq(&email))
         .one(tx)
         .await?;
-    if let Some(row) = existing {
-        let member = membership::Entity::find_by_id((row.id, shop_id))
+    if let Some(row) = existing
+        && membership::Entity::find_by_id((row.id, shop_id))
             .one(tx)
-            .await?;
-        if member.is_some() {
-            return Err(Conflict::AlreadyInShop(email.clone()).into());
-        }
-        invitation::Entity::insert(invitation::ActiveModel {
-            shop_id: Set(shop_id),
-            staff_id: Set(row.id),
-            role: Set(role.as_str().into()),
-            invited_by: Set(Some(by)),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .on_conflict(
-            OnConflict::columns([invitation::Column::ShopId, invitation::Column::StaffId])
-                .update_columns([invitation::Column::Role, invitation::Column::InvitedBy])
-                .to_owned(),
-        )
-        .exec_without_returning(tx)
-        .await?;
-        return Ok(Added::Invited {
-            staff_id: row.id,
-            email,
-        });
+            .await?
+            .is_some()
+    {
+        return Err(Conflict::AlreadyInShop(email).into());
     }
-    let created = create_staff_in(tx, &email, name, &password.hash, role, shop_id, now).await?;
-    Ok(Added::NewAccount(created, password.plain))
+    let code = invitation_code();
+    let expires_at = now + INVITATION_LASTS;
+    invitation::Entity::insert(invitation::ActiveModel {
+        shop_id: Set(shop_id),
+        email: Set(email.clone()),
+        role: Set(person.role.as_str().into()),
+        code_hash: Set(code_digest(&code)),
+        invited_by: Set(Some(by)),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([invitation::Column::ShopId, invitation::Column::Email])
+            .update_columns([
+                invitation::Column::Role,
+                invitation::Column::CodeHash,
+                invitation::Column::InvitedBy,
+                invitation::Column::CreatedAt,
+                invitation::Column::ExpiresAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    let row = invitation::Entity::find()
+        .filter(invitation::Column::ShopId.eq(shop_id))
+        .filter(invitation::Column::Email.eq(&email))
+        .one(tx)
+        .await?
+        .ok_or(StoreError::NotFound("invitation"))?;
+    Ok(NewInvitation {
+        id: row.id,
+        email,
+        code,
+        expires_at,
+    })
+}
+
+/// A one-time invitation code: 16 characters that read aloud (about 93 bits).
+fn invitation_code() -> String {
+    generate_password()
+}
+
+pub(super) fn code_digest(code: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(code.trim().as_bytes()))
 }
 
 /// A shop's staff with their roles, by name.
@@ -255,106 +277,38 @@ pub async fn memberships(
         .collect()
 }
 
-/// An invitation to a shop, as the invited person or the shop's owners see it.
+/// An invitation not used yet, as the shop's owners see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvitationRecord {
     pub id: i64,
-    pub shop_name: String,
     pub email: String,
     pub role: Role,
     pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
-fn invitation_record(
-    row: &invitation::Model,
-    shop_name: &str,
-    email: &str,
-) -> Result<InvitationRecord> {
-    Ok(InvitationRecord {
-        id: row.id,
-        shop_name: shop_name.to_owned(),
-        email: email.to_owned(),
-        role: row
-            .role
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("invitation role {}", row.role)))?,
-        created_at: row.created_at,
-    })
-}
-
-/// The invitations waiting for this account, oldest first.
-pub async fn invitations_of(
-    db: &impl ConnectionTrait,
-    staff_id: i64,
-) -> Result<Vec<InvitationRecord>> {
-    let person = staff::Entity::find_by_id(staff_id)
-        .one(db)
-        .await?
-        .ok_or(StoreError::NotFound("staff"))?;
-    let rows = invitation::Entity::find()
-        .filter(invitation::Column::StaffId.eq(staff_id))
-        .order_by_asc(invitation::Column::Id)
-        .all(db)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let shop = shops::get_shop(db, row.shop_id).await?;
-        out.push(invitation_record(row, &shop.name, &person.email)?);
-    }
-    Ok(out)
-}
-
-/// The invitations a shop has sent that wait for an answer, oldest first.
+/// The invitations a shop has sent that are not used yet, oldest first.
 pub async fn shop_invitations(
     db: &impl ConnectionTrait,
     shop: &ShopRecord,
 ) -> Result<Vec<InvitationRecord>> {
-    let rows = invitation::Entity::find()
+    invitation::Entity::find()
         .filter(invitation::Column::ShopId.eq(shop.id))
         .order_by_asc(invitation::Column::Id)
         .all(db)
-        .await?;
-    let people = staff::Entity::find()
-        .filter(staff::Column::Id.is_in(rows.iter().map(|r| r.staff_id)))
-        .all(db)
-        .await?;
-    rows.iter()
+        .await?
+        .into_iter()
         .map(|row| {
-            let email = people
-                .iter()
-                .find(|p| p.id == row.staff_id)
-                .map(|p| p.email.as_str())
-                .unwrap_or_default();
-            invitation_record(row, &shop.name, email)
+            Ok(InvitationRecord {
+                id: row.id,
+                role: row
+                    .role
+                    .parse()
+                    .map_err(|_| StoreError::Corrupt(format!("invitation role {}", row.role)))?,
+                email: row.email,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+            })
         })
         .collect()
-}
-
-/// The invited person answers: accepting makes them a member with the role
-/// they were invited with; either way the invitation is gone. Only their own
-/// invitations (another's is not found). Returns the shop on accepting.
-pub async fn answer_invitation(
-    db: &sea_orm::DatabaseConnection,
-    staff_id: i64,
-    invitation_id: i64,
-    accept: bool,
-) -> Result<Option<ShopRecord>> {
-    crate::db::write(db, async |tx| {
-        let row = invitation::Entity::find_by_id(invitation_id)
-            .filter(invitation::Column::StaffId.eq(staff_id))
-            .one(tx)
-            .await?
-            .ok_or(StoreError::NotFound("invitation"))?;
-        invitation::Entity::delete_by_id(row.id).exec(tx).await?;
-        if !accept {
-            return Ok(None);
-        }
-        let role: Role = row
-            .role
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("invitation role {}", row.role)))?;
-        set_role_in(tx, staff_id, row.shop_id, role).await?;
-        Ok(Some(shops::get_shop(tx, row.shop_id).await?))
-    })
-    .await
 }

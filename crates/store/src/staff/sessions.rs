@@ -12,8 +12,10 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::entities::{session, sign_in_delay, staff};
+use crate::entities::{invitation, session, sign_in_delay, staff};
 use crate::error::{Result, StoreError};
+use crate::shops::ShopRecord;
+use domain::roles::Role;
 
 use super::*;
 
@@ -71,15 +73,7 @@ pub async fn sign_in(
 ) -> Result<std::result::Result<(StaffRecord, NewSession), SignInError>> {
     let email = email.trim().to_lowercase();
     let keys = throttle_keys(&email, address);
-    let waiting = sign_in_delay::Entity::find()
-        .filter(sign_in_delay::Column::ThrottleKey.is_in(keys.iter().map(|(k, _)| k.as_str())))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|delay| delay.wait_until)
-        .filter(|until| *until > now)
-        .max();
-    if let Some(until) = waiting {
+    if let Some(until) = waiting_until(db, &keys, now).await? {
         return Ok(Err(SignInError::Locked(until)));
     }
     let row = staff::Entity::find()
@@ -98,31 +92,151 @@ pub async fn sign_in(
         record_failure(db, &keys, now).await?;
         return Ok(Err(SignInError::WrongCredentials));
     };
+    let session = crate::db::write(db, async |tx| {
+        // The right password clears this address's count for the account.
+        clear_pair_in(tx, &keys).await?;
+        open_session_in(tx, row.id, now).await
+    })
+    .await?;
+    Ok(Ok((record(&row), session)))
+}
+
+async fn clear_pair_in(tx: &impl ConnectionTrait, keys: &[(String, Scope); 2]) -> Result<()> {
+    sign_in_delay::Entity::delete_many()
+        .filter(sign_in_delay::Column::ThrottleKey.eq(&keys[0].0))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+async fn open_session_in(
+    tx: &impl ConnectionTrait,
+    staff_id: i64,
+    now: DateTime<Utc>,
+) -> Result<NewSession> {
     let session = NewSession {
         token: random_token(),
         csrf_token: random_token(),
         expires_at: now + SESSION_LASTS,
     };
-    crate::db::write(db, async |tx| {
-        // The right password clears this address's count for the account.
-        sign_in_delay::Entity::delete_many()
-            .filter(sign_in_delay::Column::ThrottleKey.eq(&keys[0].0))
+    session::ActiveModel {
+        token_hash: Set(digest(&session.token)),
+        staff_id: Set(staff_id),
+        csrf_token: Set(session.csrf_token.clone()),
+        created_at: Set(now),
+        expires_at: Set(session.expires_at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(session)
+}
+
+/// Why joining a shop with an invitation did not work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinRefused {
+    /// The email, the code or the password is not right (never which).
+    WrongDetails,
+    /// Too many failures from this address: the next try waits until then.
+    Locked(DateTime<Utc>),
+    /// A new account's password breaks the rule.
+    Password(domain::FieldError),
+}
+
+/// What someone brings to `/join`: the invited email, the code, and their
+/// password — the one they have, or a new one for a new account.
+#[derive(Debug, Clone, Copy)]
+pub struct JoinRequest<'a> {
+    pub email: &'a str,
+    pub code: &'a str,
+    pub password: &'a str,
+    /// A new account's name (default: the email's first part).
+    pub name: &'a str,
+}
+
+/// Joins the shop an invitation is for and signs in (SPEC §11): an existing
+/// account proves itself with its password; an email without one gets an
+/// account with the password chosen here. The invitation is used up. Failures
+/// count towards the same waits as signing in.
+pub async fn join(
+    db: &DatabaseConnection,
+    ask: JoinRequest<'_>,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<std::result::Result<(StaffRecord, NewSession, ShopRecord), JoinRefused>> {
+    let email = ask.email.trim().to_lowercase();
+    let keys = throttle_keys(&email, address);
+    if let Some(until) = waiting_until(db, &keys, now).await? {
+        return Ok(Err(JoinRefused::Locked(until)));
+    }
+    let invitation = invitation::Entity::find()
+        .filter(invitation::Column::CodeHash.eq(super::memberships::code_digest(ask.code)))
+        .filter(invitation::Column::Email.eq(&email))
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .one(db)
+        .await?;
+    let account = staff::Entity::find()
+        .filter(staff::Column::Email.eq(&email))
+        .one(db)
+        .await?;
+    // The password is checked (or hashed) whatever was wrong, so the time taken
+    // tells nothing.
+    let (proven, new_hash) = match &account {
+        Some(row) => (
+            password_matches(ask.password, &row.password_hash).await,
+            None,
+        ),
+        None => {
+            if let Err(error) = domain::ids::new_password(ask.password) {
+                return Ok(Err(JoinRefused::Password(error)));
+            }
+            (true, Some(hash_password(ask.password).await))
+        }
+    };
+    let Some(invitation) = invitation.filter(|_| proven) else {
+        record_failure(db, &keys, now).await?;
+        return Ok(Err(JoinRefused::WrongDetails));
+    };
+    let role: Role = invitation
+        .role
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("invitation role {}", invitation.role)))?;
+    let joined = crate::db::write(db, async |tx| {
+        // Used once: whoever deletes it joins.
+        let used = invitation::Entity::delete_by_id(invitation.id)
             .exec(tx)
             .await?;
-        session::ActiveModel {
-            token_hash: Set(digest(&session.token)),
-            staff_id: Set(row.id),
-            csrf_token: Set(session.csrf_token.clone()),
-            created_at: Set(now),
-            expires_at: Set(session.expires_at),
-            ..Default::default()
+        if used.rows_affected == 0 {
+            return Ok(None);
         }
-        .insert(tx)
-        .await?;
-        Ok(())
+        let person = match (&account, &new_hash) {
+            (Some(row), _) => record(row),
+            (None, Some(hash)) => create_account_in(tx, &email, ask.name, hash, false, now).await?,
+            (None, None) => unreachable!("a new account's password was hashed"),
+        };
+        super::memberships::set_role_in(tx, person.id, invitation.shop_id, role).await?;
+        clear_pair_in(tx, &keys).await?;
+        let session = open_session_in(tx, person.id, now).await?;
+        let shop = crate::shops::get_shop(tx, invitation.shop_id).await?;
+        Ok(Some((person, session, shop)))
     })
     .await?;
-    Ok(Ok((record(&row), session)))
+    Ok(joined.ok_or(JoinRefused::WrongDetails))
+}
+
+async fn waiting_until(
+    db: &impl ConnectionTrait,
+    keys: &[(String, Scope); 2],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
+    Ok(sign_in_delay::Entity::find()
+        .filter(sign_in_delay::Column::ThrottleKey.is_in(keys.iter().map(|(k, _)| k.as_str())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|delay| delay.wait_until)
+        .filter(|until| *until > now)
+        .max())
 }
 
 /// One more failure on each count; the next try from there waits longer.

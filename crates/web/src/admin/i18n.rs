@@ -257,6 +257,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("login.password", "密码", "Password"),
     ("login.submit", "登录", "Sign in"),
     (
+        "login.join",
+        "有邀请码？加入店铺 →",
+        "Invited? Join a shop →",
+    ),
+    (
         "login.wrong",
         "邮箱或密码不正确。",
         "The email or the password is not right.",
@@ -298,14 +303,25 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "当前密码不正确。",
         "The current password is not right.",
     ),
-    ("account.invitations", "店铺邀请", "Invitations to shops"),
     (
-        "account.no_invitations",
-        "没有待处理的邀请。",
-        "No invitations waiting.",
+        "join.title",
+        "用邀请码加入店铺",
+        "Join a shop with an invitation",
     ),
-    ("account.accept", "接受", "Accept"),
-    ("account.decline", "拒绝", "Decline"),
+    (
+        "join.hint",
+        "填写被邀请的邮箱和店主给你的邀请码。已有账号：填你现在的密码；还没有账号：设置一个新密码（10 到 128 个字符）。",
+        "Enter the invited email and the code the owner gave you. With an account: your password; without one yet: choose a password (10 to 128 characters).",
+    ),
+    ("join.code", "邀请码", "Invitation code"),
+    ("join.name", "姓名（新账号）", "Name (new accounts)"),
+    ("join.submit", "加入店铺", "Join the shop"),
+    (
+        "join.wrong",
+        "邮箱、邀请码或密码不正确（邀请码 7 天内有效，只能用一次）。",
+        "The email, the code or the password is not right (a code is valid 7 days, once).",
+    ),
+    ("join.have_session", "← 返回登录", "← Back to sign-in"),
     ("account.back", "返回店铺", "Back to the shop"),
     ("error.not_found", "页面不存在", "Page not found"),
     (
@@ -787,10 +803,10 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("team.add", "添加员工", "Add a staff member"),
     (
         "team.add_hint",
-        "新邮箱会创建账号，密码只显示一次，对方首次登录须改成自己的密码；已有账号的人会收到邀请，登录后接受才加入本店。",
-        "A new email gets an account and a password shown once, which they replace at their first sign-in; someone with an account already gets an invitation and joins once they accept it.",
+        "填写对方的邮箱和角色，会得到一个一次性邀请码（7 天内有效）：对方用它在 /join 加入本店。",
+        "Enter their email and role to get a one-time invitation code (valid 7 days): they use it at /join to join this shop.",
     ),
-    ("team.add_submit", "添加", "Add"),
+    ("team.add_submit", "邀请", "Invite"),
     ("team.keys", "API 密钥", "API keys"),
     (
         "team.keys_hint",
@@ -811,21 +827,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("team.revoke", "吊销", "Revoke"),
     ("team.create_key", "创建密钥", "Create key"),
     (
-        "team.password_once",
-        "{email} 的账号已创建。初始密码只显示这一次，请转交本人：",
-        "An account for {email} is ready. Its password is shown only this once; pass it on:",
-    ),
-    (
-        "team.invited",
-        "已邀请 {email}：对方登录后接受邀请即加入本店。",
-        "{email} is invited: they join once they accept after signing in.",
+        "team.invitation_once",
+        "已邀请 {email}。把下面的邀请码交给对方（只显示这一次，{until} 前有效）：对方打开本站的 /join，填写邮箱和邀请码即可加入——已有账号的填自己的密码，新朋友设置一个密码。",
+        "{email} is invited. Hand them this code (shown once, valid until {until}): they open /join on this site and enter their email and the code — with their password if they have an account, or a new one.",
     ),
     (
         "team.invited_title",
-        "待接受的邀请",
-        "Invitations not yet accepted",
+        "未使用的邀请",
+        "Invitations not used yet",
     ),
-    ("team.invited_at", "邀请时间", "Invited"),
+    ("team.invited_at", "有效至", "Valid until"),
     (
         "team.key_once",
         "新的 API 密钥只显示这一次，请立即保存：",
@@ -1069,14 +1080,29 @@ mod tests {
 
     #[test]
     fn every_key_the_templates_use_is_translated() {
-        let folder = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
+        // The templates, and the handlers that look keys up themselves.
+        let mut files = Vec::new();
+        let mut folders = vec![
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates")),
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/admin")),
+        ];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for path in files.iter().filter(|p| !p.ends_with("i18n.rs")) {
+            let text = std::fs::read_to_string(path).unwrap();
             for part in text.split("t.t(\"").skip(1) {
                 let key = part.split('"').next().unwrap();
                 if !T::keys().any(|k| k == key) {
-                    missing.push(key.to_owned());
+                    missing.push(format!("{}: {key}", path.display()));
                 }
             }
         }

@@ -114,7 +114,7 @@ fn login_response(
     error: Option<String>,
 ) -> HttpResponse {
     let csrf = store::staff::generate_password();
-    let mut response = render(
+    let response = render(
         status,
         &LoginPage {
             t: T::new(lang),
@@ -124,6 +124,12 @@ fn login_response(
             error,
         },
     );
+    with_form_token(response, csrf, secure)
+}
+
+/// A form shown before there is a session (sign-in, joining) carries a token
+/// that must match this cookie (double submit).
+fn with_form_token(mut response: HttpResponse, csrf: String, secure: bool) -> HttpResponse {
     let _ = response.add_cookie(&admin_cookie(
         LOGIN_CSRF_COOKIE,
         csrf,
@@ -131,6 +137,23 @@ fn login_response(
         SameSite::Strict,
     ));
     response
+}
+
+/// The form's token matches its cookie; else the form expired (403).
+fn check_form_token(
+    req: &HttpRequest,
+    state: &AppState,
+    presented: &str,
+    lang: Lang,
+) -> Result<(), AdminError> {
+    let expected = req
+        .cookie(&cookie_name(LOGIN_CSRF_COOKIE, state.secure_cookies))
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), presented.as_bytes()) {
+        return Err(AdminError::new(Failure::Expired, lang));
+    }
+    Ok(())
 }
 
 #[get("/login")]
@@ -166,13 +189,7 @@ async fn login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AdminError> {
     let lang = browser_lang(&req);
-    let expected = req
-        .cookie(&cookie_name(LOGIN_CSRF_COOKIE, state.secure_cookies))
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return Err(AdminError::new(Failure::Expired, lang));
-    }
+    check_form_token(&req, &state, &form.csrf, lang)?;
     let address = state.client_address(&req);
     let t = T::new(lang);
     match store::staff::sign_in(

@@ -4,7 +4,6 @@
 
 use domain::roles::Role;
 use store::audit::Actor;
-use store::staff::Added;
 
 use super::*;
 
@@ -83,7 +82,7 @@ async fn team_page(
     let invited = store::staff::shop_invitations(&state.db, shop)
         .await?
         .into_iter()
-        .map(|i| (i.email, t.role(i.role), describe::local(i.created_at, tz)))
+        .map(|i| (i.email, t.role(i.role), describe::local(i.expires_at, tz)))
         .collect();
     Ok(TeamPage {
         t,
@@ -202,47 +201,36 @@ pub(super) async fn add_staff(
     let t = staff.t;
     let result = async {
         let role = role_from(values)?;
-        let (email, name) = (values.get("email"), values.get("name"));
-        // Hashed before the write transaction, which it would otherwise hold up.
-        let password = store::staff::NewPassword::generate().await;
+        let email = values.get("email");
         store::audit::write(&state.db, &actor, async |tx| {
-            let added = store::staff::add_to_shop(
+            let invited = store::staff::invite(
                 tx,
-                store::staff::Joining { email, name, role },
+                store::staff::Joining { email, role },
                 shop.id,
-                password,
                 staff.staff.id,
                 actor.at,
             )
             .await?;
-            let change = match &added {
-                Added::NewAccount(person, _) => {
-                    let after = store::staff::membership_row(tx, person.id, shop.id).await?;
-                    store::audit::Change::new("add", "membership", person.id).after(after)
-                }
-                Added::Invited { staff_id, email } => {
-                    store::audit::Change::new("invite", "membership", *staff_id).after(Some(
-                        serde_json::json!({"email": email, "role": role.as_str(), "invited": true}),
-                    ))
-                }
-            };
-            Ok((added, change))
+            let change = store::audit::Change::new("invite", "invitation", invited.id).after(Some(
+                serde_json::json!({"email": invited.email, "role": role.as_str()}),
+            ));
+            Ok((invited, change))
         })
         .await
     }
     .await
-    .map(|added| match added {
-        Added::NewAccount(person, password) => Outcome {
-            secret: Some((
-                t.t("team.password_once").replace("{email}", &person.email),
-                password,
-            )),
-            ..Outcome::default()
-        },
-        Added::Invited { email, .. } => Outcome {
-            notice: Some(t.t("team.invited").replace("{email}", &email)),
-            ..Outcome::default()
-        },
+    .map(|invited| Outcome {
+        // The same answer whether the email has an account or not.
+        secret: Some((
+            t.t("team.invitation_once")
+                .replace("{email}", &invited.email)
+                .replace(
+                    "{until}",
+                    &describe::local(invited.expires_at, shop.time_zone),
+                ),
+            invited.code,
+        )),
+        ..Outcome::default()
     });
     after_change(&state, staff, &slug, result, values.clone()).await
 }
