@@ -1618,4 +1618,45 @@ async fn what_cannot_be_undone_asks_first() {
         &team.body[start..remove + "/remove".len()],
         "移出后此人立即失去本店的访问权限",
     );
+
+    // Ending offers to revoke what customers hold unused, with the count.
+    for customer in ["c-1", "c-2"] {
+        fixtures::claim(
+            db,
+            shop.id,
+            coupon.id,
+            customer,
+            domain::Channel::LiveRoom,
+            now(),
+        )
+        .await;
+    }
+    let page = browser
+        .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+        .await;
+    assert!(
+        page.body.contains("同时作废 2 张未使用的券"),
+        "{}",
+        page.body
+    );
+    let ended = browser
+        .post(
+            &app,
+            &format!("/shops/demo/coupons/{}/end", coupon.id),
+            &[("_csrf", &page.csrf()), ("revoke", "1")],
+        )
+        .await;
+    assert_eq!(ended.status, 303);
+    assert_eq!(
+        store::claims::unused_count(db, coupon.id).await.unwrap(),
+        0,
+        "both revoked"
+    );
+    let after = browser
+        .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+        .await;
+    assert!(after.body.contains("已作废"), "the side card counts them");
+    assert!(!after.body.contains("/revoke\""), "nothing left to revoke");
+    let audit = browser.get(&app, "/shops/demo/audit").await;
+    assert!(audit.body.contains("作废的券"), "the revocation is logged");
 }

@@ -254,3 +254,116 @@ async fn a_crafted_cart_is_priced_in_bounds_or_refused() {
         assert_eq!(answer["error"]["field"], "lines[0].quantity");
     }
 }
+
+/// Ending a coupon may revoke what customers hold unused (SPEC §2): the claims
+/// become `revoked`, no order can use them, their holders are notified, the
+/// metrics count them; a used claim is left alone.
+#[tokio::test]
+async fn ending_a_coupon_can_revoke_its_unused_claims() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let id = api::active_coupon(&app, key, json!({})).await;
+        let mut claims = Vec::new();
+        for customer in ["c-1", "c-2", "c-3"] {
+            let (status, claim) = post(
+                "/api/v1/claims",
+                key,
+                &json!({"customer": customer, "coupon_id": id, "channel": "live_room"}),
+            )
+            .send(&app)
+            .await;
+            assert_eq!(status, 201, "{claim}");
+            claims.push(claim["id"].as_i64().unwrap());
+        }
+        // c-1 uses hers before the coupon ends.
+        let (status, _) = post(
+            "/api/v1/orders",
+            key,
+            &json!({"external_id": "o-1", "customer": "c-1", "lines": line("120.00", None)}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 201);
+        // Only ending revokes.
+        let (status, refused) = post(
+            &format!("/api/v1/coupons/{id}/pause"),
+            key,
+            &json!({"revoke_unused": true}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 422, "{refused}");
+        let (status, ended) = post(
+            &format!("/api/v1/coupons/{id}/end"),
+            key,
+            &json!({"revoke_unused": true}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(
+            (status.as_u16(), ended["status"].as_str()),
+            (200, Some("ended"))
+        );
+        let db = &database.db;
+        let states: Vec<String> = crate::support::db::select(
+            db,
+            "SELECT state FROM claims WHERE coupon_id = $1 ORDER BY id",
+            vec![id.into()],
+        )
+        .await
+        .iter()
+        .map(|row| row.try_get::<String>("", "state").unwrap())
+        .collect();
+        assert_eq!(
+            states,
+            ["used", "revoked", "revoked"],
+            "{}",
+            database.backend
+        );
+        let notices = crate::support::db::number(
+            db,
+            "SELECT COUNT(*) AS n FROM notifications \
+             WHERE kind = 'claim_revoked' AND claim_id IN ($1, $2)",
+            vec![claims[1].into(), claims[2].into()],
+        )
+        .await;
+        assert_eq!(notices, 2);
+        // A revoked claim buys nothing: not offered, and refused when named.
+        let (_, held) = get("/api/v1/customers/c-2/coupons", key).send(&app).await;
+        assert_eq!(held["held"], json!([]));
+        let (status, answer) = post(
+            "/api/v1/orders",
+            key,
+            &json!({"external_id": "o-2", "customer": "c-2", "lines": line("120.00", None),
+                    "claim_ids": [claims[1]]}),
+        )
+        .send(&app)
+        .await;
+        assert!(status.is_client_error(), "{status}: {answer}");
+        let (_, metrics) = get(&format!("/api/v1/coupons/{id}/metrics"), key)
+            .send(&app)
+            .await;
+        assert_eq!(metrics["metrics"]["revoked"], 2, "{metrics}");
+        assert_eq!(metrics["metrics"]["claimed"], 3);
+        // Again, on the ended coupon: nothing left to revoke, no error.
+        let (status, _) = post(
+            &format!("/api/v1/coupons/{id}/end"),
+            key,
+            &json!({"revoke_unused": true}),
+        )
+        .send(&app)
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            crate::support::db::number(
+                db,
+                "SELECT COUNT(*) AS n FROM notifications WHERE kind = 'claim_revoked'",
+                vec![],
+            )
+            .await,
+            2
+        );
+    }
+}

@@ -416,3 +416,29 @@ async fn a_webhook_redirect_is_not_followed() {
         target_server.stop(false).await;
     }
 }
+
+/// A revoked claim's notice goes out (the claim is no longer open, which drops
+/// a reminder, but this message is about exactly that).
+#[tokio::test]
+async fn the_notice_of_a_revoked_claim_is_sent() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        claim_at(db, shop.id, "c-1", coupon.id, now()).await;
+        store::coupons::apply_action(db, shop.id, coupon.id, domain::LifecycleAction::End, now())
+            .await
+            .unwrap();
+        let revoked = store::claims::revoke_unused(db, shop.id, coupon.id, now())
+            .await
+            .unwrap();
+        assert_eq!(revoked, 1);
+        // Quiet hours (the shop's default 22:00–08:00 Shanghai) may defer it; by
+        // midday it is out.
+        let midday = now() + Duration::hours(4);
+        deliver(db, midday, 5).await;
+        let sent = outbox(db).await;
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].status, "sent", "{}: {sent:?}", database.backend);
+    }
+}

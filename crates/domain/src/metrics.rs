@@ -49,6 +49,8 @@ pub struct Tally {
     pub claimed: u64,
     pub used: u64,
     pub expired: u64,
+    /// Unused claims staff revoked when ending the coupon (SPEC §2).
+    pub revoked: u64,
     /// Discounts actually given on paid orders.
     pub actual_cost: Money,
     /// Paid amount of the orders that used the coupon.
@@ -61,6 +63,7 @@ pub struct Metrics {
     pub claimed: u64,
     pub used: u64,
     pub expired: u64,
+    pub revoked: u64,
     /// claimed / issued, in percent.
     pub claim_rate: Option<Decimal>,
     /// used / claimed, in percent.
@@ -78,6 +81,7 @@ impl Metrics {
             claimed: tally.claimed,
             used: tally.used,
             expired: tally.expired,
+            revoked: tally.revoked,
             claim_rate: tally
                 .issued
                 .and_then(|issued| percent_of(tally.claimed, issued)),
@@ -235,6 +239,7 @@ mod tests {
             claimed: 400,
             used: 300,
             expired: 50,
+            revoked: 0,
             actual_cost: money("3000"),
             coupon_gmv: money("45000"),
         });

@@ -267,6 +267,10 @@ async fn deliver_notifications(
             }
             let attempts = notification.attempts + 1;
             let open_until = match notification.claim_id {
+                // A notice that a claim was revoked is about exactly that.
+                Some(_) if notification.kind == store::claims::REVOKED => {
+                    Some(DateTime::<Utc>::MAX_UTC)
+                }
                 Some(claim_id) => notifications::claim_open_until(&ctx.db, claim_id, now).await?,
                 None => Some(DateTime::<Utc>::MAX_UTC),
             };

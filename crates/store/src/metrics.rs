@@ -48,8 +48,12 @@ pub async fn coupon_tally(
         tally.claimed += n;
         if row.try_get::<i32>("", "redeemed")? == 1 {
             tally.used += n;
-        } else if row.try_get::<String>("", "state")? == "expired" {
-            tally.expired += n;
+        } else {
+            match row.try_get::<String>("", "state")?.as_str() {
+                "expired" => tally.expired += n,
+                "revoked" => tally.revoked += n,
+                _ => {}
+            }
         }
     }
 
@@ -108,6 +112,7 @@ pub async fn coupon_tally(
         total.claimed += tally.claimed;
         total.used += tally.used;
         total.expired += tally.expired;
+        total.revoked += tally.revoked;
         total.actual_cost = total
             .actual_cost
             .checked_add(tally.actual_cost)

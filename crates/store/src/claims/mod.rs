@@ -28,10 +28,12 @@ pub enum ClaimTarget {
 pub use domain::{ClaimSource, ClaimState};
 
 mod batch;
+mod revoke;
 mod tallies;
 mod writer;
 
 pub use batch::{Attempt, Decision};
+pub use revoke::{REVOKED, revoke_unused, unused_count};
 pub use tallies::{KEEP_HOURS, LiveDrop, live_drop, purge_tallies};
 pub use writer::{Keyed, MAX_BATCH, Outcome, Render};
 

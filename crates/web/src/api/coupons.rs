@@ -216,12 +216,46 @@ async fn lifecycle(
     req: HttpRequest,
     body: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    write(&state, shop.shop_id, &req, body, async |_| {
+    write(&state, shop.shop_id, &req, body, async |bytes| {
+        // Ending may also revoke the unused claims (SPEC §2); the other steps
+        // take no body.
+        let options: LifecycleBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+            LifecycleBody::default()
+        } else {
+            super::input::parse(bytes)?
+        };
+        if options.revoke_unused && action != LifecycleAction::End {
+            return Err(ApiError::invalid(
+                "revoke_unused",
+                "only ending a coupon revokes its unused claims",
+            ));
+        }
+        let now = state.now();
         let record =
-            store::coupons::apply_action(&state.db, shop.shop_id, id, action, state.now()).await?;
+            match store::coupons::apply_action(&state.db, shop.shop_id, id, action, now).await {
+                Ok(record) => record,
+                // Ended already: revoking what is left is still possible.
+                Err(store::StoreError::Conflict(_)) if options.revoke_unused => {
+                    store::coupons::get_coupon(&state.db, shop.shop_id, id).await?
+                }
+                Err(other) => return Err(other.into()),
+            };
+        if options.revoke_unused {
+            store::claims::revoke_unused(&state.db, shop.shop_id, id, now).await?;
+        }
         Ok((StatusCode::OK, with_used(&state, &record).await?))
     })
     .await
+}
+
+/// The optional body of a lifecycle step.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LifecycleBody {
+    /// With `end`: also revoke the coupon's unused claims (their holders are
+    /// notified); on an ended coupon, revokes what is left.
+    #[serde(default)]
+    revoke_unused: bool,
 }
 
 macro_rules! lifecycle_route {
@@ -230,6 +264,7 @@ macro_rules! lifecycle_route {
         #[utoipa::path(
                     tag = "coupons",
                     params(("id" = i64, Path, description = "Coupon id")),
+                    request_body(content = Option<LifecycleBody>, description = "Only with `end`: `{\"revoke_unused\": true}`"),
                     responses(
                         (status = 200, body = CouponAnswer),
                         (status = 409, description = "Not allowed from the coupon's status", body = super::error::ErrorAnswer),

@@ -283,6 +283,8 @@ pub struct MetricsDoc {
     pub claimed: u64,
     pub used: u64,
     pub expired: u64,
+    /// Unused claims revoked when the coupon was ended.
+    pub revoked: u64,
     /// claimed / issued, in percent.
     #[schema(value_type = Option<String>, example = "42.50")]
     pub claim_rate: Option<String>,

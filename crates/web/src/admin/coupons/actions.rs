@@ -1,17 +1,56 @@
-//! A coupon's lifecycle steps (activate, pause, resume, end) and its copy.
+//! A coupon's lifecycle steps (activate, pause, resume, end — revoking its
+//! unused claims if staff ask), revoking an ended coupon's unused claims, and
+//! its copy.
 
 use super::*;
 
-/// Activate, pause, resume, end or clone; only for roles that edit shop data.
+#[derive(Deserialize)]
+pub(super) struct ActionForm {
+    #[serde(rename = "_csrf")]
+    csrf: String,
+    /// On ending: also revoke the unused claims ("1").
+    #[serde(default)]
+    revoke: String,
+}
+
+session::carries_csrf!(ActionForm);
+
+/// Revokes an ended coupon's unused claims and logs how many (SPEC §2).
+async fn audited_revoke(
+    state: &AppState,
+    staff: &SignedIn,
+    shop: &store::shops::ShopRecord,
+    id: i64,
+) -> Result<u64, store::StoreError> {
+    let now = state.now();
+    let revoked = store::claims::revoke_unused(&state.db, shop.id, id, now).await?;
+    store::audit::write(&state.db, &staff.actor(shop, now), async |_| {
+        let change = store::audit::Change::new("revoke", "coupon", id)
+            .after(Some(serde_json::json!({ "revoked_claims": revoked })));
+        Ok(((), change))
+    })
+    .await?;
+    Ok(revoked)
+}
+
+/// Activate, pause, resume, end, revoke or clone; only for roles that edit shop data.
 #[post("/shops/{slug}/coupons/{id}/{action}")]
 pub(super) async fn coupon_action(
     state: web::Data<AppState>,
     path: web::Path<(String, i64, String)>,
-    change: Change<CsrfForm, may::EditShopData>,
+    change: Change<ActionForm, may::EditShopData>,
 ) -> Result<HttpResponse, AdminError> {
     let (_, id, action) = path.into_inner();
-    let (staff, shop, _, _) = change.parts();
+    let (staff, shop, _, form) = change.parts();
     let now = state.now();
+    let detail = format!("/shops/{}/coupons/{id}", shop.slug);
+    if action == "revoke" {
+        return match audited_revoke(&state, staff, shop, id).await {
+            Ok(_) | Err(store::StoreError::Conflict(_)) => Ok(redirect(&detail)),
+            Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
+            Err(other) => Err(other.into()),
+        };
+    }
     if action == "clone" {
         let record = store::coupons::get_coupon(&state.db, shop.id, id)
             .await
@@ -35,10 +74,12 @@ pub(super) async fn coupon_action(
     })
     .await;
     match applied {
-        // A stale page asked for a step that no longer applies: show the coupon as it is.
-        Ok(_) | Err(store::StoreError::Conflict(_)) => {
-            Ok(redirect(&format!("/shops/{}/coupons/{id}", shop.slug)))
+        Ok(_) if action == LifecycleAction::End && form.revoke == "1" => {
+            audited_revoke(&state, staff, shop, id).await?;
+            Ok(redirect(&detail))
         }
+        // A stale page asked for a step that no longer applies: show the coupon as it is.
+        Ok(_) | Err(store::StoreError::Conflict(_)) => Ok(redirect(&detail)),
         Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
         Err(other) => Err(other.into()),
     }

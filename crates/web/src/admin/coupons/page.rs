@@ -24,7 +24,10 @@ struct CouponPage {
     claimed: u64,
     used: u64,
     expired: u64,
+    revoked: u64,
     unused: u64,
+    /// Ended with unused claims left: offer to revoke them.
+    may_revoke: bool,
     codes: Option<CodesBox>,
     estimate_link: Option<String>,
 }
@@ -43,6 +46,7 @@ struct CouponMetrics {
     issued: String,
     claim_rate: String,
     daily_chart: String,
+    revoked: u64,
 }
 
 struct MetricRow {
@@ -95,6 +99,7 @@ async fn coupon_metrics(
         .collect();
     let max = days.iter().map(|d| d.1).max().unwrap_or(0);
     Ok(CouponMetrics {
+        revoked: total.revoked,
         rows: by_channel
             .into_iter()
             .map(|(channel, tally)| row(t.channel(channel).to_owned(), tally))
@@ -182,8 +187,10 @@ pub(super) async fn coupon_detail(
     let coupon = &record.coupon;
     let metrics = coupon_metrics(&state, t, &record, shop).await?;
     // The side card's counts come from the same tally as the metrics.
-    let (used, expired) = (metrics.total.used, metrics.total.expired);
-    let unused = metrics.total.claimed.saturating_sub(used + expired);
+    let (used, expired, revoked) = (metrics.total.used, metrics.total.expired, metrics.revoked);
+    // Exactly the claims still in customers' hands (not: neither used nor
+    // expired — a used claim of an unpaid order is not in hand either).
+    let unused = store::claims::unused_count(&state.db, record.id).await?;
     let tz = shop.time_zone;
     let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
@@ -270,7 +277,9 @@ pub(super) async fn coupon_detail(
         claimed: record.claimed,
         used,
         expired,
+        revoked,
         unused,
+        may_revoke: record.status == CouponStatus::Ended && unused > 0,
         estimate_link: match coupon.benefit().spec() {
             domain::BenefitSpec::AmountOff { threshold, amount } => Some(format!(
                 "/shops/{}/estimate?face_value={amount}&threshold={threshold}&quantity={}",

@@ -1,0 +1,131 @@
+//! Revoking an ended coupon's unused claims (SPEC §2): each becomes `revoked` —
+//! no order can use it any more — and its holder gets a notice through the
+//! shop's channel. Written in chunks, a transaction each (SPEC §11), so claims
+//! of other coupons never wait behind a big revocation; running it again
+//! finishes what a stopped run left and revokes nothing twice.
+
+use chrono::{DateTime, Utc};
+use domain::{ClaimState, CouponStatus};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::json;
+
+use crate::entities::{claim, coupon, customer, notification};
+use crate::error::{Conflict, Result, StoreError};
+
+/// The notice's kind in the outbox.
+pub const REVOKED: &str = "claim_revoked";
+/// Claims revoked per transaction.
+const CHUNK: u64 = 500;
+
+/// How many unused claims the coupon has: what ending it may revoke.
+pub async fn unused_count(db: &impl ConnectionTrait, coupon_id: i64) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(claim::Entity::find()
+        .filter(claim::Column::CouponId.eq(coupon_id))
+        .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+        .count(db)
+        .await?)
+}
+
+/// Revokes every unused claim of an ended coupon of the shop and queues a
+/// notice to each holder. Returns how many were revoked.
+pub async fn revoke_unused(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    coupon_id: i64,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let row = coupon::Entity::find_by_id(coupon_id)
+        .filter(coupon::Column::ShopId.eq(shop_id))
+        .one(db)
+        .await?
+        .ok_or(StoreError::NotFound("coupon"))?;
+    let status: CouponStatus = crate::convert::word(&row.status, "coupons.status")?;
+    if status != CouponStatus::Ended {
+        // Only an ended coupon's claims: a live one would hand out new ones.
+        return Err(Conflict::CouponStatus(domain::coupon::TransitionError {
+            from: status,
+            action: domain::LifecycleAction::End,
+        })
+        .into());
+    }
+    let shop = crate::shops::get_shop(db, shop_id).await?;
+    let channel = crate::notifications::settings(db, shop_id).await?.channel;
+    let mut revoked = 0;
+    loop {
+        let done = crate::db::paced(crate::db::write(db, async |tx| {
+            let chunk = claim::Entity::find()
+                .filter(claim::Column::CouponId.eq(coupon_id))
+                .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+                .order_by_asc(claim::Column::Id)
+                .limit(CHUNK)
+                .all(tx)
+                .await?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+            let changed = claim::Entity::update_many()
+                .col_expr(
+                    claim::Column::State,
+                    sea_orm::sea_query::Expr::value(ClaimState::Revoked.as_str()),
+                )
+                .filter(claim::Column::Id.is_in(ids.clone()))
+                .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+                .exec(tx)
+                .await?;
+            let holders = customer::Entity::find()
+                .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.customer_id)))
+                .all(tx)
+                .await?;
+            let notices = chunk.iter().map(|c| {
+                let customer = holders
+                    .iter()
+                    .find(|h| h.id == c.customer_id)
+                    .map(|h| h.external_id.as_str())
+                    .unwrap_or_default();
+                notification::ActiveModel {
+                    shop_id: Set(shop.id),
+                    customer_id: Set(c.customer_id),
+                    claim_id: Set(Some(c.id)),
+                    kind: Set(REVOKED.into()),
+                    lead_hours: Set(0),
+                    channel: Set(channel.as_str().to_owned()),
+                    payload: Set(json!({
+                        "kind": REVOKED, "shop": shop.slug, "customer": customer,
+                        "claim_id": c.id, "coupon_id": coupon_id, "coupon_name": row.name,
+                    })
+                    .to_string()),
+                    status: Set("queued".into()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(now),
+                    last_error: Set(None),
+                    created_at: Set(now),
+                    sent_at: Set(None),
+                    ..Default::default()
+                }
+            });
+            notification::Entity::insert_many(notices)
+                .on_conflict(
+                    OnConflict::columns([
+                        notification::Column::ClaimId,
+                        notification::Column::Kind,
+                        notification::Column::LeadHours,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(tx)
+                .await?;
+            Ok(Some(changed.rows_affected))
+        }))
+        .await?;
+        let Some(done) = done else { break };
+        revoked += done;
+    }
+    Ok(revoked)
+}
