@@ -1,14 +1,31 @@
 // The coupon form, served as a file so the pages' Content-Security-Policy
 // allows no inline script.
-// Without JavaScript every section shows; with it, only the chosen kind's.
+// Without JavaScript every section shows; with it, only the chosen kind's
+// sections, the chosen benefit type's fields, and — for the kinds whose
+// audience is fixed — a note instead of the audience choice.
 (function () {
   var kind = document.getElementById("kind");
+  var benefits = document.querySelectorAll("input[name='benefit.type']");
   function show() {
     document.querySelectorAll("fieldset[data-kind]").forEach(function (f) {
       f.hidden = f.dataset.kind !== kind.value;
     });
+    var fixed = ["new_customer", "follower"].indexOf(kind.value) >= 0;
+    document.querySelectorAll(".audience-fixed").forEach(function (p) {
+      p.hidden = !fixed;
+    });
+    document.querySelectorAll(".audience-choice").forEach(function (l) {
+      l.hidden = fixed;
+    });
+    var chosen = document.querySelector("input[name='benefit.type']:checked");
+    document.querySelectorAll(".benefit-fields").forEach(function (d) {
+      d.hidden = chosen !== null && d.dataset.benefit !== chosen.value;
+    });
   }
   kind.addEventListener("change", show);
+  benefits.forEach(function (b) {
+    b.addEventListener("change", show);
+  });
   show();
 })();
 // The coupon in words while it is typed: the server reads the form exactly as it

@@ -247,12 +247,16 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         optional_count(form.get("per_customer_daily_limit")),
     );
 
-    let audience = match form.get("audience") {
-        "tag" => errors.check(
+    // New-customer and follower coupons are for exactly those customers: the
+    // kind decides, whatever the audience field says (SPEC §2).
+    let audience = match (kind, form.get("audience")) {
+        (Some(CouponKind::NewCustomer), _) => Some(Audience::NewCustomers),
+        (Some(CouponKind::Follower), _) => Some(Audience::Followers),
+        (_, "tag") => errors.check(
             "audience.tag",
             format!("tag:{}", form.get("audience.tag")).parse::<Audience>(),
         ),
-        other => errors.check("audience", other.parse::<Audience>()),
+        (_, other) => errors.check("audience", other.parse::<Audience>()),
     };
     let channels: Vec<Channel> = form
         .all("channels")
@@ -622,7 +626,20 @@ mod tests {
             coupon.rules(),
             &domain::KindRules::Follower(FollowerRules { auto_grant: true })
         );
-        let errors = read_coupon(&form(&[("kind", "new_customer")]), TZ).unwrap_err();
-        assert!(errors.contains_key("audience"));
+        // The kind decides who a new-customer or follower coupon is for,
+        // whatever the audience field still says.
+        let coupon =
+            read_coupon(&form(&[("kind", "new_customer"), ("audience", "all")]), TZ).unwrap();
+        assert_eq!(coupon.audience(), &domain::Audience::NewCustomers);
+        let coupon = read_coupon(
+            &form(&[
+                ("kind", "follower"),
+                ("audience", "tag"),
+                ("audience.tag", "VIP"),
+            ]),
+            TZ,
+        )
+        .unwrap();
+        assert_eq!(coupon.audience(), &domain::Audience::Followers);
     }
 }

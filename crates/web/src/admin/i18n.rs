@@ -359,6 +359,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("coupons.name", "名称", "Name"),
     ("coupons.benefit", "优惠", "Benefit"),
     ("coupons.claimed", "已领 / 总量", "Claimed / total"),
+    ("coupons.use_rate", "使用率", "Use rate"),
     ("coupons.claim_window", "领取时间", "Claim window"),
     ("coupons.unlimited", "不限", "unlimited"),
     ("coupons.new", "新建优惠券", "New coupon"),
@@ -522,6 +523,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "form.empty_unlimited",
         "留空表示不限。",
         "Leave empty for no limit.",
+    ),
+    (
+        "form.audience_fixed",
+        "新人券只发给新客、粉丝券只发给粉丝：这两种券的人群由类型决定。",
+        "A new-customer coupon is for new customers and a follower coupon for followers: their kind decides who.",
     ),
     ("form.who", "人群、渠道与地区", "Who, where"),
     (

@@ -74,7 +74,9 @@ pub(super) async fn export_codes(
         return Err(staff.fail(Failure::NotFound));
     }
     let db = state.db.clone();
-    let header = web::Bytes::from_static(b"code,one_time,used_at\n");
+    // Times on the shop's clock, as every page shows them, named in the header.
+    let tz = shop.time_zone;
+    let header = web::Bytes::from(format!("code,one_time,used_at ({})\n", tz.name()));
     let pages = futures_util::stream::unfold(Some(0i64), move |after| {
         let db = db.clone();
         async move {
@@ -85,7 +87,10 @@ pub(super) async fn export_codes(
                     let next = page.last().map(|c| c.id);
                     let mut text = String::with_capacity(page.len() * 40);
                     for code in &page {
-                        let used = code.used_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                        let used = code
+                            .used_at
+                            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+                            .unwrap_or_default();
                         text.push_str(&format!("{},{},{}\n", code.code, code.one_time, used));
                     }
                     Some((Ok::<_, actix_web::Error>(web::Bytes::from(text)), next))

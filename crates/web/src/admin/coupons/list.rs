@@ -18,6 +18,9 @@ struct CouponRow {
     status: &'static str,
     status_class: &'static str,
     claimed: String,
+    /// Redeemed on paid orders that count, and that over claimed (SPEC §8).
+    used: u64,
+    use_rate: String,
     window: String,
 }
 
@@ -61,6 +64,8 @@ pub(super) async fn coupons(
         limit: PAGE_SIZE,
     };
     let records = store::coupons::list_coupons(&state.db, shop.id, &filter).await?;
+    // One grouped count for the page.
+    let used = store::coupons::used_counts(&state.db, records.iter().map(|r| r.id)).await?;
     let local = |at| describe::local(at, shop.time_zone);
     let rows = records
         .iter()
@@ -71,6 +76,13 @@ pub(super) async fn coupons(
             benefit: t.benefit(record.coupon.benefit()),
             status: t.status(record.status),
             status_class: record.status.as_str(),
+            used: used.get(&record.id).copied().unwrap_or(0),
+            use_rate: domain::metrics::percent_of(
+                used.get(&record.id).copied().unwrap_or(0),
+                record.claimed,
+            )
+            .map(|rate| format!("{rate}%"))
+            .unwrap_or_else(|| "—".to_owned()),
             claimed: match record.coupon.limits().quantity {
                 Some(quantity) => format!("{} / {}", record.claimed, quantity),
                 None => format!("{} / {}", record.claimed, t.t("coupons.unlimited")),
