@@ -710,6 +710,16 @@ async fn the_split_lists_each_claim_once_even_across_lines() {
         .await;
         claim(db, shop.id, shop_wide.id, "c-1").await;
         claim(db, shop.id, item.id, "c-1").await;
+        store::products::upsert_product(
+            db,
+            shop.id,
+            &domain::Sku::parse("B2").unwrap(),
+            "碎花连衣裙",
+            Money::yuan(40),
+            now(),
+        )
+        .await
+        .unwrap();
         // The item coupon takes the middle line; the shop coupon the two around it.
         let lines = vec![
             fixtures::line("A1", "60.00"),
@@ -737,6 +747,15 @@ async fn the_split_lists_each_claim_once_even_across_lines() {
         );
         assert!(split.contains("#1 ¥3.33 + #3 ¥1.67"), "{split}");
         assert!(split.contains(">B2立减10</a>") && split.contains("#2 ¥10.00"));
+        // Lines name their products, the SKU beside; one the catalogue lacks
+        // shows its SKU.
+        assert!(
+            page.body
+                .contains("<td>碎花连衣裙 <span class=\"hint\">B2</span></td>"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("<td>A1</td>"));
     }
 }
 

@@ -123,6 +123,27 @@ pub async fn import(
     Ok(written)
 }
 
+/// The names of the shop's products with these SKUs (one query; a SKU the
+/// catalogue no longer has is simply missing).
+pub async fn names(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    skus: impl IntoIterator<Item = String>,
+) -> Result<std::collections::HashMap<String, String>> {
+    let skus: Vec<String> = skus.into_iter().collect();
+    if skus.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop_id))
+        .filter(product::Column::Sku.is_in(skus))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.sku, p.name))
+        .collect())
+}
+
 pub async fn find_product(
     db: &impl ConnectionTrait,
     shop_id: i64,

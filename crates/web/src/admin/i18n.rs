@@ -773,6 +773,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("orders.none", "没有找到订单。", "No orders found."),
     ("orders.search", "订单号", "Order id"),
     ("orders.lines", "商品明细", "Lines"),
+    ("orders.product", "商品", "Product"),
     ("orders.sku", "SKU", "SKU"),
     ("orders.unit_price", "单价", "Unit price"),
     ("orders.activity_price", "活动价", "Activity price"),

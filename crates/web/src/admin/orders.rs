@@ -87,6 +87,7 @@ pub(super) async fn order_list(
 }
 
 struct LineRow {
+    name: Option<String>,
     sku: String,
     unit_price: String,
     activity_price: String,
@@ -143,10 +144,18 @@ pub(super) async fn order_detail(
             describe::local_opt(order.delivered_at, tz),
         ),
     ];
+    // Products by name, the SKU beside it.
+    let names = store::products::names(
+        &state.db,
+        shop.id,
+        detail.lines.iter().map(|l| l.sku.as_str().to_owned()),
+    )
+    .await?;
     let lines = detail
         .lines
         .iter()
         .map(|line| LineRow {
+            name: names.get(line.sku.as_str()).cloned(),
             sku: line.sku.as_str().to_owned(),
             unit_price: money(line.unit_price),
             activity_price: line.activity_price.map(money).unwrap_or_else(|| "—".into()),
