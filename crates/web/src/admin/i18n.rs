@@ -805,6 +805,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "过期提醒",
         "Expiry reminder",
     ),
+    (
+        "notification.claim_revoked",
+        "券已作废通知",
+        "Claim revoked",
+    ),
     ("notification_status.queued", "待发送", "Queued"),
     ("notification_status.sending", "发送中", "Sending"),
     ("notification_status.sent", "已发送", "Sent"),
