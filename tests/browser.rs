@@ -91,13 +91,30 @@ impl Driver {
     }
 
     async fn session(&self) -> Session<'_> {
+        self.session_with(json!({})).await
+    }
+
+    /// A phone of `width` CSS pixels (Chromium's device emulation: a headless
+    /// window cannot be narrower than 500 px).
+    async fn phone(&self, width: u32) -> Session<'_> {
+        self.session_with(
+            json!({"deviceMetrics": {"width": width, "height": 800, "pixelRatio": 1}}),
+        )
+        .await
+    }
+
+    async fn session_with(&self, mobile: Value) -> Session<'_> {
+        let mut options = json!({"binary": CHROMIUM, "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1280,1000", "--lang=zh-CN"
+        ]});
+        if mobile != json!({}) {
+            options["mobileEmulation"] = mobile;
+        }
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1000", "--lang=zh-CN"
-            ]}
+            "goog:chromeOptions": options
         }}});
         let value = self
             .call(reqwest::Method::POST, "/session", Some(capabilities))
@@ -603,5 +620,42 @@ async fn staff_choose_their_password_and_join_with_an_invitation_in_a_real_brows
             .len(),
         2
     );
+
+    // On a 360 px phone no page scrolls sideways: wide lists become cards.
+    let phone = driver.phone(360).await;
+    phone.sign_in(&base, "owner@example.com", &owner).await;
+    fixtures::coupon(db, &shop, json!({"name": "手机上看的券"})).await;
+    for page in [
+        "dashboard",
+        "coupons",
+        "coupons/new",
+        "orders",
+        "customers",
+        "notifications",
+        "team",
+        "settings",
+        "audit",
+    ] {
+        phone.go(&format!("{base}/shops/demo/{page}")).await;
+        assert!(phone.wait_for("main").await);
+        let widths = phone
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "return [document.documentElement.scrollWidth, window.innerWidth]", "args": []})),
+            )
+            .await;
+        // An emulated phone widens its viewport to whatever overflows: both
+        // must stay the phone's width.
+        assert_eq!(
+            widths,
+            json!([360, 360]),
+            "{page} scrolls sideways on a phone"
+        );
+        if page == "coupons" || page == "dashboard" {
+            phone.screenshot(&format!("{page}-phone-360.png")).await;
+        }
+    }
+    phone.end().await;
     handle.stop(false).await;
 }
