@@ -745,6 +745,10 @@ async fn editing_keeps_what_customers_hold() {
                     .body
                     .contains("name=\"benefit.amount\" value=\"10.00\"")
         );
+        assert!(
+            !edit.body.contains("frozen-notice"),
+            "nothing held, nothing locked"
+        );
         let csrf = edit.csrf();
         let mut form = coupon_form(&csrf, "8.00");
         form.retain(|(k, _)| !matches!(*k, "claim_from" | "claim_until" | "status"));
@@ -772,6 +776,19 @@ async fn editing_keeps_what_customers_hold() {
         )
         .await
         .unwrap();
+        // What customers hold shows locked, before anyone tries to change it.
+        let locked = operator.get(&app, &format!("{detail}/edit")).await;
+        assert!(
+            locked.body.contains("id=\"frozen-notice\"")
+                && locked.body.contains("已有 1 张券在顾客手里"),
+            "{}",
+            locked.body
+        );
+        assert!(
+            locked
+                .body
+                .contains("<fieldset class=\"frozen\"><legend>优惠")
+        );
         let mut changed = form.clone();
         changed.retain(|(k, _)| *k != "benefit.amount");
         changed.push(("benefit.amount", "5.00"));

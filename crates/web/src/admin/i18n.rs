@@ -529,6 +529,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "新人券只发给新客、粉丝券只发给粉丝：这两种券的人群由类型决定。",
         "A new-customer coupon is for new customers and a follower coupon for followers: their kind decides who.",
     ),
+    (
+        "form.frozen_notice",
+        "已有 {n} 张券在顾客手里：类型、优惠、适用范围、人群、口令和开始领取时间已锁定，不能再改；数量只能增加，领取和使用的结束时间只能延后。",
+        "Customers hold {n} of these: the kind, benefit, products, audience, code and claim start are locked; the quantity can only rise and the end times only move later.",
+    ),
+    ("form.frozen_tag", "已锁定", "Locked"),
     ("form.who", "人群、渠道与地区", "Who, where"),
     (
         "form.auto_grant",

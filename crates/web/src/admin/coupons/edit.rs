@@ -46,6 +46,8 @@ struct CouponFormPage {
     audiences: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str, bool)>,
     products: Vec<(String, String, bool)>,
+    /// Claims customers hold: when any, what they hold is shown frozen.
+    frozen: u64,
 }
 
 impl CouponFormPage {
@@ -131,11 +133,12 @@ async fn coupon_form_page(
                 let checked = chosen.contains(&sku);
                 (
                     sku.clone(),
-                    format!("{} {} ({})", sku, p.name, t.money(p.price)),
+                    format!("{} {} ({})", p.name, sku, t.money(p.price)),
                     checked,
                 )
             })
             .collect(),
+        frozen: 0,
         form,
         errors,
     })
@@ -227,7 +230,8 @@ pub(super) async fn create_coupon(
 }
 
 /// The form as an edit of coupon `id`.
-fn as_edit(mut page: CouponFormPage, id: i64) -> CouponFormPage {
+fn as_edit(mut page: CouponFormPage, id: i64, claimed: u64) -> CouponFormPage {
+    page.frozen = claimed;
     page.title_key = "form.edit_title";
     page.action = format!("/shops/{}/coupons/{id}", page.slug);
     page.editing = true;
@@ -258,7 +262,7 @@ pub(super) async fn edit_coupon(
         summary,
     )
     .await?;
-    Ok(render(StatusCode::OK, &as_edit(page, id)))
+    Ok(render(StatusCode::OK, &as_edit(page, id, record.claimed)))
 }
 
 /// Saves an edit under SPEC §2's rule: once claimed, what customers hold stays.
@@ -296,7 +300,14 @@ pub(super) async fn update_coupon(
         Err(errors) => errors,
     };
     let page = coupon_form_page(&state, staff, shop, role, values.clone(), errors, None).await?;
-    Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &as_edit(page, id)))
+    let claimed = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map(|r| r.claimed)
+        .unwrap_or(0);
+    Ok(render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &as_edit(page, id, claimed),
+    ))
 }
 
 /// The coupon form read as on saving, answered as one line of text: the coupon
