@@ -1677,3 +1677,30 @@ async fn what_cannot_be_undone_asks_first() {
     let audit = browser.get(&app, "/shops/demo/audit").await;
     assert!(audit.body.contains("作废的券"), "the revocation is logged");
 }
+
+#[tokio::test]
+async fn provinces_are_chosen_by_name() {
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let coupon = fixtures::coupon(db, &shop, json!({"regions": ["44"]})).await;
+    let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+    let app = api::app(&database).await;
+    let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+    let edit = operator
+        .get(&app, &format!("/shops/demo/coupons/{}/edit", coupon.id))
+        .await;
+    assert!(
+        edit.body
+            .contains("<input type=\"checkbox\" name=\"regions\" value=\"44\" checked> 44 广东"),
+        "{}",
+        edit.body
+    );
+    assert!(edit.body.contains("value=\"31\"> 31 上海"));
+    assert!(
+        edit.body.contains("<summary>地区: 44 广东</summary>")
+            || edit.body.contains("44 广东</summary>")
+    );
+    let new = operator.get(&app, "/shops/demo/coupons/new").await;
+    assert!(new.body.contains("全国（不勾选即不限"));
+}

@@ -264,11 +264,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         .filter_map(|c| c.parse().ok())
         .collect();
     let mut regions = Vec::new();
-    for code in form
-        .get("regions")
-        .split([',', '，', ' '])
-        .filter(|c| !c.is_empty())
-    {
+    for code in region_codes(form) {
         match code.parse::<Region>() {
             Ok(region) => regions.push(region),
             Err(_) => errors.push("regions", Reason::RegionCode(code.to_owned())),
@@ -350,6 +346,16 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         }),
         _ => Err(collected),
     }
+}
+
+/// The province codes chosen: ticked boxes, each also read as a typed list
+/// ("31, 44") as the API's shape would have it.
+pub fn region_codes(form: &FormValues) -> Vec<&str> {
+    form.all("regions")
+        .into_iter()
+        .flat_map(|value| value.split([',', '，', ' ']))
+        .filter(|code| !code.is_empty())
+        .collect()
 }
 
 /// The form field a domain error belongs to (`benefit.tiers[1].percent` →
@@ -594,6 +600,21 @@ mod tests {
             let again = read_coupon(&from_coupon(&coupon, TZ), TZ).unwrap();
             assert_eq!(again, coupon, "{extra:?}");
         }
+    }
+
+    #[test]
+    fn provinces_are_ticked_or_typed() {
+        let mut pairs = form(&[]).into_pairs();
+        pairs.extend([
+            ("regions".into(), "44".into()),
+            ("regions".into(), "31".into()),
+        ]);
+        let ticked = read_coupon(&FormValues::new(pairs), TZ).unwrap();
+        let typed = read_coupon(&form(&[("regions", "31，44")]), TZ).unwrap();
+        assert_eq!(ticked.regions(), typed.regions());
+        assert_eq!(ticked.regions().len(), 2);
+        let errors = read_coupon(&form(&[("regions", "99")]), TZ).unwrap_err();
+        assert!(errors.contains_key("regions"));
     }
 
     #[test]

@@ -535,6 +535,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Customers hold {n} of these: the kind, benefit, products, audience, code and claim start are locked; the quantity can only rise and the end times only move later.",
     ),
     ("form.frozen_tag", "已锁定", "Locked"),
+    (
+        "form.regions_all",
+        "全国（不勾选即不限；点开按省份选择）",
+        "everywhere (tick provinces to limit it)",
+    ),
     ("form.who", "人群、渠道与地区", "Who, where"),
     (
         "form.auto_grant",

@@ -48,11 +48,23 @@ struct CouponFormPage {
     products: Vec<(String, String, bool)>,
     /// Claims customers hold: when any, what they hold is shown frozen.
     frozen: u64,
+    /// Every province: code, name, chosen.
+    regions: Vec<(String, String, bool)>,
 }
 
 impl CouponFormPage {
     fn v(&self, name: &str) -> &str {
         self.form.get(name)
+    }
+
+    /// The provinces ticked, by name ("" for none: everywhere).
+    fn chosen_regions(&self) -> String {
+        self.regions
+            .iter()
+            .filter(|(_, _, chosen)| *chosen)
+            .map(|(_, name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
     }
 
     fn e(&self, name: &str) -> Option<String> {
@@ -81,6 +93,17 @@ async fn coupon_form_page(
         .into_iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
+    let regions_chosen: Vec<String> = form::region_codes(&form)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let regions = domain::Region::all()
+        .map(|region| {
+            let code = region.to_string();
+            let chosen = regions_chosen.contains(&code);
+            (code, t.region(region), chosen)
+        })
+        .collect();
     let path = format!("/shops/{}/coupons/new", shop.slug);
     Ok(CouponFormPage {
         t,
@@ -139,6 +162,7 @@ async fn coupon_form_page(
             })
             .collect(),
         frozen: 0,
+        regions,
         form,
         errors,
     })
