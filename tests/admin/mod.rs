@@ -1318,7 +1318,11 @@ async fn the_form_states_the_coupon_in_words_while_it_is_typed() {
             .await;
         assert_eq!(
             (ok.status.as_u16(), ok.body.as_str()),
-            (200, "满99减10，共1000张，每人限领1张，领取后7天有效"),
+            (
+                200,
+                "满99减10，共1000张，每人限领1张，领取后7天有效\n\
+                 最多让利 ¥10000.00（每单最多 ¥10.00，1000 张全部用完）"
+            ),
             "{}",
             database.backend
         );

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::benefit::{Benefit, BenefitSpec};
 use crate::error::{Collector, FieldError, Reason, ValidationErrors};
+use crate::money::Money;
 use crate::vocab::{
     Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku, TextError,
 };
@@ -398,6 +399,38 @@ impl Coupon {
     pub fn benefit(&self) -> &Benefit {
         &self.benefit
     }
+
+    /// The most this coupon can give away, for the worst case staff should see
+    /// before saving: per order, and in all when its quantity is bounded.
+    pub fn exposure(&self) -> Exposure {
+        let per_order = match self.benefit.spec() {
+            BenefitSpec::AmountOff { amount, .. } => Some(*amount),
+            BenefitSpec::PercentOff {
+                max_discount: Some(cap),
+                ..
+            } => Some(*cap),
+            BenefitSpec::PercentOff { percent, .. } => {
+                return Exposure::ShareOfOrder(
+                    rust_decimal::Decimal::ONE_HUNDRED - percent.value(),
+                );
+            }
+            BenefitSpec::TieredPercent { tiers } => {
+                let deepest = tiers.iter().map(|t| t.percent.value()).min();
+                return Exposure::ShareOfOrder(
+                    rust_decimal::Decimal::ONE_HUNDRED - deepest.unwrap_or_default(),
+                );
+            }
+        };
+        let per_order = per_order.unwrap_or(Money::ZERO);
+        Exposure::Bounded {
+            per_order,
+            total: self.limits.quantity.and_then(|quantity| {
+                per_order
+                    .checked_mul(quantity)
+                    .map(|total| (quantity, total))
+            }),
+        }
+    }
     pub fn validity(&self) -> Validity {
         self.validity
     }
@@ -561,6 +594,19 @@ crate::vocab::word_enum! {
         Resume = "resume",
         End = "end",
     }
+}
+
+/// The most a coupon can give away ([`Coupon::exposure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposure {
+    /// At most `per_order` off an order; with a bounded quantity, `total` for
+    /// all of them used (the quantity, the money).
+    Bounded {
+        per_order: Money,
+        total: Option<(u32, Money)>,
+    },
+    /// No cap: up to this percent of each order.
+    ShareOfOrder(rust_decimal::Decimal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -288,3 +288,34 @@ fn a_copy_keeps_the_design_renamed_and_never_shares_a_code() {
         Some(PrivateCodes::Unique { unique_codes: 1 })
     );
 }
+
+#[test]
+fn the_worst_case_is_stated_in_money() {
+    use crate::coupon::Exposure;
+    let amount = draft(json!({})).validate().unwrap();
+    assert_eq!(
+        amount.exposure(),
+        Exposure::Bounded {
+            per_order: Money::yuan(10),
+            total: Some((1000, Money::yuan(10_000)))
+        }
+    );
+    let mut draft = amount.to_draft();
+    draft.quantity = None;
+    assert_eq!(
+        draft.clone().validate().unwrap().exposure(),
+        Exposure::Bounded {
+            per_order: Money::yuan(10),
+            total: None
+        }
+    );
+    draft.benefit = crate::BenefitSpec::PercentOff {
+        percent: crate::Percent::parse("85").unwrap(),
+        min_quantity: 1,
+        max_discount: None,
+    };
+    assert_eq!(
+        draft.validate().unwrap().exposure(),
+        Exposure::ShareOfOrder(rust_decimal::Decimal::from(15))
+    );
+}

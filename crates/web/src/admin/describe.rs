@@ -38,6 +38,64 @@ pub fn validity_fact(coupon: &Coupon, t: T, tz: Tz) -> String {
 }
 
 /// One line that states the whole coupon.
+/// The worst case in money, as staff should see it before saving: the most one
+/// order gets and, with a bounded quantity, the most all of them give away.
+pub fn exposure(coupon: &Coupon, t: T) -> String {
+    use domain::coupon::Exposure;
+    match (coupon.exposure(), t.lang) {
+        (
+            Exposure::Bounded {
+                per_order,
+                total: Some((n, total)),
+            },
+            Lang::Zh,
+        ) => format!(
+            "最多让利 {}（每单最多 {}，{n} 张全部用完）",
+            t.money(total),
+            t.money(per_order)
+        ),
+        (
+            Exposure::Bounded {
+                per_order,
+                total: Some((n, total)),
+            },
+            Lang::En,
+        ) => format!(
+            "At most {} given away ({} per order, all {n} used)",
+            t.money(total),
+            t.money(per_order)
+        ),
+        (
+            Exposure::Bounded {
+                per_order,
+                total: None,
+            },
+            Lang::Zh,
+        ) => {
+            format!(
+                "每单最多让利 {}，数量不限，总让利不封顶",
+                t.money(per_order)
+            )
+        }
+        (
+            Exposure::Bounded {
+                per_order,
+                total: None,
+            },
+            Lang::En,
+        ) => format!(
+            "Up to {} per order, unlimited quantity: no cap in all",
+            t.money(per_order)
+        ),
+        (Exposure::ShareOfOrder(off), Lang::Zh) => {
+            format!("不封顶：每单最多让利订单金额的 {off}%")
+        }
+        (Exposure::ShareOfOrder(off), Lang::En) => {
+            format!("No cap: up to {off}% off each order")
+        }
+    }
+}
+
 pub fn summary(coupon: &Coupon, t: T, tz: Tz) -> String {
     let limits = coupon.limits();
     let mut parts = Vec::new();

@@ -347,9 +347,14 @@ pub(super) async fn preview_coupon(
             .body(line)
     };
     Ok(match form::read_coupon(values, shop.time_zone) {
+        // The coupon in words, then its worst case in money on a line of its own.
         Ok(coupon) => text(
             StatusCode::OK,
-            describe::summary(&coupon, staff.t, shop.time_zone),
+            format!(
+                "{}\n{}",
+                describe::summary(&coupon, staff.t, shop.time_zone),
+                describe::exposure(&coupon, staff.t)
+            ),
         ),
         Err(errors) => {
             let mut errors: Vec<_> = errors.into_iter().collect();

@@ -13,6 +13,8 @@ struct CouponPage {
     status: &'static str,
     status_class: &'static str,
     summary: String,
+    /// The worst case in money.
+    exposure: String,
     can_edit: bool,
     editable: bool,
     /// Whether the live drop console is worth opening: the coupon can be claimed.
@@ -264,6 +266,7 @@ pub(super) async fn coupon_detail(
         status: t.status(record.status),
         status_class: record.status.as_str(),
         summary: describe::summary(coupon, t, tz),
+        exposure: describe::exposure(coupon, t),
         can_edit: role.can(Permission::EditShopData),
         editable: role.can(Permission::EditShopData) && record.status != CouponStatus::Ended,
         live: matches!(record.status, CouponStatus::Active | CouponStatus::Paused),
