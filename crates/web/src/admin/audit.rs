@@ -47,6 +47,21 @@ struct AuditPage {
     next_page: Option<String>,
 }
 
+/// Where the words a field stores are translated.
+fn word_prefixes(field: &str) -> Option<&'static [&'static str]> {
+    Some(match field {
+        "status" => &["status.", "notification_status."],
+        "role" => &["role."],
+        "kind" => &["kind."],
+        "benefit_type" => &["benefit_type."],
+        "scope_type" => &["scope_type."],
+        "validity_type" => &["validity_type."],
+        "audience" => &["audience."],
+        "notification_channel" => &["settings.channel_"],
+        _ => return None,
+    })
+}
+
 /// A stored value as staff read it: fen as ¥, basis points as %, minutes of
 /// the day as a time, anything else as one short line.
 fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>) -> String {
@@ -67,9 +82,10 @@ fn shown(t: T, tz: chrono_tz::Tz, field: &str, value: &Option<serde_json::Value>
             let minute = n.as_u64().unwrap_or(0);
             format!("{:02}:{:02}", minute / 60, minute % 60)
         }
-        Some(Value::String(word)) if matches!(field, "status" | "role") => {
-            // Coupon and notification statuses, roles: their words on the pages.
-            ["status.", "notification_status.", "role."]
+        Some(Value::String(word)) if word_prefixes(field).is_some() => {
+            // Stored words (a status, a kind, a benefit type …) as the pages say them.
+            word_prefixes(field)
+                .unwrap_or_default()
                 .iter()
                 .find_map(|prefix| t.lookup(&format!("{prefix}{word}")))
                 .map(str::to_owned)
@@ -166,4 +182,32 @@ pub(super) async fn audit_log(
         next_page,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::i18n::Lang;
+
+    #[test]
+    fn stored_words_read_as_the_pages_say_them() {
+        let zh = T::new(Lang::Zh);
+        let tz = chrono_tz::Asia::Shanghai;
+        let word = |text: &str| Some(serde_json::Value::String(text.into()));
+        assert_eq!(
+            shown(zh, tz, "benefit_type", &word("amount_off")),
+            "满减 / 立减"
+        );
+        assert_eq!(shown(zh, tz, "kind", &word("new_customer")), "新人券");
+        assert_eq!(shown(zh, tz, "scope_type", &word("items")), "指定商品");
+        assert_eq!(shown(zh, tz, "status", &word("paused")), "已暂停");
+        assert_eq!(shown(zh, tz, "audience", &word("followers")), "粉丝");
+        // A word without a translation is shown as stored, not dropped.
+        assert_eq!(shown(zh, tz, "kind", &word("someday")), "someday");
+        let en = T::new(Lang::En);
+        assert_eq!(
+            shown(en, tz, "benefit_type", &word("tiered_percent")),
+            "Tiered"
+        );
+    }
 }
