@@ -838,3 +838,97 @@ async fn the_live_drop_console_follows_a_drop() {
         assert_eq!(page.status, 404);
     }
 }
+
+/// A real catalogue (10,000 products) is picked by searching, not from a wall
+/// of checkboxes; the picker without JavaScript takes typed SKUs.
+#[tokio::test]
+async fn a_big_catalogue_is_searched_in_the_coupon_form() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let rows: Vec<(domain::Sku, String, Money)> = (0..10_000)
+            .map(|i| {
+                (
+                    domain::Sku::parse(&format!("P{i:05}")).unwrap(),
+                    format!("商品 第{i}号{}", if i == 9_999 { " 100%纯棉" } else { "" }),
+                    Money::yuan(10),
+                )
+            })
+            .collect();
+        store::products::import(db, shop.id, &rows, now())
+            .await
+            .unwrap();
+        let ops = staff_member(db, shop.id, "ops@example.com", Role::Operator).await;
+        let app = api::app(&database).await;
+        let mut operator = signed_in(&app, "ops@example.com", &ops).await;
+        let form = operator.get(&app, "/shops/demo/coupons/new").await;
+        assert_eq!(form.status, 200);
+        assert_eq!(
+            form.body.matches("name=\"scope.skus\"").count(),
+            1,
+            "only the typed-SKU field, no wall of checkboxes"
+        );
+        assert!(form.body.contains("id=\"product-search\""));
+        // By name (LIKE's own characters match themselves) and by SKU prefix.
+        let found = operator
+            .get(&app, "/shops/demo/products/search?q=100%25%E7%BA%AF")
+            .await;
+        let products: serde_json::Value = serde_json::from_str(&found.body).unwrap();
+        assert_eq!(
+            products,
+            json!([{"sku": "P09999", "name": "商品 第9999号 100%纯棉", "price": "10.00"}])
+        );
+        let by_sku = operator
+            .get(&app, "/shops/demo/products/search?q=p0001")
+            .await;
+        let products: serde_json::Value = serde_json::from_str(&by_sku.body).unwrap();
+        assert_eq!(
+            products.as_array().unwrap().len(),
+            10,
+            "{}",
+            database.backend
+        );
+        let many = operator
+            .get(&app, "/shops/demo/products/search?q=%E5%95%86%E5%93%81")
+            .await;
+        let products: serde_json::Value = serde_json::from_str(&many.body).unwrap();
+        assert_eq!(products.as_array().unwrap().len(), 20, "bounded");
+        // Typed SKUs choose the products.
+        let mut fields = form.form_as_shown("/shops/demo/coupons");
+        fields.retain(|(k, _)| !matches!(k.as_str(), "scope.type" | "scope.skus" | "name"));
+        fields.extend([
+            ("name".to_owned(), "纯棉立减".to_owned()),
+            ("scope.type".to_owned(), "items".to_owned()),
+            ("scope.skus".to_owned(), "P09999, P00001".to_owned()),
+            ("status".to_owned(), "draft".to_owned()),
+        ]);
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let created = operator.post(&app, "/shops/demo/coupons", &pairs).await;
+        assert_eq!(created.status, 303, "{}", created.body);
+        let coupon = &store::coupons::list_coupons(db, shop.id, &Default::default())
+            .await
+            .unwrap()[0];
+        assert_eq!(
+            coupon.coupon.scope(),
+            &domain::Scope::Items {
+                skus: vec![
+                    domain::Sku::parse("P00001").unwrap(),
+                    domain::Sku::parse("P09999").unwrap()
+                ]
+            }
+        );
+        // Editing it lists the chosen products, by name.
+        let edit = operator
+            .get(&app, &format!("/shops/demo/coupons/{}/edit", coupon.id))
+            .await;
+        assert!(
+            edit.body
+                .contains("value=\"P09999\" checked> 商品 第9999号 100%纯棉 P09999"),
+            "{}",
+            edit.body
+        );
+    }
+}

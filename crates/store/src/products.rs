@@ -159,6 +159,51 @@ pub async fn find_product(
 }
 
 /// Products in SKU order after `after` (a keyset cursor), at most `limit`.
+/// Products whose SKU starts with, or whose name contains, `text`, by SKU: at
+/// most `limit` (≤ 50), for the coupon form's product picker.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    shop_id: i64,
+    text: &str,
+    limit: u64,
+) -> Result<Vec<ProductRecord>> {
+    use sea_orm::Condition;
+    use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+    let text: String = text.trim().chars().take(64).collect();
+    // LIKE's own characters match themselves.
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut query = product::Entity::find().filter(product::Column::ShopId.eq(shop_id));
+    if !text.is_empty() {
+        query = query.filter(
+            Condition::any()
+                .add(ExprTrait::like(
+                    Expr::col(product::Column::Sku),
+                    LikeExpr::new(format!("{escaped}%")).escape('\\'),
+                ))
+                // SKUs are usually upper case; LIKE is case-sensitive on PostgreSQL.
+                .add(ExprTrait::like(
+                    Expr::col(product::Column::Sku),
+                    LikeExpr::new(format!("{}%", escaped.to_uppercase())).escape('\\'),
+                ))
+                .add(ExprTrait::like(
+                    Expr::col(product::Column::Name),
+                    LikeExpr::new(format!("%{escaped}%")).escape('\\'),
+                )),
+        );
+    }
+    query
+        .order_by_asc(product::Column::Sku)
+        .limit(limit.clamp(1, 50))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 pub async fn list_products(
     db: &impl ConnectionTrait,
     shop_id: i64,

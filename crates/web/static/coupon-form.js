@@ -52,3 +52,44 @@
   });
   update();
 })();
+
+// A big catalogue's picker: products found as staff type, ticked to choose.
+(function () {
+  var box = document.querySelector(".product-search");
+  if (!box) return;
+  var input = document.getElementById("product-search");
+  var results = document.getElementById("product-results");
+  input.hidden = false;
+  var timer;
+  function chosen(sku) {
+    return document.querySelector("input[name='scope.skus'][value='" + CSS.escape(sku) + "']");
+  }
+  function search() {
+    fetch(box.dataset.search + "?q=" + encodeURIComponent(input.value))
+      .then(function (response) { return response.json(); })
+      .then(function (products) {
+        // What was ticked among the last results joins the chosen ones.
+        var picked = box.previousElementSibling;
+        results.querySelectorAll("input:checked").forEach(function (tick) {
+          picked.appendChild(tick.parentNode);
+        });
+        results.textContent = "";
+        products.forEach(function (p) {
+          if (chosen(p.sku)) return;
+          var label = document.createElement("label");
+          label.className = "inline";
+          var tick = document.createElement("input");
+          tick.type = "checkbox";
+          tick.name = "scope.skus";
+          tick.value = p.sku;
+          label.appendChild(tick);
+          label.appendChild(document.createTextNode(" " + p.name + " " + p.sku + " (¥" + p.price + ")"));
+          results.appendChild(label);
+        });
+      });
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(search, 250);
+  });
+})();

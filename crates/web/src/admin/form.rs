@@ -218,6 +218,8 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         let skus: Vec<Sku> = form
             .all("scope.skus")
             .iter()
+            // Ticked boxes, or SKUs typed in one field (the picker without JavaScript).
+            .flat_map(|value| value.split([',', '，', ' ']))
             .filter_map(|s| Sku::parse(s).ok())
             .collect();
         Scope::Items { skus }

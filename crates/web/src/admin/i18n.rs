@@ -540,6 +540,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "全国（不勾选即不限；点开按省份选择）",
         "everywhere (tick provinces to limit it)",
     ),
+    (
+        "form.product_search",
+        "搜索商品名称或 SKU",
+        "Search products by name or SKU",
+    ),
+    (
+        "form.product_skus",
+        "商品 SKU（用逗号分隔）",
+        "Product SKUs (comma-separated)",
+    ),
     ("form.who", "人群、渠道与地区", "Who, where"),
     (
         "form.auto_grant",

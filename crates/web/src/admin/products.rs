@@ -4,6 +4,7 @@ use super::*;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(product_list)
+        .service(search_products)
         .service(new_product)
         .service(create_product)
         .service(edit_product)
@@ -185,6 +186,33 @@ fn read_product(
         (Some(sku), Some(name), Some(price)) if errors.is_empty() => Ok((sku, name, price)),
         _ => Err(errors),
     }
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The coupon form's product picker: up to 20 products whose SKU starts with,
+/// or whose name contains, `q` — as JSON `[{sku, name, price}]`.
+#[get("/shops/{slug}/products/search")]
+pub(super) async fn search_products(
+    state: web::Data<AppState>,
+    view: InShop,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AdminError> {
+    let (_, shop, _) = view.parts();
+    let found = store::products::search(&state.db, shop.id, &query.q, 20).await?;
+    let answer: Vec<serde_json::Value> = found
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "sku": p.sku.as_str(), "name": p.name, "price": p.price.to_string(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(answer))
 }
 
 #[get("/shops/{slug}/products/new")]

@@ -29,6 +29,9 @@ fn field_label(field: &str) -> Option<&'static str> {
     })
 }
 
+/// Up to this many products the form lists them all; beyond, it searches.
+const SMALL_CATALOGUE: u64 = 40;
+
 #[derive(Template)]
 #[template(path = "coupon_form.html")]
 struct CouponFormPage {
@@ -48,6 +51,8 @@ struct CouponFormPage {
     products: Vec<(String, String, bool)>,
     /// Claims customers hold: when any, what they hold is shown frozen.
     frozen: u64,
+    /// A catalogue too big to list: the picker searches.
+    search: bool,
     /// Every province: code, name, chosen.
     regions: Vec<(String, String, bool)>,
 }
@@ -82,12 +87,39 @@ async fn coupon_form_page(
     summary: Option<String>,
 ) -> Result<CouponFormPage, AdminError> {
     let t = staff.t;
-    let products = store::products::list_products(&state.db, shop.id, None, 500).await?;
     let chosen = form
         .all("scope.skus")
         .into_iter()
+        .flat_map(|value| value.split([',', '，', ' ']))
+        .filter(|sku| !sku.is_empty())
         .map(str::to_owned)
         .collect::<Vec<_>>();
+    // A small catalogue is listed whole; a big one shows what is chosen and a
+    // search (the picker asks the server as staff type).
+    let first =
+        store::products::list_products(&state.db, shop.id, None, SMALL_CATALOGUE + 1).await?;
+    let search = first.len() as u64 > SMALL_CATALOGUE;
+    let products: Vec<(String, String)> = if search {
+        let names = store::products::names(&state.db, shop.id, chosen.iter().cloned()).await?;
+        chosen
+            .iter()
+            .map(|sku| {
+                let name = names.get(sku).cloned().unwrap_or_default();
+                (sku.clone(), format!("{name} {sku}"))
+            })
+            .collect()
+    } else {
+        first
+            .iter()
+            .map(|p| {
+                let sku = p.sku.to_string();
+                (
+                    sku.clone(),
+                    format!("{} {} ({})", p.name, sku, t.money(p.price)),
+                )
+            })
+            .collect()
+    };
     let channels_chosen = form
         .all("channels")
         .into_iter()
@@ -150,17 +182,13 @@ async fn coupon_form_page(
             })
             .collect(),
         products: products
-            .iter()
-            .map(|p| {
-                let sku = p.sku.to_string();
+            .into_iter()
+            .map(|(sku, label)| {
                 let checked = chosen.contains(&sku);
-                (
-                    sku.clone(),
-                    format!("{} {} ({})", p.name, sku, t.money(p.price)),
-                    checked,
-                )
+                (sku, label, checked)
             })
             .collect(),
+        search,
         frozen: 0,
         regions,
         form,
