@@ -266,14 +266,7 @@ async fn deliver_notifications(
                 continue; // another sender has it
             }
             let attempts = notification.attempts + 1;
-            let open_until = match notification.claim_id {
-                // A notice that a claim was revoked is about exactly that.
-                Some(_) if notification.kind == store::claims::REVOKED => {
-                    Some(DateTime::<Utc>::MAX_UTC)
-                }
-                Some(claim_id) => notifications::claim_open_until(&ctx.db, claim_id, now).await?,
-                None => Some(DateTime::<Utc>::MAX_UTC),
-            };
+            let open_until = notifications::send_until(&ctx.db, &notification, now).await?;
             if let Entry::Vacant(slot) = shops.entry(notification.shop_id) {
                 slot.insert(store::shops::get_shop(&ctx.db, notification.shop_id).await?);
             }

@@ -163,13 +163,21 @@ pub async fn lease(
     Ok(result.rows_affected == 1)
 }
 
-/// When the claim a message is about expires, while it is still unused and
-/// unexpired at `now`; `None` once it is used, expired or revoked.
-pub async fn claim_open_until(
+/// Until when a message is worth sending at `now`: a reminder while its claim
+/// is still unused and unexpired (`None` once it is used, expired or revoked);
+/// a notice that a claim was revoked, and a message about no claim, always.
+pub async fn send_until(
     db: &impl ConnectionTrait,
-    claim_id: i64,
+    notification: &NotificationRecord,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>> {
+    let claim_id = match notification.claim_id {
+        Some(_) if notification.kind == crate::claims::REVOKED => {
+            return Ok(Some(DateTime::<Utc>::MAX_UTC));
+        }
+        Some(claim_id) => claim_id,
+        None => return Ok(Some(DateTime::<Utc>::MAX_UTC)),
+    };
     Ok(claim::Entity::find_by_id(claim_id)
         .one(db)
         .await?
