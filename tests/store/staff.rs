@@ -398,3 +398,54 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
         }
     }
 }
+
+/// An owner cannot pile up invitations without bound (the team page lists
+/// them); expired ones are purged by the expire pass.
+#[tokio::test]
+async fn waiting_invitations_are_bounded_and_expired_ones_purged() {
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let (owner, _) = fixtures::staff(db, "bo@example.com", "Bo", Role::Owner, shop.id).await;
+    let max = store::staff::MAX_WAITING_INVITATIONS;
+    for i in 0..=max {
+        let email = format!("p{i}@example.com");
+        let invited = store::db::write(db, async |tx| {
+            invite(
+                tx,
+                Joining {
+                    email: &email,
+                    role: Role::Viewer,
+                },
+                shop.id,
+                owner.id,
+                now(),
+            )
+            .await
+        })
+        .await;
+        assert_eq!(invited.is_ok(), i < max, "invitation {i}");
+    }
+    // Inviting someone already waiting again only renews their code.
+    store::db::write(db, async |tx| {
+        invite(
+            tx,
+            Joining {
+                email: "p0@example.com",
+                role: Role::Viewer,
+            },
+            shop.id,
+            owner.id,
+            now(),
+        )
+        .await
+    })
+    .await
+    .unwrap();
+    let later = now() + store::staff::INVITATION_LASTS;
+    assert_eq!(
+        store::staff::purge_invitations(db, later).await.unwrap(),
+        u64::from(max)
+    );
+    assert!(shop_invitations(db, &shop).await.unwrap().is_empty());
+}

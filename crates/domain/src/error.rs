@@ -64,6 +64,8 @@ pub enum Reason {
     Email,
     #[error("must differ from the current password")]
     SamePassword,
+    #[error("at most {0} invitations may wait at once; let some expire or be used first")]
+    TooManyInvitations(u32),
     #[error("must be zh-CN or en")]
     Locale,
     #[error("must be owner, operator or viewer")]

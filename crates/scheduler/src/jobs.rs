@@ -124,7 +124,8 @@ async fn expire_claims(
     // console's tallies are kept 24 hours.
     report.purged = store::idempotency::purge(&ctx.db, now).await?
         + store::claims::purge_tallies(&ctx.db, now).await?
-        + store::staff::purge_delays(&ctx.db, now).await?;
+        + store::staff::purge_delays(&ctx.db, now).await?
+        + store::staff::purge_invitations(&ctx.db, now).await?;
     // Code batches a stopped process left part-written are finished here.
     for coupon in store::codes::unfinished_coupons(&ctx.db, 10).await? {
         store::codes::fill_batches(&ctx.db, coupon).await?;

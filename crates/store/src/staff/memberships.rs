@@ -2,6 +2,7 @@
 //! a shop (a shop keeps an owner).
 
 use chrono::{DateTime, Utc};
+use domain::Reason;
 use domain::roles::Role;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -44,6 +45,8 @@ pub struct Joining<'a> {
 
 /// How long an invitation code can be used.
 pub const INVITATION_LASTS: chrono::Duration = chrono::Duration::days(7);
+/// Invitations a shop may have waiting at once: the team page lists them all.
+pub const MAX_WAITING_INVITATIONS: u32 = 100;
 
 /// An invitation just made: its code is shown once, to the owner who hands it on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +82,21 @@ pub async fn invite(
             .is_some()
     {
         return Err(Conflict::AlreadyInShop(email).into());
+    }
+    {
+        use sea_orm::PaginatorTrait;
+        let waiting = invitation::Entity::find()
+            .filter(invitation::Column::ShopId.eq(shop_id))
+            .filter(invitation::Column::ExpiresAt.gt(now))
+            .filter(invitation::Column::Email.ne(&email))
+            .count(tx)
+            .await?;
+        if waiting >= u64::from(MAX_WAITING_INVITATIONS) {
+            return Err(StoreError::invalid(
+                "email",
+                Reason::TooManyInvitations(MAX_WAITING_INVITATIONS),
+            ));
+        }
     }
     let code = invitation_code();
     let expires_at = now + INVITATION_LASTS;
@@ -285,6 +303,15 @@ pub struct InvitationRecord {
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Retention: invitations whose code has expired.
+pub async fn purge_invitations(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let gone = invitation::Entity::delete_many()
+        .filter(invitation::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
 }
 
 /// The invitations a shop has sent that are not used yet, oldest first.

@@ -31,6 +31,7 @@ impl T {
             Slug => "须为 2 到 64 个小写字母、数字或 -".into(),
             Email => "请填写邮箱地址".into(),
             SamePassword => "新密码不能与当前密码相同".into(),
+            TooManyInvitations(n) => format!("最多同时有 {n} 个未使用的邀请，请等部分被使用或过期"),
             Locale => "须为 zh-CN 或 en".into(),
             Role => "须为店主、运营或只读".into(),
             Text(error) => text(error),
