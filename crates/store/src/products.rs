@@ -39,32 +39,48 @@ pub async fn upsert_product(
     price: Money,
     now: DateTime<Utc>,
 ) -> Result<(ProductRecord, bool)> {
-    let name = domain::ids::product_name(name)?;
     let existed = find_product(db, shop_id, sku).await?.is_some();
-    product::Entity::insert(product::ActiveModel {
+    upsert_rows(db, vec![product_row(shop_id, sku, name, price, now)?]).await?;
+    let saved = find_product(db, shop_id, sku)
+        .await?
+        .ok_or(StoreError::NotFound("product"))?;
+    Ok((saved, !existed))
+}
+
+/// A product row as stored, its name checked.
+fn product_row(
+    shop_id: i64,
+    sku: &Sku,
+    name: &str,
+    price: Money,
+    now: DateTime<Utc>,
+) -> Result<product::ActiveModel> {
+    Ok(product::ActiveModel {
         shop_id: Set(shop_id),
         sku: Set(sku.to_string()),
-        name: Set(name),
+        name: Set(domain::ids::product_name(name)?),
         price_fen: Set(price.fen()),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     })
-    .on_conflict(
-        OnConflict::columns([product::Column::ShopId, product::Column::Sku])
-            .update_columns([
-                product::Column::Name,
-                product::Column::PriceFen,
-                product::Column::UpdatedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    let saved = find_product(db, shop_id, sku)
-        .await?
-        .ok_or(StoreError::NotFound("product"))?;
-    Ok((saved, !existed))
+}
+
+/// Creates the products or updates their name and price, in one statement.
+async fn upsert_rows(db: &impl ConnectionTrait, rows: Vec<product::ActiveModel>) -> Result<()> {
+    product::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([product::Column::ShopId, product::Column::Sku])
+                .update_columns([
+                    product::Column::Name,
+                    product::Column::PriceFen,
+                    product::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
 }
 
 /// Products per write transaction of an import: a chunk commits in a few
@@ -82,40 +98,16 @@ pub async fn import(
 ) -> Result<u64> {
     let mut written = 0;
     for chunk in rows.chunks(IMPORT_CHUNK) {
-        let models = chunk
-            .iter()
-            .map(|(sku, name, price)| {
-                Ok(product::ActiveModel {
-                    shop_id: Set(shop_id),
-                    sku: Set(sku.to_string()),
-                    name: Set(domain::ids::product_name(name)?),
-                    price_fen: Set(price.fen()),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
         // One statement per chunk; a SKU twice in a chunk keeps its last line.
-        let mut unique: Vec<product::ActiveModel> = Vec::with_capacity(models.len());
-        for model in models {
-            unique.retain(|m| m.sku.as_ref() != model.sku.as_ref());
-            unique.push(model);
+        let mut seen = std::collections::HashSet::new();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (sku, name, price) in chunk.iter().rev() {
+            if seen.insert(sku) {
+                rows.push(product_row(shop_id, sku, name, *price, now)?);
+            }
         }
         crate::db::paced(crate::db::write(db, async |tx| {
-            product::Entity::insert_many(unique.clone())
-                .on_conflict(
-                    OnConflict::columns([product::Column::ShopId, product::Column::Sku])
-                        .update_columns([
-                            product::Column::Name,
-                            product::Column::PriceFen,
-                            product::Column::UpdatedAt,
-                        ])
-                        .to_owned(),
-                )
-                .exec_without_returning(tx)
-                .await?;
-            Ok(())
+            upsert_rows(tx, rows.clone()).await
         }))
         .await?;
         written += chunk.len() as u64;
