@@ -449,3 +449,36 @@ async fn waiting_invitations_are_bounded_and_expired_ones_purged() {
     );
     assert!(shop_invitations(db, &shop).await.unwrap().is_empty());
 }
+
+/// A huge "email" is counted like any other guess (on PostgreSQL the delay key
+/// has a length limit it must stay within), so it cannot buy unthrottled hashing.
+#[tokio::test]
+async fn an_enormous_email_is_still_throttled() {
+    for database in databases().await {
+        let db = &database.db;
+        let huge = "x".repeat(16_000);
+        let mut statuses = Vec::new();
+        for _ in 0..=FREE_PAIR_FAILURES {
+            statuses.push(
+                sign_in(db, &huge, "guess", "203.0.113.50", now())
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert!(
+            matches!(statuses.last(), Some(Err(SignInError::WrongCredentials))),
+            "{}",
+            database.backend
+        );
+        assert!(
+            matches!(
+                sign_in(db, &huge, "guess", "203.0.113.50", now())
+                    .await
+                    .unwrap(),
+                Err(SignInError::Locked(_))
+            ),
+            "{}: the guesses were counted",
+            database.backend
+        );
+    }
+}

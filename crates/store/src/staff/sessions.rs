@@ -57,6 +57,13 @@ fn throttle_keys(email: &str, address: &str) -> [(String, Scope); 2] {
     ]
 }
 
+/// An email as typed, for looking it up and counting failures: trimmed,
+/// lower-cased and cut to the longest an address can be, so that a 16 KiB
+/// "email" still lands in the delay counts (and no account matches it).
+fn typed_email(text: &str) -> String {
+    text.trim().to_lowercase().chars().take(254).collect()
+}
+
 /// A hash no password matches, checked for an unknown email so that a wrong
 /// email takes as long as a wrong password.
 static UNKNOWN: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
@@ -71,7 +78,7 @@ pub async fn sign_in(
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<(StaffRecord, NewSession), SignInError>> {
-    let email = email.trim().to_lowercase();
+    let email = typed_email(email);
     let keys = throttle_keys(&email, address);
     if let Some(until) = waiting_until(db, &keys, now).await? {
         return Ok(Err(SignInError::Locked(until)));
@@ -164,7 +171,7 @@ pub async fn join(
     address: &str,
     now: DateTime<Utc>,
 ) -> Result<std::result::Result<(StaffRecord, NewSession, ShopRecord), JoinRefused>> {
-    let email = ask.email.trim().to_lowercase();
+    let email = typed_email(ask.email);
     let keys = throttle_keys(&email, address);
     if let Some(until) = waiting_until(db, &keys, now).await? {
         return Ok(Err(JoinRefused::Locked(until)));
