@@ -624,8 +624,10 @@ async fn staff_choose_their_password_and_join_with_an_invitation_in_a_real_brows
     // On a 360 px phone no page scrolls sideways: wide lists become cards.
     let phone = driver.phone(360).await;
     phone.sign_in(&base, "owner@example.com", &owner).await;
-    fixtures::coupon(db, &shop, json!({"name": "手机上看的券"})).await;
+    let seen_on_phone = fixtures::coupon(db, &shop, json!({"name": "手机上看的券"})).await;
+    let coupon_page = format!("coupons/{}", seen_on_phone.id);
     for page in [
+        coupon_page.as_str(),
         "dashboard",
         "coupons",
         "coupons/new",
