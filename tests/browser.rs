@@ -523,6 +523,241 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     handle.stop(false).await;
 }
 
+/// SPEC §2 and §6 as a merchant meets them: each kind made from its own form,
+/// a catalogue searched for the item coupon, the 0.5 typo refused, 4折 only
+/// once confirmed, and a coupon ended with its unused claims revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_makes_each_kind_and_is_kept_from_costly_mistakes_in_a_real_browser() {
+    if !browser_available() {
+        return;
+    }
+    web::install_crypto();
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    let (_, owner) = fixtures::staff(db, "owner@example.com", "小鹿", Role::Owner, shop.id).await;
+    // A catalogue too big to list: the item form searches it.
+    for n in 0..45 {
+        let sku = domain::Sku::parse(&format!("P-{n:02}")).unwrap();
+        store::products::upsert_product(
+            db,
+            shop.id,
+            &sku,
+            &format!("连衣裙 {n}"),
+            domain::Money::yuan(199),
+            now(),
+        )
+        .await
+        .unwrap();
+    }
+    let lipstick = domain::Sku::parse("LIP-03").unwrap();
+    store::products::upsert_product(
+        db,
+        shop.id,
+        &lipstick,
+        "玫瑰口红",
+        domain::Money::yuan(89),
+        now(),
+    )
+    .await
+    .unwrap();
+    let app = web::spawn_app(web::AppState::at(db.clone(), now()))
+        .await
+        .unwrap();
+    let (base, handle) = (app.base, app.handle);
+    let driver = Driver::start().await;
+    let browser = driver.session().await;
+    browser.sign_in(&base, "owner@example.com", &owner).await;
+
+    // Each kind from the list's menu, its own form: only its own sections.
+    let kinds = [
+        ("shop", "店铺满减"),
+        ("item", "口红专享券"),
+        ("new_customer", "新人见面礼"),
+        ("follower", "关注有礼"),
+        ("repurchase", "回购券"),
+        ("private", "主播口令券"),
+    ];
+    for (preset, name) in kinds {
+        browser.go(&format!("{base}/shops/demo/coupons")).await;
+        browser.click("details.new-menu summary").await;
+        browser
+            .click(&format!("details.new-menu a[href$=\"kind={preset}\"]"))
+            .await;
+        browser.type_into("input[name=name]", name).await;
+        let visible = browser
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "return [...document.querySelectorAll('fieldset[data-kind]')].filter(f => !f.hidden).map(f => f.dataset.kind)", "args": []})),
+            )
+            .await;
+        let own: Vec<&str> = match preset {
+            "follower" | "repurchase" | "private" => vec![preset],
+            _ => vec![],
+        };
+        assert_eq!(visible, json!(own), "{preset}: only its own sections");
+        let picker = browser
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "return getComputedStyle(document.querySelector('.scope-items')).display", "args": []})),
+            )
+            .await;
+        assert_eq!(
+            picker == json!("none"),
+            preset != "item",
+            "{preset}: the product picker only for chosen products"
+        );
+        match preset {
+            "item" => {
+                browser.type_into("#product-search", "玫瑰").await;
+                browser
+                    .click("#product-results input[value=\"LIP-03\"]")
+                    .await;
+            }
+            "private" => {
+                browser
+                    .type_into("input[name=\"private.code\"]", "LIVE2026")
+                    .await
+            }
+            "new_customer" | "follower" => {
+                let shown = browser
+                    .call(
+                        reqwest::Method::POST,
+                        "/execute/sync",
+                        Some(json!({"script": "return [document.querySelector('.audience-fixed').hidden, document.querySelector('.audience-choice').hidden]", "args": []})),
+                    )
+                    .await;
+                assert_eq!(
+                    shown,
+                    json!([false, true]),
+                    "{preset}: the kind decides who"
+                );
+                assert!(browser.text().await.contains("人群由类型决定"));
+            }
+            _ => {}
+        }
+        if preset == "item" {
+            browser.screenshot("coupon-form-item-search.png").await;
+        }
+        browser.click("button.action-activate").await;
+        assert!(
+            browser.wait_for("button.action-pause").await,
+            "{preset} created: {}",
+            browser.text().await
+        );
+    }
+    let all = store::coupons::CouponFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    let made = store::coupons::list_coupons(db, shop.id, &all)
+        .await
+        .unwrap();
+    for (preset, name) in kinds {
+        let coupon = made
+            .iter()
+            .find(|c| c.coupon.name() == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: {:?}",
+                    made.iter().map(|c| c.coupon.name()).collect::<Vec<_>>()
+                )
+            });
+        let kind = match preset {
+            "item" => "shop",
+            other => other,
+        };
+        assert_eq!(coupon.coupon.kind().as_str(), kind, "{name}");
+        assert_eq!(coupon.status, domain::CouponStatus::Active);
+        match preset {
+            "item" => assert_eq!(
+                coupon.coupon.scope(),
+                &domain::Scope::Items {
+                    skus: vec![lipstick.clone()]
+                }
+            ),
+            "new_customer" => assert_eq!(coupon.coupon.audience(), &domain::Audience::NewCustomers),
+            "follower" => assert_eq!(coupon.coupon.audience(), &domain::Audience::Followers),
+            _ => {}
+        }
+    }
+
+    // 0.5 meant as 5折 would be 99.5 % off: refused, with the field's reason.
+    browser
+        .go(&format!("{base}/shops/demo/coupons/new?kind=shop"))
+        .await;
+    browser.type_into("input[name=name]", "直播间折扣").await;
+    browser
+        .click("input[name=\"benefit.type\"][value=\"percent_off\"]")
+        .await;
+    browser
+        .type_into("input[name=\"benefit.percent\"]", "0.5")
+        .await;
+    browser.click("button.action-activate").await;
+    assert!(
+        browser.wait_for("#percent-error").await,
+        "the typo is refused"
+    );
+    assert!(
+        browser.text().await.contains("须为 1.0 到 9.9 折"),
+        "{}",
+        browser.text().await
+    );
+    browser.screenshot("coupon-form-typo.png").await;
+    // 4折 is possible, once the worst case has been read and ticked.
+    browser
+        .type_into("input[name=\"benefit.percent\"]", "4")
+        .await;
+    browser.click("button.action-activate").await;
+    assert!(browser.wait_for("#confirm-deep").await, "4折 asks first");
+    assert!(browser.text().await.contains("低于 5 折"));
+    browser.screenshot("coupon-form-confirm-deep.png").await;
+    browser.click("#confirm-deep input").await;
+    browser.click("button.action-activate").await;
+    assert!(
+        browser.wait_for("button.action-pause").await,
+        "confirmed, it is made: {}",
+        browser.text().await
+    );
+    let deep = store::coupons::list_coupons(db, shop.id, &all)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.coupon.name() == "直播间折扣")
+        .unwrap();
+
+    // Ending it takes the unused claims back: a held 4折 is not left usable.
+    let held = fixtures::claim(
+        db,
+        shop.id,
+        deep.id,
+        "c-9",
+        domain::Channel::LiveRoom,
+        now(),
+    )
+    .await;
+    browser
+        .go(&format!("{base}/shops/demo/coupons/{}", deep.id))
+        .await;
+    browser.click("details.confirm summary.action-end").await;
+    browser
+        .click("form[action$=\"/end\"] input[name=revoke]")
+        .await;
+    browser.screenshot("coupon-end-revoke.png").await;
+    browser
+        .click("form[action$=\"/end\"] button.action-end")
+        .await;
+    assert!(browser.wait_for_text("已结束").await.contains("已结束"));
+    let after = store::claims::of_customer(db, held.customer_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(after[0].claim.state, domain::ClaimState::Revoked);
+    browser.end().await;
+    handle.stop(false).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_choose_their_password_and_join_with_an_invitation_in_a_real_browser() {
     if !browser_available() {
@@ -654,8 +889,9 @@ async fn staff_choose_their_password_and_join_with_an_invitation_in_a_real_brows
             json!([360, 360]),
             "{page} scrolls sideways on a phone"
         );
-        if page == "coupons" || page == "dashboard" {
-            phone.screenshot(&format!("{page}-phone-360.png")).await;
+        if ["coupons", "dashboard", "coupons/new"].contains(&page) {
+            let file = page.replace('/', "-");
+            phone.screenshot(&format!("{file}-phone-360.png")).await;
         }
     }
     phone.end().await;

@@ -10,6 +10,7 @@ mod m20261123_000004_admin_pages;
 mod m20261130_000005_claim_products;
 mod m20261130_000006_claim_tallies;
 mod m20261130_000007_staff_security;
+mod m20261201_000008_customer_names;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_claim_products::Migration),
             Box::new(m20261130_000006_claim_tallies::Migration),
             Box::new(m20261130_000007_staff_security::Migration),
+            Box::new(m20261201_000008_customer_names::Migration),
         ]
     }
 }

@@ -85,6 +85,75 @@ async fn the_dashboard_shows_today_charts_and_health() {
     }
 }
 
+/// SPEC §6: pages name customers — by name, else by their phone's last four
+/// digits — with the storefront's id as secondary text; staff find them by name.
+#[tokio::test]
+async fn customers_are_named_by_name_or_phone_tail_not_by_id() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        for (id, name, phone) in [
+            ("dy-1", Some("小美"), Some("138-0013-5678")),
+            ("dy-2", None, Some("13900021234")),
+            ("dy-3", None, None),
+        ] {
+            let profile = store::customers::CustomerProfile {
+                phone: Some(phone.map(str::to_owned)),
+                name: Some(name.map(str::to_owned)),
+                ..Default::default()
+            };
+            store::customers::upsert_customer(db, shop.id, id, &profile, now())
+                .await
+                .unwrap();
+            paid_order(db, shop.id, &format!("o-{id}"), id).await;
+        }
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut staff = signed_in(&app, "owner@example.com", &owner).await;
+
+        let orders = staff.get(&app, "/shops/demo/orders").await.body;
+        for shown in [
+            "小美 · 尾号 5678 <span class=\"sub\">dy-1</span>",
+            "尾号 1234 <span class=\"sub\">dy-2</span>",
+            ">dy-3</td>",
+        ] {
+            assert!(orders.contains(shown), "{shown}: {orders}");
+        }
+        let customers = staff.get(&app, "/shops/demo/customers").await.body;
+        assert!(customers.contains("小美 · 尾号 5678"), "{customers}");
+        let found = staff
+            .get(&app, "/shops/demo/customers?q=%E5%B0%8F%E7%BE%8E")
+            .await
+            .body;
+        assert!(
+            found.contains("小美 · 尾号 5678") && !found.contains("尾号 1234"),
+            "{found}"
+        );
+        let named = store::customers::find_customer(db, shop.id, "dy-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = staff
+            .get(&app, &format!("/shops/demo/customers/{}", named.id))
+            .await
+            .body;
+        assert!(
+            page.contains("<h1>小美 · 尾号 5678 <span class=\"sub\">dy-1</span>"),
+            "{page}"
+        );
+        let csrf = staff.get(&app, "/shops/demo/orders").await.csrf();
+        staff
+            .post(
+                &app,
+                "/locale",
+                &[("_csrf", &csrf), ("locale", "en"), ("back", "/")],
+            )
+            .await;
+        let orders = staff.get(&app, "/shops/demo/orders").await.body;
+        assert!(orders.contains("phone …1234"), "{orders}");
+    }
+}
+
 #[tokio::test]
 async fn a_customer_page_shows_claims_and_grants_by_hand_under_the_rules() {
     for database in databases().await {

@@ -175,6 +175,17 @@ async fn a_customer_update_changes_only_what_it_is_given() {
         assert_eq!(cleared["region"], "31");
         assert_eq!(cleared["tags"], json!([]));
         assert_eq!(cleared["phone"], serde_json::Value::Null);
+        // A name, trimmed; bounded; cleared with null.
+        let (_, named) = put(json!({"name": "  小美 "})).send(&app).await;
+        assert_eq!(named["name"], "小美");
+        assert_eq!(named["region"], "31", "the rest kept");
+        for bad in [json!(""), json!("名".repeat(41)), json!("a\u{0}b")] {
+            let (status, refused) = put(json!({ "name": bad })).send(&app).await;
+            assert_eq!(status, 422, "{bad}: {refused}");
+            assert_eq!(refused["error"]["field"], "name");
+        }
+        let (_, unnamed) = put(json!({"name": null})).send(&app).await;
+        assert_eq!(unnamed["name"], serde_json::Value::Null);
     }
 }
 

@@ -54,6 +54,23 @@ pub fn product_name(text: &str) -> Result<String, FieldError> {
     Ok(name.to_owned())
 }
 
+/// What the storefront calls a customer (a nickname), trimmed: 1–40 characters
+/// without control characters.
+pub fn customer_name(text: &str) -> Result<String, FieldError> {
+    let name = text.trim();
+    if name.is_empty() || name.chars().count() > 40 || name.chars().any(char::is_control) {
+        return Err(FieldError::new("name", Reason::Characters(1, 40)));
+    }
+    Ok(name.to_owned())
+}
+
+/// The last four digits of a phone number, as staff recognise a customer on
+/// the phone ("尾号 5678"); `None` when it holds fewer than four digits.
+pub fn phone_tail(phone: &str) -> Option<String> {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() >= 4).then(|| digits[digits.len() - 4..].iter().collect())
+}
+
 /// The shortest and longest password staff may choose.
 pub const PASSWORD_CHARS: (usize, usize) = (10, 128);
 
@@ -99,6 +116,12 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad}");
         }
+        assert_eq!(customer_name(" 小美 ").unwrap(), "小美");
+        for bad in ["  ", "a\nb", &"名".repeat(41)] {
+            assert_eq!(customer_name(bad).unwrap_err().field, "name", "{bad:?}");
+        }
+        assert_eq!(phone_tail("+86 138-0013-5678").as_deref(), Some("5678"));
+        assert_eq!(phone_tail("123"), None);
         assert_eq!(product_name("  口红  ").unwrap(), "口红");
         assert!(product_name("   ").is_err());
         assert!(product_name(&"字".repeat(201)).is_err());

@@ -21,6 +21,8 @@ pub struct CustomerProfile {
     pub region: Option<Option<Region>>,
     pub tags: Option<Vec<Tag>>,
     pub phone: Option<Option<String>>,
+    /// What the storefront calls them, checked by `domain::ids::customer_name`.
+    pub name: Option<Option<String>>,
 }
 
 /// A customer of a shop as the storefront described them.
@@ -33,9 +35,21 @@ pub struct CustomerRecord {
     pub region: Option<Region>,
     pub tags: Vec<Tag>,
     pub phone: Option<String>,
+    pub name: Option<String>,
     pub is_follower: bool,
     pub followed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+}
+
+impl CustomerRecord {
+    /// How the pages name this customer.
+    pub fn called(&self) -> crate::lists::CustomerName {
+        crate::lists::CustomerName::of(
+            &self.external_id,
+            self.name.as_deref(),
+            self.phone.as_deref(),
+        )
+    }
 }
 
 pub(crate) fn from_row(row: customer::Model) -> Result<CustomerRecord> {
@@ -47,6 +61,7 @@ pub(crate) fn from_row(row: customer::Model) -> Result<CustomerRecord> {
         region: facts.region,
         tags: facts.tags,
         phone: row.phone,
+        name: row.name,
         is_follower: row.is_follower,
         followed_at: row.followed_at,
         created_at: row.created_at,
@@ -116,6 +131,9 @@ pub async fn upsert_customer(
         if let Some(phone) = &profile.phone {
             active.phone = Set(phone.clone());
         }
+        if let Some(name) = &profile.name {
+            active.name = Set(name.clone());
+        }
         active.updated_at = Set(now);
         from_row(active.update(tx).await?)
     })
@@ -177,7 +195,8 @@ pub(crate) fn facts_from(row: &customer::Model, paid_orders: u32) -> Result<Cust
     })
 }
 
-/// A shop's customers; `q` finds one by the storefront's id or phone number.
+/// A shop's customers; `q` finds them by the storefront's id, phone number or
+/// name (each exactly, each an index walk).
 pub async fn list(
     db: &impl ConnectionTrait,
     shop_id: i64,
@@ -190,7 +209,8 @@ pub async fn list(
         query = query.filter(
             customer::Column::ExternalId
                 .eq(q)
-                .or(customer::Column::Phone.eq(q)),
+                .or(customer::Column::Phone.eq(q))
+                .or(customer::Column::Name.eq(q)),
         );
     }
     if let Some(before) = page.before {

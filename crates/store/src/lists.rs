@@ -54,12 +54,51 @@ async fn labels<E: EntityTrait>(
         .collect())
 }
 
-/// External ids of customers, by id.
-pub(crate) async fn customer_ids(
+/// How a list names a customer: by name, else by their phone's last digits,
+/// with the storefront's id beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerName {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub phone_tail: Option<String>,
+}
+
+impl CustomerName {
+    pub(crate) fn of(external_id: &str, name: Option<&str>, phone: Option<&str>) -> Self {
+        CustomerName {
+            external_id: external_id.to_owned(),
+            name: name.map(str::to_owned),
+            phone_tail: phone.and_then(domain::ids::phone_tail),
+        }
+    }
+}
+
+/// How lists name customers, by id.
+pub(crate) async fn customer_names(
     db: &impl ConnectionTrait,
     ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, String>> {
-    labels::<customer::Entity>(db, customer::Column::Id, customer::Column::ExternalId, ids).await
+) -> Result<HashMap<i64, CustomerName>> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(customer::Entity::find()
+        .select_only()
+        .column(customer::Column::Id)
+        .column(customer::Column::ExternalId)
+        .column(customer::Column::Name)
+        .column(customer::Column::Phone)
+        .filter(customer::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String, Option<String>, Option<String>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, external, name, phone)| {
+            (
+                id,
+                CustomerName::of(&external, name.as_deref(), phone.as_deref()),
+            )
+        })
+        .collect())
 }
 
 /// Names of coupons, by id.

@@ -15,7 +15,7 @@ use sea_orm::{
 use crate::claims::ClaimState;
 use crate::entities::{claim, notification, shop};
 use crate::error::{Conflict, Result, StoreError};
-use crate::lists::{Page, customer_ids, trimmed};
+use crate::lists::{CustomerName, Page, customer_names, trimmed};
 
 /// A shop's notification settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,13 +271,13 @@ pub async fn retry_notification(
     Ok(())
 }
 
-/// The outbox, optionally one status only, with each customer's external id.
+/// The outbox, optionally one status only, with each customer's name.
 pub async fn outbox(
     db: &impl ConnectionTrait,
     shop_id: i64,
     status: Option<&str>,
     page: Page,
-) -> Result<Vec<(crate::notifications::NotificationRecord, String)>> {
+) -> Result<Vec<(crate::notifications::NotificationRecord, CustomerName)>> {
     let mut query = notification::Entity::find().filter(notification::Column::ShopId.eq(shop_id));
     if let Some(status) = trimmed(status) {
         query = query.filter(notification::Column::Status.eq(status));
@@ -290,7 +290,7 @@ pub async fn outbox(
         .limit(page.limit())
         .all(db)
         .await?;
-    let customers = customer_ids(db, rows.iter().map(|n| n.customer_id)).await?;
+    let customers = customer_names(db, rows.iter().map(|n| n.customer_id)).await?;
     Ok(rows
         .into_iter()
         .map(|n| {

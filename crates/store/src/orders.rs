@@ -15,7 +15,7 @@ use crate::coupons::CouponRecord;
 use crate::customers;
 use crate::entities::{claim, discount_allocation, order, order_event, order_line};
 use crate::error::{Conflict, Result, StoreError};
-use crate::lists::{Page, coupon_names, customer_ids, trimmed};
+use crate::lists::{CustomerName, Page, coupon_names, customer_names, trimmed};
 
 /// Which claims an order uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -534,12 +534,12 @@ pub struct OrderFilter {
     pub page: Page,
 }
 
-/// A shop's orders with their customer's external id.
+/// A shop's orders with their customer's name.
 pub async fn list(
     db: &impl ConnectionTrait,
     shop_id: i64,
     filter: &OrderFilter,
-) -> Result<Vec<(OrderRecord, String)>> {
+) -> Result<Vec<(OrderRecord, CustomerName)>> {
     let mut query = order::Entity::find().filter(order::Column::ShopId.eq(shop_id));
     if let Some(status) = trimmed(filter.status.as_deref()) {
         query = query.filter(order::Column::Status.eq(status));
@@ -555,7 +555,7 @@ pub async fn list(
         .limit(filter.page.limit())
         .all(db)
         .await?;
-    let customers = customer_ids(db, rows.iter().map(|o| o.customer_id)).await?;
+    let customers = customer_names(db, rows.iter().map(|o| o.customer_id)).await?;
     rows.into_iter()
         .map(|o| {
             let customer = customers.get(&o.customer_id).cloned().unwrap_or_default();
@@ -577,7 +577,7 @@ pub struct Allocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderDetail {
     pub order: OrderRecord,
-    pub customer_external_id: String,
+    pub customer: CustomerName,
     pub lines: Vec<OrderLineRecord>,
     pub allocations: Vec<Allocation>,
     pub events: Vec<OrderEventRecord>,
@@ -605,7 +605,7 @@ pub async fn detail(db: &impl ConnectionTrait, shop_id: i64, order_id: i64) -> R
         .into_iter()
         .map(event_from_row)
         .collect::<Result<Vec<_>>>()?;
-    let customer_external_id = customer_ids(db, std::iter::once(order.customer_id))
+    let customer = customer_names(db, std::iter::once(order.customer_id))
         .await?
         .remove(&order.customer_id)
         .unwrap_or_default();
@@ -623,7 +623,7 @@ pub async fn detail(db: &impl ConnectionTrait, shop_id: i64, order_id: i64) -> R
             })
             .collect::<Result<Vec<_>>>()?,
         order: order_from_row(order)?,
-        customer_external_id,
+        customer,
         lines,
         events,
     })

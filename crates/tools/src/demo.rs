@@ -183,21 +183,25 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     .await?;
     coupons::apply_action(db, shop.id, ended.id, LifecycleAction::End, now).await?;
 
-    let people: [(&str, u8, &[&str]); 8] = [
-        ("dy-10001", 31, &["VIP"]),
-        ("dy-10002", 44, &[]),
-        ("ks-20001", 33, &[]),
-        ("ks-20002", 11, &["VIP"]),
-        ("tb-30001", 32, &[]),
-        ("tb-30002", 51, &[]),
-        ("dy-10003", 44, &[]),
-        ("ks-20003", 31, &[]),
+    // (storefront id, name, phone, province, tags); some customers never told
+    // the storefront their name, one not even a phone.
+    type Person<'a> = (&'a str, Option<&'a str>, Option<&'a str>, u8, &'a [&'a str]);
+    let people: [Person; 8] = [
+        ("dy-10001", Some("小美"), Some("13800135678"), 31, &["VIP"]),
+        ("dy-10002", Some("阿杰"), Some("13900021234"), 44, &[]),
+        ("ks-20001", None, Some("13700138888"), 33, &[]),
+        ("ks-20002", Some("王姐"), Some("13600130426"), 11, &["VIP"]),
+        ("tb-30001", Some("Lily"), Some("13500139001"), 32, &[]),
+        ("tb-30002", None, Some("18800187766"), 51, &[]),
+        ("dy-10003", Some("大熊"), None, 44, &[]),
+        ("ks-20003", None, None, 31, &[]),
     ];
-    for (id, region, tags) in people {
+    for (id, name, phone, region, tags) in people {
         let profile = CustomerProfile {
             region: Some(Region::new(region).ok()),
             tags: Some(tags.iter().filter_map(|t| Tag::parse(t).ok()).collect()),
-            phone: None,
+            phone: Some(phone.map(str::to_owned)),
+            name: Some(name.map(str::to_owned)),
         };
         customers::upsert_customer(db, shop.id, id, &profile, now - Duration::days(10)).await?;
     }
@@ -210,7 +214,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
         Channel::ShopPage,
         Channel::LiveRoom,
     ];
-    for (i, (customer, _, _)) in people.iter().enumerate() {
+    for (i, (customer, ..)) in people.iter().enumerate() {
         for (j, coupon_id) in [ids[0], ids[1], ids[2], ids[3]].iter().enumerate() {
             if (i + j) % 3 == 2 {
                 continue;

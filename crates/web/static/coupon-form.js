@@ -1,11 +1,11 @@
 // The coupon form, served as a file so the pages' Content-Security-Policy
 // allows no inline script.
-// Without JavaScript every section shows; with it, only the chosen kind's
-// sections, the chosen benefit type's fields, and — for the kinds whose
-// audience is fixed — a note instead of the audience choice.
+// The server shows the chosen kind's sections, the chosen benefit type's fields
+// and — for the kinds whose audience is fixed — a note instead of the audience
+// choice (the list's menu opens each kind's own form); this follows a change
+// of kind or type without a round trip.
 (function () {
   var kind = document.getElementById("kind");
-  var benefits = document.querySelectorAll("input[name='benefit.type']");
   function show() {
     document.querySelectorAll("fieldset[data-kind]").forEach(function (f) {
       f.hidden = f.dataset.kind !== kind.value;
@@ -23,7 +23,7 @@
     });
   }
   kind.addEventListener("change", show);
-  benefits.forEach(function (b) {
+  document.querySelectorAll("input[name='benefit.type']").forEach(function (b) {
     b.addEventListener("change", show);
   });
   show();

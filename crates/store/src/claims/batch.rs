@@ -442,6 +442,7 @@ async fn create_customers(
                 region: None,
                 tags: "[]".into(),
                 phone: None,
+                name: None,
                 is_follower: false,
                 followed_at: None,
                 created_at: now,

@@ -12,6 +12,7 @@ pub struct Model {
     pub region: Option<String>,
     pub tags: String,
     pub phone: Option<String>,
+    pub name: Option<String>,
     pub is_follower: bool,
     pub followed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -21,7 +21,7 @@ struct ListQuery {
 
 struct CustomerRow {
     id: i64,
-    external_id: String,
+    who: describe::Who,
     phone: String,
     region: String,
     follower: bool,
@@ -62,7 +62,7 @@ pub(super) async fn customer_list(
         .into_iter()
         .map(|c| CustomerRow {
             id: c.id,
-            external_id: c.external_id,
+            who: describe::who(staff.t, &c.called()),
             phone: c.phone.unwrap_or_default(),
             region: c.region.map(|r| staff.t.region(r)).unwrap_or_default(),
             follower: c.is_follower,
@@ -98,7 +98,7 @@ struct CustomerPage {
     nav: Option<Nav>,
     slug: String,
     id: i64,
-    external_id: String,
+    who: describe::Who,
     facts: Vec<(&'static str, String)>,
     follower: bool,
     claims: Vec<ClaimRow>,
@@ -155,6 +155,7 @@ async fn customer_page(
     let dash = || "—".to_owned();
     let tags: Vec<&str> = customer.tags.iter().map(|tag| tag.as_str()).collect();
     let facts = vec![
+        ("customers.external_id", customer.external_id.clone()),
         (
             "customers.phone",
             customer.phone.clone().unwrap_or_else(dash),
@@ -190,7 +191,7 @@ async fn customer_page(
         nav: Some(staff.nav(shop, role, "customers", req.path())),
         slug: shop.slug.clone(),
         id: customer.id,
-        external_id: customer.external_id.clone(),
+        who: describe::who(t, &customer.called()),
         facts: facts.into_iter().map(|(k, v)| (t.t(k), v)).collect(),
         follower: customer.is_follower,
         claims: claims
@@ -212,7 +213,7 @@ async fn customer_page(
             .collect(),
         orders: orders
             .iter()
-            .map(|o| order_row(t, tz, o, customer.external_id.clone()))
+            .map(|o| order_row(t, tz, o, &customer.called()))
             .collect(),
         can_grant,
         csrf: staff.csrf.clone(),

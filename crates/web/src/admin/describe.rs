@@ -10,6 +10,36 @@ pub fn local(at: chrono::DateTime<chrono::Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A customer as the pages name them: by name, else by their phone's last
+/// digits, the storefront's id as secondary text (alone only when nothing else
+/// is known).
+pub struct Who {
+    pub label: String,
+    pub id: Option<String>,
+}
+
+pub fn who(t: T, customer: &store::lists::CustomerName) -> Who {
+    let tail = customer
+        .phone_tail
+        .as_ref()
+        .map(|tail| t.t("customers.phone_tail").replace("{tail}", tail));
+    let label = match (&customer.name, tail) {
+        (Some(name), Some(tail)) => format!("{name} · {tail}"),
+        (Some(name), None) => name.clone(),
+        (None, Some(tail)) => tail,
+        (None, None) => {
+            return Who {
+                label: customer.external_id.clone(),
+                id: None,
+            };
+        }
+    };
+    Who {
+        label,
+        id: Some(customer.external_id.clone()),
+    }
+}
+
 /// A time that may not have happened yet: "—" until it has.
 pub fn local_opt(at: Option<chrono::DateTime<chrono::Utc>>, tz: Tz) -> String {
     at.map(|at| local(at, tz)).unwrap_or_else(|| "—".into())

@@ -20,7 +20,7 @@ struct ListQuery {
 struct NotificationRow {
     id: i64,
     customer_id: i64,
-    customer: String,
+    customer: super::describe::Who,
     kind: String,
     /// The coupon the message is about, from its payload.
     about: String,
@@ -75,7 +75,7 @@ pub(super) async fn notification_list(
         .map(|(n, customer)| NotificationRow {
             id: n.id,
             customer_id: n.customer_id,
-            customer,
+            customer: super::describe::who(t, &customer),
             kind: t.word("notification.", &n.kind),
             about: serde_json::from_str::<serde_json::Value>(&n.payload)
                 .ok()

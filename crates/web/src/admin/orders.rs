@@ -79,7 +79,7 @@ pub(super) async fn order_list(
         q: query.q.clone().unwrap_or_default(),
         orders: found
             .into_iter()
-            .map(|(o, customer)| order_row(t, shop.time_zone, &o, customer))
+            .map(|(o, customer)| order_row(t, shop.time_zone, &o, &customer))
             .collect(),
         next_page,
     };
@@ -108,7 +108,7 @@ struct OrderPage {
     status: String,
     status_class: String,
     customer_id: i64,
-    customer: String,
+    customer: super::describe::Who,
     facts: Vec<(&'static str, String)>,
     lines: Vec<LineRow>,
     /// Per coupon: (coupon id, name, claim id, total, "line 1: ¥x, line 2: ¥y").
@@ -217,7 +217,7 @@ pub(super) async fn order_detail(
         status: t.order_status(order.status.as_str()),
         status_class: order.status.as_str().to_owned(),
         customer_id: order.customer_id,
-        customer: detail.customer_external_id.clone(),
+        customer: super::describe::who(t, &detail.customer),
         facts: facts.into_iter().map(|(k, v)| (t.t(k), v)).collect(),
         lines,
         split,
@@ -241,7 +241,7 @@ pub(super) async fn order_detail(
 pub(super) struct OrderRow {
     pub id: i64,
     pub external_id: String,
-    pub customer: String,
+    pub customer: super::describe::Who,
     pub status: String,
     pub status_class: String,
     pub payable: String,
@@ -253,12 +253,12 @@ pub(super) fn order_row(
     t: T,
     tz: chrono_tz::Tz,
     order: &store::orders::OrderRecord,
-    customer: String,
+    customer: &store::lists::CustomerName,
 ) -> OrderRow {
     OrderRow {
         id: order.id,
         external_id: order.external_id.clone(),
-        customer,
+        customer: super::describe::who(t, customer),
         status: t.order_status(order.status.as_str()),
         status_class: order.status.as_str().to_owned(),
         payable: t.money(order.payable),

@@ -139,6 +139,11 @@ struct CustomerBody {
     #[schema(value_type = Option<String>, max_length = 32)]
     #[serde(default, deserialize_with = "super::input::given")]
     phone: Option<Option<String>>,
+    /// What the shop calls the customer (a nickname), shown on the admin
+    /// pages; `null` clears it; absent: unchanged.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 40, example = "小美")]
+    #[serde(default, deserialize_with = "super::input::given")]
+    name: Option<Option<String>>,
 }
 
 #[utoipa::path(
@@ -173,10 +178,15 @@ pub(super) async fn put_customer(
         {
             return Err(ApiError::invalid("phone", "must be at most 32 characters"));
         }
+        let name = match input.name {
+            Some(Some(name)) => Some(Some(domain::ids::customer_name(&name)?)),
+            other => other,
+        };
         let profile = store::customers::CustomerProfile {
             region: input.region,
             tags: input.tags.map(Option::unwrap_or_default),
             phone: input.phone,
+            name,
         };
         let row = store::customers::upsert_customer(
             &state.db,
@@ -191,6 +201,7 @@ pub(super) async fn put_customer(
             region: row.region.map(|r| r.to_string()),
             tags: row.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             phone: row.phone,
+            name: row.name,
             is_follower: row.is_follower,
         };
         Ok((StatusCode::OK, to_json(&answer)))

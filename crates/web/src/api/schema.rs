@@ -161,6 +161,7 @@ pub struct CustomerAnswer {
     pub region: Option<String>,
     pub tags: Vec<String>,
     pub phone: Option<String>,
+    pub name: Option<String>,
     pub is_follower: bool,
 }
 

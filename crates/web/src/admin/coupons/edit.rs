@@ -196,13 +196,36 @@ async fn coupon_form_page(
     })
 }
 
+/// The forms the list's "new coupon" menu opens, one per kind of coupon staff
+/// think of (an item coupon is a shop coupon for chosen products): the preset
+/// and the label of what it makes.
+pub(super) const NEW_FORMS: [(&str, &str); 6] = [
+    ("shop", "kind.shop"),
+    ("item", "kind.item"),
+    ("new_customer", "kind.new_customer"),
+    ("follower", "kind.follower"),
+    ("repurchase", "kind.repurchase"),
+    ("private", "kind.private"),
+];
+
+#[derive(Deserialize)]
+struct NewQuery {
+    kind: Option<String>,
+}
+
 #[get("/shops/{slug}/coupons/new")]
 pub(super) async fn new_coupon(
     state: web::Data<AppState>,
     view: InShop,
+    query: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AdminError> {
     let (staff, shop, role) = view.parts();
     staff.require(role, Permission::EditShopData)?;
+    let preset = query
+        .kind
+        .as_deref()
+        .and_then(|k| NEW_FORMS.iter().find(|(preset, _)| *preset == k))
+        .map_or("shop", |(preset, _)| *preset);
     // A sensible start: 满99减10, 1000 in all, one each, claimable for 30 days, valid 7 days.
     let now = state.now();
     let start = now - chrono::Duration::minutes(i64::from(chrono::Timelike::minute(&now)));
@@ -228,6 +251,20 @@ pub(super) async fn new_coupon(
         ("follower.auto_grant", "on".to_owned()),
     ] {
         values.set(name, value);
+    }
+    // Each kind's own start: what it is for is already chosen.
+    match preset {
+        "item" => values.set("scope.type", "items".to_owned()),
+        "new_customer" => {
+            values.set("kind", preset.to_owned());
+            values.set("audience", "new_customers".to_owned());
+        }
+        "follower" => {
+            values.set("kind", preset.to_owned());
+            values.set("audience", "followers".to_owned());
+        }
+        "repurchase" | "private" => values.set("kind", preset.to_owned()),
+        _ => {}
     }
     let page =
         coupon_form_page(&state, staff, shop, role, values, Default::default(), None).await?;

@@ -31,6 +31,8 @@ struct CouponsPage {
     nav: Option<Nav>,
     slug: String,
     can_edit: bool,
+    /// The "new coupon" menu: (preset, what it makes).
+    new_forms: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
     q: String,
@@ -109,6 +111,10 @@ pub(super) async fn coupons(
         nav: Some(staff.nav(shop, role, "coupons", req.path())),
         slug: shop.slug.clone(),
         can_edit: role.can(Permission::EditShopData),
+        new_forms: super::edit::NEW_FORMS
+            .iter()
+            .map(|(preset, label)| (*preset, t.t(label)))
+            .collect(),
         kinds: CouponKind::ALL
             .iter()
             .map(|k| (k.as_str(), t.kind(*k), Some(*k) == kind))
