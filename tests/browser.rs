@@ -861,8 +861,29 @@ async fn staff_choose_their_password_and_join_with_an_invitation_in_a_real_brows
     phone.sign_in(&base, "owner@example.com", &owner).await;
     let seen_on_phone = fixtures::coupon(db, &shop, json!({"name": "手机上看的券"})).await;
     let coupon_page = format!("coupons/{}", seen_on_phone.id);
+    let order = store::orders::place_order(
+        db,
+        &store::orders::NewOrder {
+            shop_id: shop.id,
+            external_id: "phone-1".into(),
+            customer: "c-1".into(),
+            lines: vec![domain::QuoteLine {
+                sku: domain::Sku::parse("A1").unwrap(),
+                unit_price: domain::Money::yuan(120),
+                activity_price: None,
+                quantity: 1,
+            }],
+            claims: store::orders::ClaimChoice::Best,
+            platform_discount: domain::Money::ZERO,
+            now: now(),
+        },
+    )
+    .await
+    .unwrap();
+    let order_page = format!("orders/{}", order.id);
     for page in [
         coupon_page.as_str(),
+        order_page.as_str(),
         "dashboard",
         "coupons",
         "coupons/new",

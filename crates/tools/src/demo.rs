@@ -328,11 +328,28 @@ async fn everyday_trade(
         activity_price: None,
         quantity,
     };
-    for day in 1..=28i64 {
+    // Names and phones as a storefront passes them on; some never gave a name.
+    const NAMES: [Option<&str>; 7] = [
+        Some("小雨"),
+        Some("阿宁"),
+        None,
+        Some("可可"),
+        Some("晓晨"),
+        None,
+        Some("乐乐"),
+    ];
+    // Oldest first, so that the newest orders are the newest rows.
+    for day in (1..=28i64).rev() {
         let shoppers = 2 + day % 4;
         for k in 0..shoppers {
             let customer = format!("fan-{day:02}-{k}");
             let at = now - Duration::days(day) + Duration::hours(k);
+            let profile = CustomerProfile {
+                name: Some(NAMES[((day + k) % 7) as usize].map(str::to_owned)),
+                phone: Some(Some(format!("1380013{day:02}{k:02}"))),
+                ..CustomerProfile::default()
+            };
+            customers::upsert_customer(db, shop_id, &customer, &profile, at).await?;
             let (coupon, channel) = match k % 3 {
                 0 => (live_coupon, Channel::LiveRoom),
                 1 => (live_coupon, Channel::ShortVideo),
@@ -372,12 +389,18 @@ async fn everyday_trade(
         // A shopper without a coupon buys a T-shirt.
         let external_id = format!("TB2026{day:02}9999");
         let placed_at = now - Duration::days(day) + Duration::hours(6);
+        let walk_in = format!("walk-in-{day:02}");
+        let profile = CustomerProfile {
+            phone: Some(Some(format!("1390021{day:02}00"))),
+            ..CustomerProfile::default()
+        };
+        customers::upsert_customer(db, shop_id, &walk_in, &profile, placed_at).await?;
         orders::place_order(
             db,
             &NewOrder {
                 shop_id,
                 external_id: external_id.clone(),
-                customer: format!("walk-in-{day:02}"),
+                customer: walk_in,
                 lines: vec![QuoteLine {
                     sku: Sku::parse("TEE-02").expect("a demo SKU"),
                     unit_price: Money::yuan(69),
