@@ -84,12 +84,34 @@ pub async fn run_pass(
         job: job.as_str(),
         ..PassReport::default()
     };
-    match job {
-        JobName::ExpireClaims => expire_claims(ctx, now, &mut report).await?,
-        JobName::ExpiryReminders => expiry_reminders(ctx, now, &mut report).await?,
-        JobName::RepurchaseGrants => repurchase_grants(ctx, now, &mut report).await?,
-        JobName::DeliverNotifications => deliver_notifications(ctx, now, &mut report).await?,
+    let started = std::time::Instant::now();
+    let ran = match job {
+        JobName::ExpireClaims => expire_claims(ctx, now, &mut report).await,
+        JobName::ExpiryReminders => expiry_reminders(ctx, now, &mut report).await,
+        JobName::RepurchaseGrants => repurchase_grants(ctx, now, &mut report).await,
+        JobName::DeliverNotifications => deliver_notifications(ctx, now, &mut report).await,
+    };
+    // What `/metrics` shows of the pass, failed or not (SPEC §9).
+    let name = job.as_str();
+    let outcome = if ran.is_ok() { "ok" } else { "error" };
+    metrics::counter!("merchant_ops_job_passes_total", "job" => name, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("merchant_ops_job_pass_duration_seconds", "job" => name)
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("merchant_ops_job_rows_total", "job" => name).increment(report.created);
+    for (delivery, n) in [
+        ("sent", report.sent),
+        ("retried", report.retried),
+        ("failed", report.failed),
+        ("dropped", report.dropped),
+        ("deferred", report.deferred),
+    ] {
+        if n > 0 {
+            metrics::counter!("merchant_ops_notifications_total", "outcome" => delivery)
+                .increment(n);
+        }
     }
+    ran?;
     Ok(report)
 }
 
@@ -215,7 +237,11 @@ async fn repurchase_grants(
             let full = orders.len() as u64 == ctx.settings.batch_size;
             for order in &orders {
                 match grants::grant_repurchase(&ctx.db, shop, &coupon, order, now).await? {
-                    GrantOutcome::Granted(_) => report.created += 1,
+                    GrantOutcome::Granted(_) => {
+                        report.created += 1;
+                        metrics::counter!("merchant_ops_grants_total", "source" => "repurchase")
+                            .increment(1);
+                    }
                     GrantOutcome::Refused(_) => report.refused += 1,
                     GrantOutcome::AlreadyDecided => {}
                 }
@@ -231,6 +257,8 @@ async fn repurchase_grants(
             store::follows::grant_waiting(&ctx.db, now, ctx.settings.batch_size).await?;
         report.created += granted;
         report.refused += refused;
+        metrics::counter!("merchant_ops_grants_total", "source" => "follower_waiting")
+            .increment(granted);
         if granted + refused < ctx.settings.batch_size {
             break;
         }

@@ -4,7 +4,10 @@
 //! passes to stop after their current batch and waits for them.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::Arc;
+use tracing::Instrument;
 
 use chrono::Utc;
 use tokio::sync::{Mutex, watch};
@@ -59,6 +62,16 @@ pub struct RunningScheduler {
     stop: watch::Sender<bool>,
 }
 
+/// A pass's id for the logs: this process and a sequence number.
+fn pass_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!(
+        "pass-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// Starts every job on its schedule.
 pub async fn start(
     ctx: Context,
@@ -82,12 +95,18 @@ pub async fn start(
                 if ctx.stopping() {
                     return;
                 }
-                match run_pass(&ctx, job, Utc::now()).await {
+                // Every line the pass writes carries its id, as a request's do.
+                let span = tracing::info_span!("pass", id = %pass_id(), %job);
+                let ran = run_pass(&ctx, job, Utc::now())
+                    .instrument(span.clone())
+                    .await;
+                let _entered = span.enter();
+                match ran {
                     Ok(report) if report.created > 0 || report.refused > 0 => {
-                        tracing::info!(%job, ?report, "pass done")
+                        tracing::info!(?report, "pass done")
                     }
-                    Ok(_) => tracing::debug!(%job, "pass done, nothing to do"),
-                    Err(error) => tracing::error!(%job, %error, "pass failed"),
+                    Ok(_) => tracing::debug!("pass done, nothing to do"),
+                    Err(error) => tracing::error!(%error, "pass failed"),
                 }
             })
         })

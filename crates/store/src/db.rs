@@ -360,6 +360,23 @@ pub async fn paced<T>(
     Ok(done)
 }
 
+/// The connection pool right now: (open connections, of which idle). For
+/// `/metrics`; reads counters, never the database.
+pub fn pool_status(db: &DatabaseConnection) -> (u32, u32) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        sea_orm::DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (pool.size(), pool.num_idle())
+        }
+        _ => (0, 0),
+    };
+    (size, u32::try_from(idle).unwrap_or(u32::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ use domain::Reason;
 use domain::shop::{NotificationChannel, WebhookPolicy, WebhookUrl};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::claims::ClaimState;
@@ -143,6 +143,33 @@ pub async fn due_notifications(
         .into_iter()
         .map(crate::notifications::from_row)
         .collect())
+}
+
+/// The outbox's backlog for `/metrics`: how many wait to be sent (counted up to
+/// `cap`, so a scrape stays cheap however far behind it is) and since when the
+/// longest-waiting one has been due. Both read the `(status, next_attempt_at)`
+/// index.
+pub async fn backlog(db: &impl ConnectionTrait, cap: u64) -> Result<(u64, Option<DateTime<Utc>>)> {
+    let waiting = || {
+        notification::Entity::find()
+            .filter(notification::Column::Status.is_in(["queued", "sending"]))
+    };
+    // COUNT(*) over the limited query: at most `cap` index entries read.
+    let counted = waiting()
+        .select_only()
+        .column(notification::Column::Id)
+        .limit(cap)
+        .count(db)
+        .await?;
+    let oldest = waiting()
+        .select_only()
+        .column(notification::Column::NextAttemptAt)
+        .order_by_asc(notification::Column::NextAttemptAt)
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    Ok((counted, oldest))
 }
 
 /// Takes the notification for sending until `until`; false if another sender

@@ -236,14 +236,23 @@ pub async fn main() -> ExitCode {
     }
 }
 
+/// Logs on stderr: readable text, or with `MERCHANT_OPS_LOG_FORMAT=json` one
+/// JSON object per line, each with the request's or the pass's span (its `id`).
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new("info,sea_orm=warn,sqlx=warn,tokio_cron_scheduler=warn")
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match std::env::var("MERCHANT_OPS_LOG_FORMAT").as_deref() {
+        Ok("json") => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+        _ => builder.try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

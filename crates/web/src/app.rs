@@ -26,6 +26,7 @@ pub fn build_app(
     >,
 > {
     let secure = state.secure_cookies;
+    crate::telemetry::recorder();
     let (app, mut openapi) = App::new()
         .into_utoipa_app()
         .openapi(api::ApiDoc::openapi())
@@ -36,24 +37,11 @@ pub fn build_app(
     let document = web::Data::new(openapi);
     app.app_data(document)
         .route("/healthz", web::get().to(healthz))
+        .route("/metrics", web::get().to(crate::telemetry::metrics_page))
         .configure(crate::admin::routes)
         .default_service(web::to(api::not_found))
         .wrap(security_headers(secure))
-        // The route, not the path: paths carry customers' ids and queries their
-        // phone numbers, which the logs never hold (SPEC §11).
-        .wrap(access_log())
-}
-
-/// One line per request: client, method, the matched route (its pattern, so no
-/// customer id or phone number is written), status, size, time.
-fn access_log() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%a \"%{method}xi %{route}xo\" %s %b %Dms")
-        .custom_request_replace("method", |req| req.method().to_string())
-        .custom_response_replace("route", |res| {
-            res.request()
-                .match_pattern()
-                .unwrap_or_else(|| "(no route)".into())
-        })
+        .wrap(actix_web::middleware::from_fn(crate::telemetry::observe))
 }
 
 /// What every response says about itself (SPEC §11): no inline script and no

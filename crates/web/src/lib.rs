@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod config;
 pub mod state;
+pub mod telemetry;
 
 pub use app::{Application, Spawned, build_app, spawn_app};
 pub use state::AppState;

@@ -279,10 +279,13 @@ pub(super) async fn grant_coupon(
     )
     .await;
     match granted {
-        Ok(claim) => Ok(redirect(&format!(
-            "/shops/{}/customers/{id}?granted={}",
-            shop.slug, claim.id
-        ))),
+        Ok(claim) => {
+            crate::telemetry::granted("customer_service", 1);
+            Ok(redirect(&format!(
+                "/shops/{}/customers/{id}?granted={}",
+                shop.slug, claim.id
+            )))
+        }
         Err(store::StoreError::Refused(refusal)) => {
             let reason = format!(
                 "{}{}",

@@ -250,6 +250,7 @@ pub(super) async fn follow(
         let granted =
             store::follows::follow(&state.db, shop.shop_id, &external_id, channel, state.now())
                 .await?;
+        crate::telemetry::granted("follow", granted.len() as u64);
         let answer = FollowAnswer {
             following: true,
             granted: granted

@@ -126,6 +126,13 @@ pub(super) async fn claim(
     .await?;
     match outcome {
         Outcome::Decided(decision) => {
+            match &decision {
+                Decision::Claimed(_) => crate::telemetry::claim_decided("claimed", ""),
+                Decision::Refused(refusal) => {
+                    crate::telemetry::claim_decided("refused", refusal.code())
+                }
+                Decision::NoCoupon => crate::telemetry::claim_decided("no_coupon", ""),
+            }
             let (status, value) = answer_of(&decision)?;
             Ok(HttpResponse::build(status).json(value))
         }
