@@ -10,4 +10,5 @@ mod bench;
 mod browser;
 mod health;
 mod jobs;
+mod ops;
 mod store;

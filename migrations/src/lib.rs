@@ -11,6 +11,7 @@ mod m20261130_000005_claim_products;
 mod m20261130_000006_claim_tallies;
 mod m20261130_000007_staff_security;
 mod m20261201_000008_customer_names;
+mod m20261201_000009_session_expiry;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_claim_tallies::Migration),
             Box::new(m20261130_000007_staff_security::Migration),
             Box::new(m20261201_000008_customer_names::Migration),
+            Box::new(m20261201_000009_session_expiry::Migration),
         ]
     }
 }

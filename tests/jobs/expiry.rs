@@ -170,6 +170,54 @@ async fn the_expiry_pass_forgets_idempotency_keys_after_a_day() {
     }
 }
 
+/// SPEC §9 retention: a session past its expiry is purged by the expire pass;
+/// a live one is kept.
+#[tokio::test]
+async fn the_expiry_pass_purges_expired_sessions() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let (_, password) = fixtures::staff(
+            db,
+            "owner@example.com",
+            "店主",
+            domain::roles::Role::Owner,
+            shop.id,
+        )
+        .await;
+        let sign_in = async |at| {
+            store::staff::sign_in(db, "owner@example.com", &password, "127.0.0.1", at)
+                .await
+                .unwrap()
+                .unwrap()
+                .1
+                .token
+        };
+        let old = sign_in(now()).await;
+        let later = now() + store::staff::SESSION_LASTS;
+        let live = sign_in(later).await;
+        let ctx = context(db, small_batches(10));
+        let report = run_pass(&ctx, JobName::ExpireClaims, later + Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(report.purged, 1, "{}: the old session", database.backend);
+        let at = later + Duration::minutes(2);
+        assert!(
+            store::staff::session(db, &live, at)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store::staff::session(db, &old, now())
+                .await
+                .unwrap()
+                .is_none(),
+            "gone"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_code_batch_is_written_in_chunks_and_a_stopped_one_is_finished() {
     for database in databases().await {

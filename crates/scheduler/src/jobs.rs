@@ -142,10 +142,12 @@ async fn expire_claims(
             break;
         }
     }
-    // Housekeeping of the same kind: API idempotency keys and the live drop
-    // console's tallies are kept 24 hours.
+    // Housekeeping of the same kind (SPEC §9 retention): API idempotency keys
+    // and the live drop console's tallies are kept 24 hours; sign-in delays a
+    // day after their last failure; sessions and invitations until they expire.
     report.purged = store::idempotency::purge(&ctx.db, now).await?
         + store::claims::purge_tallies(&ctx.db, now).await?
+        + store::staff::purge_sessions(&ctx.db, now).await?
         + store::staff::purge_delays(&ctx.db, now).await?
         + store::staff::purge_invitations(&ctx.db, now).await?;
     // Code batches a stopped process left part-written are finished here.

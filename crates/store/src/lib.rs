@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod bench_admin;
 pub mod claims;

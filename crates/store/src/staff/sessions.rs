@@ -329,6 +329,15 @@ pub(super) async fn end_sessions_in(
     Ok(())
 }
 
+/// Retention: sessions past their expiry (they no longer sign anyone in).
+pub async fn purge_sessions(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64> {
+    let gone = session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
+}
+
 /// Retention: delay counts no failure has touched for [`throttle::FORGET_AFTER`].
 pub async fn purge_delays(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64> {
     let gone = sign_in_delay::Entity::delete_many()
