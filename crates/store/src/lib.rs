@@ -29,6 +29,7 @@ pub mod orders;
 pub mod products;
 pub mod reminders;
 pub mod shops;
+pub mod soak;
 pub mod staff;
 pub mod stats;
 

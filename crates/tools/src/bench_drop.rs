@@ -245,14 +245,14 @@ pub async fn drop(
     })
 }
 
-async fn connect(port: u16) -> anyhow::Result<BufReader<TcpStream>> {
+pub(crate) async fn connect(port: u16) -> anyhow::Result<BufReader<TcpStream>> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await?;
     stream.set_nodelay(true)?;
     Ok(BufReader::new(stream))
 }
 
 /// One request and its answer on a keep-alive connection: (status, body).
-async fn exchange(
+pub(crate) async fn exchange(
     stream: &mut BufReader<TcpStream>,
     request: &str,
 ) -> anyhow::Result<(u16, String)> {
@@ -283,13 +283,13 @@ async fn exchange(
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-async fn wait_for(port: u16) -> anyhow::Result<()> {
+pub(crate) async fn wait_for(port: u16) -> anyhow::Result<()> {
     for _ in 0..300 {
         if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return Ok(());

@@ -228,19 +228,54 @@ enum Bench {
     },
     /// Claims per second through the HTTP server on loopback, next to the store-level figure.
     HttpClaims(ClaimLoad),
+    /// Servers and schedulers on one PostgreSQL database under a claim storm and
+    /// order events, one process SIGKILLed at random moments and restarted; then
+    /// every invariant checked with SQL. Exits non-zero on any violation.
+    Soak {
+        /// The PostgreSQL database (postgres://…); the soak writes a shop of its own.
+        #[arg(long, value_name = "URL")]
+        database: String,
+        /// How long the load and the kills last.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        seconds: u64,
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+        servers: u8,
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u8).range(1..=8))]
+        schedulers: u8,
+        /// Concurrent storefront clients.
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        clients: u16,
+        /// The drop coupon's stock.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        stock: u32,
+    },
 }
 
 pub async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    init_logging();
-    web::install_crypto();
-    match run(cli).await {
+    main_with(std::env::args_os()).await
+}
+
+/// The command line with these arguments (the first is the program's name).
+pub async fn main_with(
+    args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> ExitCode {
+    match run_with(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// What `merchant-ops ARGS…` does, its failure returned.
+pub async fn run_with(
+    args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> anyhow::Result<()> {
+    let cli = Cli::parse_from(args);
+    init_logging();
+    web::install_crypto();
+    run(cli).await
 }
 
 /// Logs on stderr: readable text, or with `MERCHANT_OPS_LOG_FORMAT=json` one
@@ -481,6 +516,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "targets (SQLite, 256 connections): >= 8000 claims/s, p99 < 50 ms, 0 oversold"
             );
             anyhow::ensure!(report.exact(), "the drop's counts do not add up");
+            Ok(())
+        }
+        Command::Bench(Bench::Soak {
+            database,
+            seconds,
+            servers,
+            schedulers,
+            clients,
+            stock,
+        }) => {
+            let (db, backend) = open_for_bench(&database, 4).await?;
+            let settings = crate::soak::SoakSettings {
+                seconds,
+                servers: usize::from(servers),
+                schedulers: usize::from(schedulers),
+                clients: usize::from(clients),
+                stock,
+            };
+            println!(
+                "soak: {backend}, {servers} servers + {schedulers} schedulers, {clients} clients, \
+                 {seconds} s, a random process SIGKILLed every 0.3–1.5 s"
+            );
+            let exe = std::env::current_exe()?;
+            let launch: crate::soak::Launch = std::sync::Arc::new(move |args: &[&str]| {
+                let mut command = tokio::process::Command::new(&exe);
+                command.args(args);
+                command
+            });
+            let report = crate::soak::run(&db, &database, &settings, launch).await?;
+            for line in report.lines() {
+                println!("{line}");
+            }
+            anyhow::ensure!(report.violations() == 0, "the soak found violations");
             Ok(())
         }
         Command::Bench(Bench::HttpClaims(ClaimLoad {

@@ -37,7 +37,7 @@ const PRODUCTS: &[(&str, &str, u32)] = &[
     ("SOCK-06", "棉袜(5双)", 39),
 ];
 
-fn coupon(now: DateTime<Utc>, body: Value) -> Result<domain::Coupon> {
+pub(crate) fn coupon(now: DateTime<Utc>, body: Value) -> Result<domain::Coupon> {
     let mut base = json!({
         "kind": "shop", "scope": {"type": "shop"},
         "validity": {"type": "relative", "days": 7},
@@ -52,7 +52,7 @@ fn coupon(now: DateTime<Utc>, body: Value) -> Result<domain::Coupon> {
     Ok(draft.validate()?)
 }
 
-fn amount_off(threshold: &str, amount: &str) -> Value {
+pub(crate) fn amount_off(threshold: &str, amount: &str) -> Value {
     json!({"type": "amount_off", "threshold": threshold, "amount": amount})
 }
 

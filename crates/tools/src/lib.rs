@@ -6,3 +6,4 @@ pub mod bench;
 pub mod bench_drop;
 pub mod cli;
 pub mod demo;
+pub mod soak;

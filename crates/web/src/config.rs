@@ -39,6 +39,7 @@ struct FileConfig {
     schedule_deliver_notifications: Option<String>,
     job_batch_size: Option<u64>,
     notification_max_attempts: Option<i32>,
+    notification_lease_seconds: Option<u32>,
     secure_cookies: Option<bool>,
     webhook_allow_http: Option<bool>,
     webhook_allow_private: Option<bool>,
@@ -151,6 +152,23 @@ impl Config {
                 });
             }
             jobs.max_attempts = attempts.unsigned_abs();
+        }
+        // How long a sender holds a notification: one that died while sending
+        // is sent again after this.
+        if let Some(seconds) = number::<u32>(
+            &env,
+            "MERCHANT_OPS_NOTIFICATION_LEASE_SECONDS",
+            "notification_lease_seconds",
+        )?
+        .or(file_config.notification_lease_seconds)
+        {
+            if !(1..=3600).contains(&seconds) {
+                return Err(ConfigError::Invalid {
+                    key: "notification_lease_seconds",
+                    message: "must be 1 to 3600".into(),
+                });
+            }
+            jobs.lease = chrono::Duration::seconds(i64::from(seconds));
         }
         let secure_cookies = flag(
             &env,
