@@ -155,3 +155,106 @@ async fn the_soak_keeps_every_invariant_while_processes_are_killed() {
     );
     assert_eq!(report.violations(), 0, "{:#?}", report.checks);
 }
+
+/// SPEC §9: on SIGTERM a server stops taking connections and finishes the
+/// requests it has begun — a claim whose body is still arriving is answered
+/// and stored — then exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_told_to_stop_finishes_the_requests_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let database = databases().await.remove(0);
+    let db = &database.db;
+    let shop = fixtures::shop(db, "demo").await;
+    // The server runs on the real clock.
+    let real = chrono::Utc::now();
+    let coupon = fixtures::coupon(
+        db,
+        &shop,
+        json!({"claim_from": real - chrono::Duration::hours(1),
+               "claim_until": real + chrono::Duration::days(1),
+               "validity": {"type": "relative", "days": 7}}),
+    )
+    .await;
+    let (_, key) = store::api_keys::create_api_key(db, shop.id, "tests", now())
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = launch()(&["serve", "--no-scheduler"])
+        .env("DATABASE_URL", &database.url)
+        .env("MERCHANT_OPS_BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut connection = None;
+    for _ in 0..300 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            connection = Some(stream);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut connection = connection.expect("the server starts");
+
+    // A claim begins: its headers and half its body are sent …
+    let body = format!(
+        "{{\"customer\":\"late-1\",\"coupon_id\":{},\"channel\":\"live_room\"}}",
+        coupon.id
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
+    let head = format!(
+        "POST /api/v1/claims HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+        body.len()
+    );
+    connection.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // … the server is told to stop …
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // … and takes no new connection, while the claim's body ends and is answered.
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err(),
+        "no new connection after SIGTERM"
+    );
+    connection.write_all(rest.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        connection.read_to_end(&mut answer),
+    )
+    .await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let exited = tokio::time::timeout(std::time::Duration::from_secs(30), server.wait())
+        .await
+        .expect("the server exits once the request is done")
+        .unwrap();
+    assert!(exited.success(), "{exited:?}");
+    let customer = store::customers::find_customer(db, shop.id, "late-1")
+        .await
+        .unwrap()
+        .expect("the claim was stored");
+    assert_eq!(
+        store::claims::of_customer(db, customer.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

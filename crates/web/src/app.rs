@@ -100,7 +100,10 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone().into(),
             ..state
         };
+        // On SIGTERM or SIGINT: no new connections; requests under way get up
+        // to 30 s to finish, then the workers stop.
         let server = HttpServer::new(move || build_app(state.clone()))
+            .shutdown_timeout(30)
             .listen(listener)?
             .run();
         Ok(Application { port, server })
