@@ -38,7 +38,11 @@ enum Command {
         no_scheduler: bool,
     },
     /// Run the scheduled jobs alone, until SIGINT or SIGTERM.
-    Scheduler,
+    Scheduler {
+        /// Serve this process's /metrics and /healthz here (e.g. 127.0.0.1:9464).
+        #[arg(long, value_name = "ADDR", env = "MERCHANT_OPS_METRICS_BIND")]
+        metrics_bind: Option<std::net::SocketAddr>,
+    },
     /// One pass of a job, now or as of --now, printing what it did as JSON.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -303,8 +307,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         no_scheduler: false,
     }) {
         Command::Serve { no_scheduler } => serve(&config, !no_scheduler).await,
-        Command::Scheduler => {
+        Command::Scheduler { metrics_bind } => {
             let db = store::open(&config.database_url, &config.pool()).await?;
+            let metrics = match metrics_bind {
+                Some(bind) => {
+                    let server = web::metrics_server(bind, web::AppState::new(db.clone()))?;
+                    let handle = server.handle();
+                    tokio::spawn(server);
+                    eprintln!("metrics on http://{bind}/metrics");
+                    Some(handle)
+                }
+                None => None,
+            };
             let (ctx, stop) = scheduler::Context::new(db, config.jobs.clone());
             let running = scheduler::start(ctx, stop, &config.schedules)
                 .await
@@ -313,6 +327,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_signal().await;
             eprintln!("stopping: passes finish their current batch");
             running.shutdown().await;
+            if let Some(metrics) = metrics {
+                metrics.stop(true).await;
+            }
             Ok(())
         }
         Command::Jobs(JobsCommand::Run { job, now }) => {

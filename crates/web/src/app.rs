@@ -84,6 +84,22 @@ async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
+/// A scheduler process's own `/metrics` and `/healthz`: it serves nothing else.
+pub fn metrics_server(bind: std::net::SocketAddr, state: AppState) -> std::io::Result<Server> {
+    crate::telemetry::recorder();
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route("/metrics", web::get().to(crate::telemetry::metrics_page))
+            .route("/healthz", web::get().to(healthz))
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .disable_signals()
+    .bind(bind)?
+    .run())
+}
+
 /// A running server and the port it listens on (0 in the config picks a free one).
 pub struct Application {
     port: u16,

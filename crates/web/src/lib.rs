@@ -8,7 +8,7 @@ pub mod config;
 pub mod state;
 pub mod telemetry;
 
-pub use app::{Application, Spawned, build_app, spawn_app};
+pub use app::{Application, Spawned, build_app, metrics_server, spawn_app};
 pub use state::AppState;
 
 /// Outgoing TLS (webhooks) uses rustls with ring; call before making HTTP clients.
