@@ -12,6 +12,7 @@ mod m20261130_000006_claim_tallies;
 mod m20261130_000007_staff_security;
 mod m20261201_000008_customer_names;
 mod m20261201_000009_session_expiry;
+mod m20261201_000010_membership;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_staff_security::Migration),
             Box::new(m20261201_000008_customer_names::Migration),
             Box::new(m20261201_000009_session_expiry::Migration),
+            Box::new(m20261201_000010_membership::Migration),
         ]
     }
 }

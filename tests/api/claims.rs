@@ -134,6 +134,13 @@ async fn every_reason_code_is_reachable_over_http() {
         .await;
         let fans = api::active_coupon(&app, key, json!({"audience": "followers"})).await;
         refuse(claim_body("new", fans, "live_room"), "not_follower").await;
+        let members = api::active_coupon(
+            &app,
+            key,
+            json!({"kind": "member", "audience": "members", "member": {"join_gift": false}}),
+        )
+        .await;
+        refuse(claim_body("new", members, "live_room"), "not_member").await;
         let vip = api::active_coupon(&app, key, json!({"audience": "tag:VIP"})).await;
         refuse(claim_body("new", vip, "live_room"), "not_in_audience").await;
         let sms_only = api::active_coupon(&app, key, json!({"channels": ["sms"]})).await;

@@ -3,5 +3,6 @@
 mod claims;
 mod coupons;
 mod errors;
+mod members;
 mod openapi;
 mod orders;

@@ -19,6 +19,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/api/v1/customers/{external_id}"),
     ("put", "/api/v1/customers/{external_id}/follow"),
     ("delete", "/api/v1/customers/{external_id}/follow"),
+    ("put", "/api/v1/customers/{external_id}/membership"),
+    ("delete", "/api/v1/customers/{external_id}/membership"),
     ("get", "/api/v1/customers/{external_id}/coupons"),
     ("post", "/api/v1/claims"),
     ("post", "/api/v1/quotes"),

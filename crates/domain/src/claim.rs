@@ -13,6 +13,8 @@ crate::vocab::word_enum! {
         Repurchase = "repurchase",
         /// Granted by staff (customer service).
         Manual = "manual",
+        /// Granted on first joining the shop's membership (入会有礼).
+        JoinGift = "join_gift",
     }
 }
 

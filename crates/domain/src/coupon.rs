@@ -103,6 +103,14 @@ impl RepurchaseRules {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRules {
+    /// Granted once to each customer when they first join (入会有礼); leaving
+    /// and joining again grants nothing new.
+    pub join_gift: bool,
+}
+
 /// How a private coupon is claimed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
@@ -121,6 +129,7 @@ pub enum KindRules {
     Follower(FollowerRules),
     Repurchase(RepurchaseRules),
     Private(PrivateCodes),
+    Member(MemberRules),
 }
 
 impl KindRules {
@@ -131,6 +140,7 @@ impl KindRules {
             KindRules::Follower(_) => CouponKind::Follower,
             KindRules::Repurchase(_) => CouponKind::Repurchase,
             KindRules::Private(_) => CouponKind::Private,
+            KindRules::Member(_) => CouponKind::Member,
         }
     }
 }
@@ -167,6 +177,8 @@ pub struct CouponDraft {
     pub repurchase: Option<RepurchaseRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private: Option<PrivateCodes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRules>,
 }
 
 /// Claim limits: `None` means unlimited.
@@ -286,11 +298,13 @@ impl CouponDraft {
             self.follower,
             self.repurchase,
             self.private,
+            self.member,
             &mut errors,
         );
         let required_audience = match self.kind {
             CouponKind::NewCustomer => Some(Audience::NewCustomers),
             CouponKind::Follower => Some(Audience::Followers),
+            CouponKind::Member => Some(Audience::Members),
             _ => None,
         };
         if let Some(required) = required_audience
@@ -332,6 +346,7 @@ fn kind_rules(
     follower: Option<FollowerRules>,
     repurchase: Option<RepurchaseRules>,
     private: Option<PrivateCodes>,
+    member: Option<MemberRules>,
     errors: &mut Collector,
 ) -> Option<KindRules> {
     let mut misplaced = |field: &str, present: bool, own: CouponKind| {
@@ -342,6 +357,7 @@ fn kind_rules(
     misplaced("follower", follower.is_some(), CouponKind::Follower);
     misplaced("repurchase", repurchase.is_some(), CouponKind::Repurchase);
     misplaced("private", private.is_some(), CouponKind::Private);
+    misplaced("member", member.is_some(), CouponKind::Member);
 
     match kind {
         CouponKind::Shop => Some(KindRules::Shop),
@@ -380,6 +396,10 @@ fn kind_rules(
                 None
             }
         },
+        // Without the block: a members-only coupon, no join gift.
+        CouponKind::Member => Some(KindRules::Member(
+            member.unwrap_or(MemberRules { join_gift: false }),
+        )),
     }
 }
 
@@ -549,12 +569,14 @@ impl TryFrom<CouponDraft> for Coupon {
 
 impl From<Coupon> for CouponDraft {
     fn from(coupon: Coupon) -> Self {
-        let (follower, repurchase, private) = match coupon.rules.clone() {
-            KindRules::Follower(rules) => (Some(rules), None, None),
-            KindRules::Repurchase(rules) => (None, Some(rules), None),
-            KindRules::Private(codes) => (None, None, Some(codes)),
-            KindRules::Shop | KindRules::NewCustomer => (None, None, None),
-        };
+        let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
+        match coupon.rules.clone() {
+            KindRules::Follower(rules) => follower = Some(rules),
+            KindRules::Repurchase(rules) => repurchase = Some(rules),
+            KindRules::Private(codes) => private = Some(codes),
+            KindRules::Member(rules) => member = Some(rules),
+            KindRules::Shop | KindRules::NewCustomer => {}
+        }
         CouponDraft {
             name: coupon.name,
             kind: coupon.rules.kind(),
@@ -572,6 +594,7 @@ impl From<Coupon> for CouponDraft {
             follower,
             repurchase,
             private,
+            member,
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum Refusal {
     NotReturningCustomer,
     #[error("the coupon is for followers of the shop only")]
     NotFollower,
+    #[error("the coupon is for members of the shop only")]
+    NotMember,
     #[error("the coupon is not for this customer")]
     NotInAudience,
     #[error("the coupon cannot be claimed in this channel")]
@@ -50,7 +52,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 16] = [
+    pub const ALL: [Refusal; 17] = [
         Refusal::NotStarted,
         Refusal::Ended,
         Refusal::Paused,
@@ -61,6 +63,7 @@ impl Refusal {
         Refusal::NotNewCustomer,
         Refusal::NotReturningCustomer,
         Refusal::NotFollower,
+        Refusal::NotMember,
         Refusal::NotInAudience,
         Refusal::ChannelNotAllowed,
         Refusal::RegionNotAllowed,
@@ -86,6 +89,7 @@ impl Refusal {
             Refusal::NotNewCustomer => "not_new_customer",
             Refusal::NotReturningCustomer => "not_returning_customer",
             Refusal::NotFollower => "not_follower",
+            Refusal::NotMember => "not_member",
             Refusal::NotInAudience => "not_in_audience",
             Refusal::ChannelNotAllowed => "channel_not_allowed",
             Refusal::RegionNotAllowed => "region_not_allowed",
@@ -102,6 +106,8 @@ pub struct CustomerFacts {
     /// Paid, non-cancelled orders in this shop.
     pub paid_orders: u32,
     pub is_follower: bool,
+    /// A current member of the shop's membership.
+    pub is_member: bool,
     pub region: Option<Region>,
     pub tags: Vec<Tag>,
 }
@@ -211,12 +217,14 @@ pub fn check_claim(attempt: &ClaimAttempt<'_>) -> Result<(), Refusal> {
             return Err(Refusal::NotReturningCustomer);
         }
         Audience::Followers if !customer.is_follower => return Err(Refusal::NotFollower),
+        Audience::Members if !customer.is_member => return Err(Refusal::NotMember),
         Audience::Tag(tag) if !customer.tags.contains(tag) => {
             return Err(Refusal::NotInAudience);
         }
         Audience::NewCustomers
         | Audience::ReturningCustomers
         | Audience::Followers
+        | Audience::Members
         | Audience::Tag(_) => {}
     }
 

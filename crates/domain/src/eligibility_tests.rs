@@ -117,6 +117,12 @@ fn every_reason_is_reachable() {
     expect(c, Refusal::NotReturningCustomer);
     let c = Case::new(coupon(json!({"audience": "followers"})));
     expect(c, Refusal::NotFollower);
+    let c = Case::new(coupon(json!({"kind": "member", "audience": "members"})));
+    expect(c, Refusal::NotMember);
+    let mut member = Case::new(coupon(json!({"kind": "member", "audience": "members",
+                                             "member": {"join_gift": true}})));
+    member.customer.is_member = true;
+    assert_eq!(member.check(), Ok(()), "a member may claim it");
     let c = Case::new(coupon(json!({"audience": "tag:VIP"})));
     expect(c, Refusal::NotInAudience);
     let c = Case::new(coupon(json!({"channels": ["fan_group"]})));
@@ -275,6 +281,7 @@ fn reason_codes_match_the_spec() {
             "not_new_customer",
             "not_returning_customer",
             "not_follower",
+            "not_member",
             "not_in_audience",
             "channel_not_allowed",
             "region_not_allowed",

@@ -64,6 +64,9 @@ word_enum! {
         Follower = "follower",
         Repurchase = "repurchase",
         Private = "private",
+        /// For the shop's members (SPEC §10); with a join gift, granted once
+        /// to each customer on first joining.
+        Member = "member",
     }
 }
 
@@ -289,6 +292,8 @@ pub enum Audience {
     /// At least one paid order in this shop.
     ReturningCustomers,
     Followers,
+    /// Current members of the shop's membership (SPEC §10).
+    Members,
     /// Customers carrying this tag.
     Tag(Tag),
 }
@@ -296,7 +301,7 @@ pub enum Audience {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AudienceError {
     #[error(
-        "unknown audience; expected all, new_customers, returning_customers, followers or tag:NAME"
+        "unknown audience; expected all, new_customers, returning_customers, followers, members or tag:NAME"
     )]
     Unknown,
     #[error("tag {0}")]
@@ -311,6 +316,7 @@ impl FromStr for Audience {
             "new_customers" => Ok(Audience::NewCustomers),
             "returning_customers" => Ok(Audience::ReturningCustomers),
             "followers" => Ok(Audience::Followers),
+            "members" => Ok(Audience::Members),
             other => match other.strip_prefix("tag:") {
                 Some(tag) => Tag::parse(tag)
                     .map(Audience::Tag)
@@ -328,6 +334,7 @@ impl fmt::Display for Audience {
             Audience::NewCustomers => f.write_str("new_customers"),
             Audience::ReturningCustomers => f.write_str("returning_customers"),
             Audience::Followers => f.write_str("followers"),
+            Audience::Members => f.write_str("members"),
             Audience::Tag(tag) => write!(f, "tag:{tag}"),
         }
     }

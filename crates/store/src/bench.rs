@@ -54,6 +54,7 @@ pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> dom
         follower: None,
         repurchase: None,
         private: None,
+        member: None,
     }
     .validate()
     .expect("the benchmark coupon is valid")

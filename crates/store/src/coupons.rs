@@ -117,6 +117,7 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
     row.regions = Set(to_json(&coupon.regions()));
     let (mut auto_grant, mut trigger, mut days_after, mut only_purchased, mut code, mut unique) =
         (None, None, None, None, None, None);
+    let mut join_gift = None;
     match coupon.rules() {
         KindRules::Shop | KindRules::NewCustomer => {}
         KindRules::Follower(rules) => auto_grant = Some(rules.auto_grant),
@@ -129,7 +130,9 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
         KindRules::Private(PrivateCodes::Unique { unique_codes }) => {
             unique = Some(*unique_codes as i32)
         }
+        KindRules::Member(rules) => join_gift = Some(rules.join_gift),
     }
+    row.member_join_gift = Set(join_gift);
     row.follower_auto_grant = Set(auto_grant);
     row.repurchase_trigger = Set(trigger);
     row.repurchase_days_after = Set(days_after);
@@ -229,6 +232,9 @@ pub(crate) fn from_row(row: coupon::Model) -> Result<CouponRecord> {
         follower,
         repurchase,
         private,
+        member: row
+            .member_join_gift
+            .map(|join_gift| domain::coupon::MemberRules { join_gift }),
     };
     let coupon = draft
         .validate()

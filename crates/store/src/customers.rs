@@ -25,6 +25,13 @@ pub struct CustomerProfile {
     pub name: Option<Option<String>>,
 }
 
+/// A customer's membership of the shop (SPEC §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub since: DateTime<Utc>,
+    pub level: Option<String>,
+}
+
 /// A customer of a shop as the storefront described them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRecord {
@@ -37,6 +44,8 @@ pub struct CustomerRecord {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub is_follower: bool,
+    /// A current member: since when, and at which level (if the shop has levels).
+    pub member: Option<Membership>,
     pub followed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -62,6 +71,15 @@ pub(crate) fn from_row(row: customer::Model) -> Result<CustomerRecord> {
         tags: facts.tags,
         phone: row.phone,
         name: row.name,
+        member: row
+            .is_member
+            .then(|| {
+                row.member_since.map(|since| Membership {
+                    since,
+                    level: row.member_level.clone(),
+                })
+            })
+            .flatten(),
         is_follower: row.is_follower,
         followed_at: row.followed_at,
         created_at: row.created_at,
@@ -93,6 +111,9 @@ pub(crate) async fn find_or_create_locked(
         tags: Set("[]".into()),
         phone: Set(None),
         is_follower: Set(false),
+        is_member: Set(false),
+        member_level: Set(None),
+        member_since: Set(None),
         followed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
@@ -173,6 +194,7 @@ pub(crate) async fn facts(
     Ok(CustomerFacts {
         paid_orders: paid_orders(db, customer.id).await?,
         is_follower: customer.is_follower,
+        is_member: customer.member.is_some(),
         region: customer.region,
         tags: customer.tags.clone(),
     })
@@ -183,6 +205,7 @@ pub(crate) fn facts_from(row: &customer::Model, paid_orders: u32) -> Result<Cust
     Ok(CustomerFacts {
         paid_orders,
         is_follower: row.is_follower,
+        is_member: row.is_member,
         region: row
             .region
             .as_deref()

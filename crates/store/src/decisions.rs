@@ -3,8 +3,8 @@
 //! written first, then the claim under the same rules as any claim, then the
 //! outcome is recorded on the row, all in the caller's transaction. Whoever
 //! does not write the row decides nothing. Repurchase grants (one per order and
-//! coupon) and follower grants (one per customer and coupon) both go through
-//! [`decide_once`].
+//! coupon), follower grants and membership join gifts (one per customer and
+//! coupon) all go through [`decide_once`].
 
 use chrono::{DateTime, Utc};
 use domain::{Channel, Refusal};
@@ -23,8 +23,9 @@ pub(crate) enum Decision {
         coupon_id: i64,
         customer_id: i64,
     },
-    /// A follower coupon for one customer, ever.
-    Follow {
+    /// A follower or join-gift coupon for one customer, ever (the
+    /// `follower_grants` table holds both: its key is the customer and coupon).
+    PerCustomer {
         shop_id: i64,
         customer_id: i64,
         coupon_id: i64,
@@ -99,7 +100,7 @@ impl Decision {
                 .exec_without_returning(tx)
                 .await?
             }
-            Decision::Follow {
+            Decision::PerCustomer {
                 shop_id,
                 customer_id,
                 coupon_id,
@@ -147,7 +148,7 @@ impl Decision {
                     .exec(tx)
                     .await?
             }
-            Decision::Follow {
+            Decision::PerCustomer {
                 customer_id,
                 coupon_id,
                 ..
@@ -187,7 +188,7 @@ impl Decision {
                     .exec(tx)
                     .await?;
             }
-            Decision::Follow {
+            Decision::PerCustomer {
                 customer_id,
                 coupon_id,
                 ..

@@ -49,7 +49,8 @@ pub async fn follow(
             .await?;
         let mut granted = Vec::new();
         for coupon in coupons {
-            if let Some(claim) = decide(tx, &shop, &row, coupon.id, channel, now).await? {
+            let how = (channel, ClaimSource::Follow);
+            if let Some(claim) = decide(tx, &shop, &row, coupon.id, how, now).await? {
                 granted.push(claim);
             }
         }
@@ -58,18 +59,19 @@ pub async fn follow(
     .await
 }
 
-/// Decides the grant of `coupon_id` to the (locked) follower `row`: the first
+/// Decides the grant of `coupon_id` to the (locked) customer `row` — a
+/// follower's coupon, or a new member's join gift (`source`): the first
 /// decision inserts the row (unique per customer and coupon); a later one only
 /// takes back a decision time may cure. `Some` when a claim is granted now.
-async fn decide(
+pub(crate) async fn decide(
     tx: &impl ConnectionTrait,
     shop: &ShopRecord,
     row: &customer::Model,
     coupon_id: i64,
-    channel: Channel,
+    (channel, source): (Channel, ClaimSource),
     now: DateTime<Utc>,
 ) -> Result<Option<ClaimRecord>> {
-    let decision = Decision::Follow {
+    let decision = Decision::PerCustomer {
         shop_id: shop.id,
         customer_id: row.id,
         coupon_id,
@@ -83,7 +85,7 @@ async fn decide(
             claims::Ask {
                 target: &ClaimTarget::Coupon(coupon_id),
                 channel,
-                source: ClaimSource::Follow,
+                source,
                 skus: None,
             },
             now,
@@ -112,6 +114,7 @@ pub async fn grant_waiting(
                 sea_orm::sea_query::Query::select()
                     .column(coupon::Column::Id)
                     .from(coupon::Entity)
+                    .and_where(coupon::Column::Kind.eq("follower"))
                     .and_where(coupon::Column::Status.eq("active"))
                     .and_where(coupon::Column::ClaimFrom.lte(now))
                     .to_owned(),
@@ -145,7 +148,15 @@ pub async fn grant_waiting(
                 .await?;
             match row {
                 Some(row) if row.is_follower => {
-                    decide(tx, &shop, &row, grant.coupon_id, channel, now).await
+                    decide(
+                        tx,
+                        &shop,
+                        &row,
+                        grant.coupon_id,
+                        (channel, ClaimSource::Follow),
+                        now,
+                    )
+                    .await
                 }
                 _ => Ok(None),
             }

@@ -23,6 +23,7 @@ pub mod follows;
 pub mod grants;
 pub mod idempotency;
 pub mod lists;
+pub mod members;
 pub mod metrics;
 pub mod notifications;
 pub mod orders;

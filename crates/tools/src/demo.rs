@@ -152,6 +152,11 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
             CouponStatus::Draft,
             json!({"name": "年货节满399减60(草稿)", "benefit": amount_off("399.00", "60.00")}),
         ),
+        (
+            CouponStatus::Active,
+            json!({"name": "入会有礼 无门槛10元", "kind": "member", "audience": "members",
+            "member": {"join_gift": true}, "benefit": amount_off("0.00", "10.00")}),
+        ),
     ];
     let mut ids = Vec::new();
     for (status, body) in designs {
@@ -207,6 +212,14 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     }
     for id in ["dy-10001", "ks-20001", "tb-30001"] {
         follows::follow(db, shop.id, id, Channel::LiveRoom, now - Duration::days(5)).await?;
+    }
+    // Members of the shop, each given the join gift.
+    for (id, level) in [
+        ("dy-10001", "金卡"),
+        ("ks-20002", "银卡"),
+        ("tb-30001", "银卡"),
+    ] {
+        store::members::join(db, shop.id, id, Some(level), now - Duration::days(4)).await?;
     }
     let channels = [
         Channel::LiveRoom,

@@ -10,7 +10,7 @@
     document.querySelectorAll("fieldset[data-kind]").forEach(function (f) {
       f.hidden = f.dataset.kind !== kind.value;
     });
-    var fixed = ["new_customer", "follower"].indexOf(kind.value) >= 0;
+    var fixed = ["new_customer", "follower", "member"].indexOf(kind.value) >= 0;
     document.querySelectorAll(".audience-fixed").forEach(function (p) {
       p.hidden = !fixed;
     });

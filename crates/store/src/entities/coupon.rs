@@ -38,6 +38,7 @@ pub struct Model {
     pub repurchase_only_purchased: Option<bool>,
     pub private_code: Option<String>,
     pub private_unique_codes: Option<i32>,
+    pub member_join_gift: Option<bool>,
     pub claimed_count: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

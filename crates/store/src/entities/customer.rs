@@ -15,6 +15,9 @@ pub struct Model {
     pub name: Option<String>,
     pub is_follower: bool,
     pub followed_at: Option<DateTimeUtc>,
+    pub is_member: bool,
+    pub member_level: Option<String>,
+    pub member_since: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -184,6 +184,22 @@ async fn customer_page(
                 (false, _) => t.t("customers.not_following").to_owned(),
             },
         ),
+        (
+            "customers.member",
+            match &customer.member {
+                Some(member) => format!(
+                    "{}{} {}",
+                    member
+                        .level
+                        .as_ref()
+                        .map(|l| format!("{l} · "))
+                        .unwrap_or_default(),
+                    t.t("customers.member_since"),
+                    describe::local(member.since, tz)
+                ),
+                None => t.t("customers.not_member").to_owned(),
+            },
+        ),
         ("customers.since", describe::local(customer.created_at, tz)),
     ];
     Ok(CustomerPage {

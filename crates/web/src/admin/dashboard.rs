@@ -38,6 +38,8 @@ struct DashboardPage {
     nav: Option<Nav>,
     today: String,
     active_coupons: u64,
+    /// Current members of the shop's membership.
+    members: u64,
     figures: Vec<Figure>,
     charts: Vec<String>,
     channel_chart: Option<String>,
@@ -198,6 +200,7 @@ pub(super) async fn dashboard(
             .map(|d| d.day.format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
         active_coupons: overview.active_coupons,
+        members: store::members::count(&state.db, shop.id).await?,
         figures,
         charts,
         channel_chart,

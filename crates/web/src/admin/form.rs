@@ -249,11 +249,12 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         optional_count(form.get("per_customer_daily_limit")),
     );
 
-    // New-customer and follower coupons are for exactly those customers: the
-    // kind decides, whatever the audience field says (SPEC §2).
+    // New-customer, follower and member coupons are for exactly those
+    // customers: the kind decides, whatever the audience field says (SPEC §2).
     let audience = match (kind, form.get("audience")) {
         (Some(CouponKind::NewCustomer), _) => Some(Audience::NewCustomers),
         (Some(CouponKind::Follower), _) => Some(Audience::Followers),
+        (Some(CouponKind::Member), _) => Some(Audience::Members),
         (_, "tag") => errors.check(
             "audience.tag",
             format!("tag:{}", form.get("audience.tag")).parse::<Audience>(),
@@ -273,8 +274,13 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
         }
     }
 
-    let (mut follower, mut repurchase, mut private) = (None, None, None);
+    let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
     match kind {
+        Some(CouponKind::Member) => {
+            member = Some(domain::coupon::MemberRules {
+                join_gift: form.has("member.join_gift", "on"),
+            });
+        }
         Some(CouponKind::Follower) => {
             follower = Some(FollowerRules {
                 auto_grant: form.has("follower.auto_grant", "on"),
@@ -330,6 +336,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             follower,
             repurchase,
             private,
+            member,
         })
     })();
     let collected: FieldErrors = match errors.finish(|| ()) {
@@ -487,6 +494,7 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
             set("private.mode", "unique".into());
             set("private.unique_codes", unique_codes.to_string());
         }
+        domain::KindRules::Member(rules) if rules.join_gift => set("member.join_gift", "on".into()),
         _ => {}
     }
     form

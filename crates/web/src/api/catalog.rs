@@ -14,8 +14,8 @@ use super::error::ApiError;
 use super::idempotency::write;
 use super::input::parse;
 use super::schema::{
-    ClaimAnswer, CouponAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, ProductAnswer,
-    ProductPage, UnfollowAnswer, to_json,
+    ClaimAnswer, CouponAnswer, CustomerAnswer, CustomerCoupons, FollowAnswer, MembershipAnswer,
+    ProductAnswer, ProductPage, UnfollowAnswer, to_json,
 };
 use crate::state::AppState;
 
@@ -283,6 +283,78 @@ pub(super) async fn unfollow(
         Ok((
             StatusCode::OK,
             to_json(&UnfollowAnswer { following: false }),
+        ))
+    })
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MembershipBody {
+    /// The member's level, if the shop has levels (e.g. "金卡"); absent: kept.
+    #[schema(min_length = 1, max_length = 32, example = "金卡")]
+    #[serde(default)]
+    level: Option<String>,
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
+    request_body(content = Option<MembershipBody>, description = "Optional: `{\"level\": \"金卡\"}`"),
+    responses((status = 200, description = "A member now; the join gifts granted now (none on joining again)", body = MembershipAnswer)),
+    security(("api_key" = []))
+)]
+#[put("/customers/{external_id}/membership")]
+pub(super) async fn join_membership(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    write(&state, shop.shop_id, &req, body, async |body| {
+        let input: MembershipBody = if body.iter().all(u8::is_ascii_whitespace) {
+            MembershipBody::default()
+        } else {
+            parse(body)?
+        };
+        let (customer, granted) = store::members::join(
+            &state.db,
+            shop.shop_id,
+            &external_id,
+            input.level.as_deref(),
+            state.now(),
+        )
+        .await?;
+        crate::telemetry::granted("join_gift", granted.len() as u64);
+        let answer = MembershipAnswer::new(&customer, &granted);
+        Ok((StatusCode::OK, to_json(&answer)))
+    })
+    .await
+}
+
+#[utoipa::path(
+    tag = "customers",
+    params(("external_id" = String, Path, pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")),
+    responses((status = 200, body = MembershipAnswer)),
+    security(("api_key" = []))
+)]
+#[delete("/customers/{external_id}/membership")]
+pub(super) async fn leave_membership(
+    state: Data<AppState>,
+    shop: ApiShop,
+    external_id: Path<String>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let external_id = customer_in_path(&external_id)?;
+    write(&state, shop.shop_id, &req, body, async |_| {
+        let customer =
+            store::members::leave(&state.db, shop.shop_id, &external_id, state.now()).await?;
+        Ok((
+            StatusCode::OK,
+            to_json(&MembershipAnswer::new(&customer, &[])),
         ))
     })
     .await

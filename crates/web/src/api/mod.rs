@@ -144,6 +144,8 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(catalog::put_customer)
         .service(catalog::follow)
         .service(catalog::unfollow)
+        .service(catalog::join_membership)
+        .service(catalog::leave_membership)
         .service(catalog::customer_coupons)
         .service(commerce::claim)
         .service(commerce::quote)

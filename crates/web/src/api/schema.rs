@@ -94,6 +94,7 @@ pub enum AudienceGroup {
     NewCustomers,
     ReturningCustomers,
     Followers,
+    Members,
 }
 
 /// A claim a customer holds.
@@ -163,6 +164,32 @@ pub struct CustomerAnswer {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub is_follower: bool,
+}
+
+/// A customer's membership (SPEC §10) and the join gifts granted by this call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembershipAnswer {
+    pub member: bool,
+    pub level: Option<String>,
+    pub member_since: Option<DateTime<Utc>>,
+    pub granted: Vec<ClaimAnswer>,
+}
+
+impl MembershipAnswer {
+    pub fn new(
+        customer: &store::customers::CustomerRecord,
+        granted: &[store::claims::ClaimRecord],
+    ) -> MembershipAnswer {
+        MembershipAnswer {
+            member: customer.member.is_some(),
+            level: customer.member.as_ref().and_then(|m| m.level.clone()),
+            member_since: customer.member.as_ref().map(|m| m.since),
+            granted: granted
+                .iter()
+                .map(|c| ClaimAnswer::new(c, &customer.external_id))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -394,6 +421,14 @@ pub struct FollowerDoc {
     pub auto_grant: bool,
 }
 
+/// A member coupon's settings (SPEC §10).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberDoc {
+    /// Granted once to each customer on first joining (入会有礼).
+    pub join_gift: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepurchaseDoc {
@@ -451,6 +486,8 @@ pub struct CouponDoc {
     pub repurchase: Option<RepurchaseDoc>,
     #[schema(nullable = false)]
     pub private: Option<PrivateDoc>,
+    #[schema(nullable = false)]
+    pub member: Option<MemberDoc>,
 }
 
 /// A province code of GB/T 2260 (two digits: 11 Beijing, 31 Shanghai, 44 Guangdong).
@@ -489,6 +526,8 @@ pub struct CouponBodyDoc {
     pub repurchase: Option<RepurchaseDoc>,
     #[schema(nullable = false)]
     pub private: Option<PrivateDoc>,
+    #[schema(nullable = false)]
+    pub member: Option<MemberDoc>,
     /// draft (the default) or active.
     #[schema(nullable = false)]
     pub status: Option<StatusWord>,
@@ -544,6 +583,7 @@ pub struct CouponPatchDoc {
     pub follower: Option<FollowerDoc>,
     pub repurchase: Option<RepurchaseDoc>,
     pub private: Option<PrivateDoc>,
+    pub member: Option<MemberDoc>,
 }
 
 /// An answer as the JSON value the idempotent write path stores.

@@ -155,6 +155,7 @@ async fn coupon_form_page(
             "new_customers",
             "returning_customers",
             "followers",
+            "members",
             "tag",
         ]
         .into_iter()
@@ -166,6 +167,7 @@ async fn coupon_form_page(
                     "new_customers" => "audience.new_customers",
                     "returning_customers" => "audience.returning_customers",
                     "followers" => "audience.followers",
+                    "members" => "audience.members",
                     _ => "audience.tag",
                 }),
             )
@@ -199,13 +201,14 @@ async fn coupon_form_page(
 /// The forms the list's "new coupon" menu opens, one per kind of coupon staff
 /// think of (an item coupon is a shop coupon for chosen products): the preset
 /// and the label of what it makes.
-pub(super) const NEW_FORMS: [(&str, &str); 6] = [
+pub(super) const NEW_FORMS: [(&str, &str); 7] = [
     ("shop", "kind.shop"),
     ("item", "kind.item"),
     ("new_customer", "kind.new_customer"),
     ("follower", "kind.follower"),
     ("repurchase", "kind.repurchase"),
     ("private", "kind.private"),
+    ("member", "kind.member"),
 ];
 
 #[derive(Deserialize)]
@@ -262,6 +265,11 @@ pub(super) async fn new_coupon(
         "follower" => {
             values.set("kind", preset.to_owned());
             values.set("audience", "followers".to_owned());
+        }
+        "member" => {
+            values.set("kind", preset.to_owned());
+            values.set("audience", "members".to_owned());
+            values.set("member.join_gift", "on".to_owned());
         }
         "repurchase" | "private" => values.set("kind", preset.to_owned()),
         _ => {}

@@ -1,0 +1,103 @@
+//! The shop's membership (SPEC §10, 商家会员): customers join and leave through
+//! the storefront. Joining grants every active member coupon with a join gift
+//! (入会有礼) — once per customer and coupon, ever, decided as follower coupons
+//! are: leaving and joining again grants nothing new.
+
+use chrono::{DateTime, Utc};
+use domain::{Channel, CouponKind};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+use crate::claims::{ClaimRecord, ClaimSource};
+use crate::customers::{self, CustomerRecord};
+use crate::entities::{coupon, customer};
+use crate::error::{Result, StoreError};
+
+/// The longest membership level name.
+pub const MAX_LEVEL_CHARS: usize = 32;
+
+/// The customer joins (or changes level: `level` given replaces it; `None`
+/// keeps the one they have). Returns them and the join gifts granted now.
+pub async fn join(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    external_id: &str,
+    level: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(CustomerRecord, Vec<ClaimRecord>)> {
+    let level = level.map(str::trim).filter(|l| !l.is_empty());
+    if level.is_some_and(|l| l.chars().count() > MAX_LEVEL_CHARS || l.chars().any(char::is_control))
+    {
+        return Err(StoreError::invalid(
+            "level",
+            domain::Reason::Characters(1, MAX_LEVEL_CHARS as u32),
+        ));
+    }
+    let shop = crate::shops::get_shop(db, shop_id).await?;
+    crate::db::write(db, async |tx| {
+        let row = customers::find_or_create_locked(tx, shop.id, external_id, now).await?;
+        let joining = !row.is_member;
+        let mut active: customer::ActiveModel = row.into();
+        if joining {
+            active.is_member = Set(true);
+            active.member_since = Set(Some(now));
+        }
+        if let Some(level) = level {
+            active.member_level = Set(Some(level.to_owned()));
+        }
+        active.updated_at = Set(now);
+        let row = active.update(tx).await?;
+        let mut granted = Vec::new();
+        if joining {
+            let gifts = coupon::Entity::find()
+                .filter(coupon::Column::ShopId.eq(shop.id))
+                .filter(coupon::Column::Kind.eq(CouponKind::Member.as_str()))
+                .filter(coupon::Column::Status.eq("active"))
+                .filter(coupon::Column::MemberJoinGift.eq(true))
+                .order_by_asc(coupon::Column::Id)
+                .all(tx)
+                .await?;
+            for gift in gifts {
+                let how = (Channel::ShopPage, ClaimSource::JoinGift);
+                if let Some(claim) =
+                    crate::follows::decide(tx, &shop, &row, gift.id, how, now).await?
+                {
+                    granted.push(claim);
+                }
+            }
+        }
+        Ok((customers::from_row(row)?, granted))
+    })
+    .await
+}
+
+/// The customer leaves the membership (their level is forgotten); joining
+/// again later grants no gift already decided.
+pub async fn leave(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    external_id: &str,
+    now: DateTime<Utc>,
+) -> Result<CustomerRecord> {
+    crate::db::write(db, async |tx| {
+        let row = customers::find_or_create_locked(tx, shop_id, external_id, now).await?;
+        let mut active: customer::ActiveModel = row.into();
+        active.is_member = Set(false);
+        active.member_since = Set(None);
+        active.member_level = Set(None);
+        active.updated_at = Set(now);
+        customers::from_row(active.update(tx).await?)
+    })
+    .await
+}
+
+/// How many members the shop has now (an index count).
+pub async fn count(db: &DatabaseConnection, shop_id: i64) -> Result<u64> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop_id))
+        .filter(customer::Column::IsMember.eq(true))
+        .count(db)
+        .await?)
+}
