@@ -13,6 +13,7 @@ mod m20261130_000007_staff_security;
 mod m20261201_000008_customer_names;
 mod m20261201_000009_session_expiry;
 mod m20261201_000010_membership;
+mod m20261201_000011_rewards;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_customer_names::Migration),
             Box::new(m20261201_000009_session_expiry::Migration),
             Box::new(m20261201_000010_membership::Migration),
+            Box::new(m20261201_000011_rewards::Migration),
         ]
     }
 }

@@ -6,3 +6,4 @@ mod errors;
 mod members;
 mod openapi;
 mod orders;
+mod rewards;

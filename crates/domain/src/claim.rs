@@ -15,6 +15,8 @@ crate::vocab::word_enum! {
         Manual = "manual",
         /// Granted on first joining the shop's membership (入会有礼).
         JoinGift = "join_gift",
+        /// Granted for an order that reached a reward coupon's amount (满返).
+        Reward = "reward",
     }
 }
 
@@ -38,9 +40,10 @@ impl ClaimSource {
 }
 
 impl CouponKind {
-    /// Coupons only ever granted (SPEC §3 `grant_only`): repurchase coupons.
+    /// Coupons only ever granted (SPEC §3 `grant_only`): repurchase and
+    /// reward coupons.
     pub fn is_grant_only(self) -> bool {
-        matches!(self, CouponKind::Repurchase)
+        matches!(self, CouponKind::Repurchase | CouponKind::Reward)
     }
 }
 

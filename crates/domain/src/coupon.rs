@@ -111,6 +111,26 @@ pub struct MemberRules {
     pub join_gift: bool,
 }
 
+/// Spend and return (满返, SPEC §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewardRules {
+    /// What the order's customer must pay (its payable amount) to earn it.
+    pub min_paid: Money,
+    pub trigger: crate::vocab::RewardTrigger,
+    /// Only for customers who are members when the order earns it.
+    #[serde(default)]
+    pub members_only: bool,
+}
+
+impl RewardRules {
+    /// Whether an order paying `paid`, by a customer who is (or not) a
+    /// member, earns the reward.
+    pub fn earned_by(&self, paid: Money, is_member: bool) -> bool {
+        paid >= self.min_paid && (is_member || !self.members_only)
+    }
+}
+
 /// How a private coupon is claimed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
@@ -130,6 +150,7 @@ pub enum KindRules {
     Repurchase(RepurchaseRules),
     Private(PrivateCodes),
     Member(MemberRules),
+    Reward(RewardRules),
 }
 
 impl KindRules {
@@ -141,6 +162,7 @@ impl KindRules {
             KindRules::Repurchase(_) => CouponKind::Repurchase,
             KindRules::Private(_) => CouponKind::Private,
             KindRules::Member(_) => CouponKind::Member,
+            KindRules::Reward(_) => CouponKind::Reward,
         }
     }
 }
@@ -179,6 +201,8 @@ pub struct CouponDraft {
     pub private: Option<PrivateCodes>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member: Option<MemberRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward: Option<RewardRules>,
 }
 
 /// Claim limits: `None` means unlimited.
@@ -299,6 +323,7 @@ impl CouponDraft {
             self.repurchase,
             self.private,
             self.member,
+            self.reward,
             &mut errors,
         );
         let required_audience = match self.kind {
@@ -347,6 +372,7 @@ fn kind_rules(
     repurchase: Option<RepurchaseRules>,
     private: Option<PrivateCodes>,
     member: Option<MemberRules>,
+    reward: Option<RewardRules>,
     errors: &mut Collector,
 ) -> Option<KindRules> {
     let mut misplaced = |field: &str, present: bool, own: CouponKind| {
@@ -358,6 +384,7 @@ fn kind_rules(
     misplaced("repurchase", repurchase.is_some(), CouponKind::Repurchase);
     misplaced("private", private.is_some(), CouponKind::Private);
     misplaced("member", member.is_some(), CouponKind::Member);
+    misplaced("reward", reward.is_some(), CouponKind::Reward);
 
     match kind {
         CouponKind::Shop => Some(KindRules::Shop),
@@ -400,6 +427,13 @@ fn kind_rules(
         CouponKind::Member => Some(KindRules::Member(
             member.unwrap_or(MemberRules { join_gift: false }),
         )),
+        CouponKind::Reward => match reward {
+            Some(rules) => Some(KindRules::Reward(rules)),
+            None => {
+                errors.push("reward", Reason::RewardRules);
+                None
+            }
+        },
     }
 }
 
@@ -570,11 +604,13 @@ impl TryFrom<CouponDraft> for Coupon {
 impl From<Coupon> for CouponDraft {
     fn from(coupon: Coupon) -> Self {
         let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
+        let mut reward = None;
         match coupon.rules.clone() {
             KindRules::Follower(rules) => follower = Some(rules),
             KindRules::Repurchase(rules) => repurchase = Some(rules),
             KindRules::Private(codes) => private = Some(codes),
             KindRules::Member(rules) => member = Some(rules),
+            KindRules::Reward(rules) => reward = Some(rules),
             KindRules::Shop | KindRules::NewCustomer => {}
         }
         CouponDraft {
@@ -595,6 +631,7 @@ impl From<Coupon> for CouponDraft {
             repurchase,
             private,
             member,
+            reward,
         }
     }
 }

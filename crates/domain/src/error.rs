@@ -142,6 +142,8 @@ pub enum Reason {
     RepurchaseRules,
     #[error("a private coupon needs a shared code or a number of unique codes")]
     PrivateRules,
+    #[error("a reward coupon needs min_paid and a trigger (paid or delivered)")]
+    RewardRules,
     #[error("another coupon of this shop already uses this code")]
     CodeTaken,
     #[error("a new coupon is draft or active")]

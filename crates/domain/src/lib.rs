@@ -33,4 +33,6 @@ pub use metrics::{AovComparison, Estimate, EstimateInput, Metrics, Tally, estima
 pub use money::{Money, Percent};
 pub use order::{OrderEvent, OrderStatus};
 pub use quote::{ClaimId, HeldClaim, Quote, QuoteError, QuoteLine, QuotedLine, quote};
-pub use vocab::{Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, Sku, Tag};
+pub use vocab::{
+    Audience, Channel, CouponKind, PrivateCode, Region, RepurchaseTrigger, RewardTrigger, Sku, Tag,
+};

@@ -67,6 +67,9 @@ word_enum! {
         /// For the shop's members (SPEC §10); with a join gift, granted once
         /// to each customer on first joining.
         Member = "member",
+        /// Spend and return (满返, SPEC §10): granted for an order that reached
+        /// its amount, once per (order, coupon); withdrawn if the order is not.
+        Reward = "reward",
     }
 }
 
@@ -81,6 +84,14 @@ word_enum! {
         CustomerService = "customer_service",
         PrivateMessage = "private_message",
         CouponCenter = "coupon_center",
+    }
+}
+
+word_enum! {
+    /// The order event that earns a reward coupon.
+    RewardTrigger, "reward trigger" {
+        Paid = "paid",
+        Delivered = "delivered",
     }
 }
 

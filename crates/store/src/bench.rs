@@ -55,6 +55,7 @@ pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> dom
         repurchase: None,
         private: None,
         member: None,
+        reward: None,
     }
     .validate()
     .expect("the benchmark coupon is valid")

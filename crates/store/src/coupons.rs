@@ -118,6 +118,7 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
     let (mut auto_grant, mut trigger, mut days_after, mut only_purchased, mut code, mut unique) =
         (None, None, None, None, None, None);
     let mut join_gift = None;
+    let (mut min_paid, mut reward_trigger, mut members_only) = (None, None, None);
     match coupon.rules() {
         KindRules::Shop | KindRules::NewCustomer => {}
         KindRules::Follower(rules) => auto_grant = Some(rules.auto_grant),
@@ -131,8 +132,16 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
             unique = Some(*unique_codes as i32)
         }
         KindRules::Member(rules) => join_gift = Some(rules.join_gift),
+        KindRules::Reward(rules) => {
+            min_paid = Some(rules.min_paid.fen());
+            reward_trigger = Some(rules.trigger.as_str().to_owned());
+            members_only = Some(rules.members_only);
+        }
     }
     row.member_join_gift = Set(join_gift);
+    row.reward_min_paid_fen = Set(min_paid);
+    row.reward_trigger = Set(reward_trigger);
+    row.reward_members_only = Set(members_only);
     row.follower_auto_grant = Set(auto_grant);
     row.repurchase_trigger = Set(trigger);
     row.repurchase_days_after = Set(days_after);
@@ -235,6 +244,14 @@ pub(crate) fn from_row(row: coupon::Model) -> Result<CouponRecord> {
         member: row
             .member_join_gift
             .map(|join_gift| domain::coupon::MemberRules { join_gift }),
+        reward: match (row.reward_min_paid_fen, &row.reward_trigger) {
+            (Some(fen), Some(trigger)) => Some(domain::coupon::RewardRules {
+                min_paid: money(fen, "reward_min_paid_fen")?,
+                trigger: word(trigger, "reward_trigger")?,
+                members_only: row.reward_members_only.unwrap_or(false),
+            }),
+            _ => None,
+        },
     };
     let coupon = draft
         .validate()

@@ -3,8 +3,8 @@
 //! written first, then the claim under the same rules as any claim, then the
 //! outcome is recorded on the row, all in the caller's transaction. Whoever
 //! does not write the row decides nothing. Repurchase grants (one per order and
-//! coupon), follower grants and membership join gifts (one per customer and
-//! coupon) all go through [`decide_once`].
+//! coupon), reward grants (the same), follower grants and membership join gifts
+//! (one per customer and coupon) all go through [`decide_once`].
 
 use chrono::{DateTime, Utc};
 use domain::{Channel, Refusal};
@@ -16,8 +16,9 @@ use crate::error::Result;
 
 /// What one decision is about; its key is the decision row's unique key.
 pub(crate) enum Decision {
-    /// A repurchase coupon for one order.
-    Repurchase {
+    /// A repurchase or reward coupon for one order (the `repurchase_grants`
+    /// table holds both: its key is the order and coupon).
+    PerOrder {
         shop_id: i64,
         order_id: i64,
         coupon_id: i64,
@@ -73,7 +74,7 @@ impl Decision {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let fresh = match *self {
-            Decision::Repurchase {
+            Decision::PerOrder {
                 shop_id,
                 order_id,
                 coupon_id,
@@ -135,7 +136,7 @@ impl Decision {
             return Ok(false);
         };
         let reopened = match *self {
-            Decision::Repurchase {
+            Decision::PerOrder {
                 order_id,
                 coupon_id,
                 ..
@@ -174,7 +175,7 @@ impl Decision {
         now: DateTime<Utc>,
     ) -> Result<()> {
         match *self {
-            Decision::Repurchase {
+            Decision::PerOrder {
                 order_id,
                 coupon_id,
                 ..

@@ -99,7 +99,7 @@ pub async fn grant_repurchase(
     order: &crate::orders::OrderRecord,
     now: DateTime<Utc>,
 ) -> Result<GrantOutcome> {
-    let decision = Decision::Repurchase {
+    let decision = Decision::PerOrder {
         shop_id: shop.id,
         order_id: order.id,
         coupon_id: coupon.id,

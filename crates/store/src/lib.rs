@@ -29,6 +29,7 @@ pub mod notifications;
 pub mod orders;
 pub mod products;
 pub mod reminders;
+pub mod rewards;
 pub mod shops;
 pub mod soak;
 pub mod staff;

@@ -360,6 +360,8 @@ pub async fn record_event(
         if event == OrderEvent::Cancelled && status.returns_claims_on_cancel() {
             return_claims(tx, order_id, now).await?;
         }
+        // Rewards (满返) earned or withdrawn with the event, in its transaction.
+        crate::rewards::on_event(tx, &saved, event, now).await?;
         order_from_row(saved)
     })
     .await

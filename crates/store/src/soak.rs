@@ -51,11 +51,11 @@ pub async fn violations(db: &DatabaseConnection, shop_id: i64) -> Result<Vec<(&'
             ),
         ),
         (
-            "every repurchase grant is one claim of that source",
+            "every repurchase or reward grant is one claim of that source",
             format!(
                 "SELECT ABS((SELECT COUNT(*) FROM repurchase_grants WHERE shop_id = {shop_id} \
                  AND claim_id IS NOT NULL) - (SELECT COUNT(*) FROM claims WHERE shop_id = {shop_id} \
-                 AND source = 'repurchase'))"
+                 AND source IN ('repurchase', 'reward')))"
             ),
         ),
         (

@@ -157,6 +157,12 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
             json!({"name": "入会有礼 无门槛10元", "kind": "member", "audience": "members",
             "member": {"join_gift": true}, "benefit": amount_off("0.00", "10.00")}),
         ),
+        (
+            CouponStatus::Active,
+            json!({"name": "满300返20", "kind": "reward",
+            "reward": {"min_paid": "300.00", "trigger": "paid", "members_only": false},
+            "benefit": amount_off("100.00", "20.00"), "quantity": null, "per_customer_limit": null}),
+        ),
     ];
     let mut ids = Vec::new();
     for (status, body) in designs {

@@ -33,6 +33,7 @@ mod tallies;
 mod writer;
 
 pub use batch::{Attempt, Decision};
+pub(crate) use revoke::revoke_in;
 pub use revoke::{REVOKED, revoke_unused, unused_count};
 pub use tallies::{KEEP_HOURS, LiveDrop, live_drop, purge_tallies};
 pub use writer::{Keyed, MAX_BATCH, Outcome, Render};

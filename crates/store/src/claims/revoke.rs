@@ -68,64 +68,88 @@ pub async fn revoke_unused(
             if chunk.is_empty() {
                 return Ok(None);
             }
-            let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
-            let changed = claim::Entity::update_many()
-                .col_expr(
-                    claim::Column::State,
-                    sea_orm::sea_query::Expr::value(ClaimState::Revoked.as_str()),
-                )
-                .filter(claim::Column::Id.is_in(ids.clone()))
-                .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
-                .exec(tx)
-                .await?;
-            let holders = customer::Entity::find()
-                .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.customer_id)))
-                .all(tx)
-                .await?;
-            let notices = chunk.iter().map(|c| {
-                let customer = holders
-                    .iter()
-                    .find(|h| h.id == c.customer_id)
-                    .map(|h| h.external_id.as_str())
-                    .unwrap_or_default();
-                notification::ActiveModel {
-                    shop_id: Set(shop.id),
-                    customer_id: Set(c.customer_id),
-                    claim_id: Set(Some(c.id)),
-                    kind: Set(REVOKED.into()),
-                    lead_hours: Set(0),
-                    channel: Set(channel.as_str().to_owned()),
-                    payload: Set(json!({
-                        "kind": REVOKED, "shop": shop.slug, "customer": customer,
-                        "claim_id": c.id, "coupon_id": coupon_id, "coupon_name": row.name,
-                    })
-                    .to_string()),
-                    status: Set("queued".into()),
-                    attempts: Set(0),
-                    next_attempt_at: Set(now),
-                    last_error: Set(None),
-                    created_at: Set(now),
-                    sent_at: Set(None),
-                    ..Default::default()
-                }
-            });
-            notification::Entity::insert_many(notices)
-                .on_conflict(
-                    OnConflict::columns([
-                        notification::Column::ClaimId,
-                        notification::Column::Kind,
-                        notification::Column::LeadHours,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(tx)
-                .await?;
-            Ok(Some(changed.rows_affected))
+            let name = |_: i64| row.name.clone();
+            let changed = revoke_in(tx, &shop, &chunk, &name, channel, now).await?;
+            Ok(Some(changed))
         }))
         .await?;
         let Some(done) = done else { break };
         revoked += done;
     }
     Ok(revoked)
+}
+
+/// Revokes those of `claims` still unused and queues a notice to each of their
+/// holders, in the caller's transaction; `coupon_name` names a claim's coupon
+/// in the notice. Returns how many were revoked.
+pub(crate) async fn revoke_in(
+    tx: &impl ConnectionTrait,
+    shop: &crate::shops::ShopRecord,
+    claims: &[claim::Model],
+    coupon_name: &dyn Fn(i64) -> String,
+    channel: domain::shop::NotificationChannel,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let chunk: Vec<&claim::Model> = claims
+        .iter()
+        .filter(|c| c.state == ClaimState::Unused.as_str())
+        .collect();
+    if chunk.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
+    let changed = claim::Entity::update_many()
+        .col_expr(
+            claim::Column::State,
+            sea_orm::sea_query::Expr::value(ClaimState::Revoked.as_str()),
+        )
+        .filter(claim::Column::Id.is_in(ids.clone()))
+        .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
+        .exec(tx)
+        .await?;
+    let holders = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.customer_id)))
+        .all(tx)
+        .await?;
+    let notices = chunk.iter().map(|c| {
+        let customer = holders
+            .iter()
+            .find(|h| h.id == c.customer_id)
+            .map(|h| h.external_id.as_str())
+            .unwrap_or_default();
+        notification::ActiveModel {
+            shop_id: Set(shop.id),
+            customer_id: Set(c.customer_id),
+            claim_id: Set(Some(c.id)),
+            kind: Set(REVOKED.into()),
+            lead_hours: Set(0),
+            channel: Set(channel.as_str().to_owned()),
+            payload: Set(json!({
+                "kind": REVOKED, "shop": shop.slug, "customer": customer,
+                "claim_id": c.id, "coupon_id": c.coupon_id,
+                "coupon_name": coupon_name(c.coupon_id),
+            })
+            .to_string()),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+    });
+    notification::Entity::insert_many(notices)
+        .on_conflict(
+            OnConflict::columns([
+                notification::Column::ClaimId,
+                notification::Column::Kind,
+                notification::Column::LeadHours,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    Ok(changed.rows_affected)
 }

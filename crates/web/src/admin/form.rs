@@ -275,7 +275,20 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
     }
 
     let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
+    let mut reward = None;
     match kind {
+        Some(CouponKind::Reward) => {
+            let min_paid =
+                errors.check("reward.min_paid", Money::parse(form.get("reward.min_paid")));
+            let trigger = errors.check("reward.trigger", form.get("reward.trigger").parse());
+            if let (Some(min_paid), Some(trigger)) = (min_paid, trigger) {
+                reward = Some(domain::coupon::RewardRules {
+                    min_paid,
+                    trigger,
+                    members_only: form.has("reward.members_only", "on"),
+                });
+            }
+        }
         Some(CouponKind::Member) => {
             member = Some(domain::coupon::MemberRules {
                 join_gift: form.has("member.join_gift", "on"),
@@ -337,6 +350,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             repurchase,
             private,
             member,
+            reward,
         })
     })();
     let collected: FieldErrors = match errors.finish(|| ()) {
@@ -495,6 +509,13 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
             set("private.unique_codes", unique_codes.to_string());
         }
         domain::KindRules::Member(rules) if rules.join_gift => set("member.join_gift", "on".into()),
+        domain::KindRules::Reward(rules) => {
+            set("reward.min_paid", rules.min_paid.to_string());
+            set("reward.trigger", rules.trigger.as_str().to_owned());
+            if rules.members_only {
+                set("reward.members_only", "on".into());
+            }
+        }
         _ => {}
     }
     form

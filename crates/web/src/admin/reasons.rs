@@ -94,6 +94,7 @@ impl T {
             Misplaced(kind) => format!("只有{}有这一项", self.kind(*kind)),
             FollowerRules => "粉丝券需要设置是否自动发放".into(),
             RepurchaseRules => "复购券需要设置触发条件和天数".into(),
+            RewardRules => "满返券需要设置实付门槛和发放时机".into(),
             PrivateRules => "私密券需要一个口令或一批一次性码".into(),
             CodeTaken => "本店已有优惠券使用这个口令".into(),
             NewCouponStatus => "新建的优惠券只能是草稿或进行中".into(),

@@ -72,6 +72,10 @@ word_schema! {
     /// What starts a repurchase coupon's wait.
     TriggerWord = domain::RepurchaseTrigger
 }
+word_schema! {
+    /// The order event that earns a reward coupon.
+    RewardTriggerWord = domain::RewardTrigger
+}
 
 /// Who may claim: a group, or customers with a tag (`tag:VIP`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -421,6 +425,22 @@ pub struct FollowerDoc {
     pub auto_grant: bool,
 }
 
+/// A reward coupon's settings (满返, SPEC §10).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RewardDoc {
+    /// What an order must pay to earn it.
+    #[schema(
+        example = "199.00",
+        pattern = r"^((0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?|1000000(\.0{1,2})?)$"
+    )]
+    pub min_paid: String,
+    pub trigger: RewardTriggerWord,
+    /// Only customers who are members when the order earns it.
+    #[schema(nullable = false)]
+    pub members_only: Option<bool>,
+}
+
 /// A member coupon's settings (SPEC §10).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -488,6 +508,8 @@ pub struct CouponDoc {
     pub private: Option<PrivateDoc>,
     #[schema(nullable = false)]
     pub member: Option<MemberDoc>,
+    #[schema(nullable = false)]
+    pub reward: Option<RewardDoc>,
 }
 
 /// A province code of GB/T 2260 (two digits: 11 Beijing, 31 Shanghai, 44 Guangdong).
@@ -528,6 +550,8 @@ pub struct CouponBodyDoc {
     pub private: Option<PrivateDoc>,
     #[schema(nullable = false)]
     pub member: Option<MemberDoc>,
+    #[schema(nullable = false)]
+    pub reward: Option<RewardDoc>,
     /// draft (the default) or active.
     #[schema(nullable = false)]
     pub status: Option<StatusWord>,
@@ -584,6 +608,7 @@ pub struct CouponPatchDoc {
     pub repurchase: Option<RepurchaseDoc>,
     pub private: Option<PrivateDoc>,
     pub member: Option<MemberDoc>,
+    pub reward: Option<RewardDoc>,
 }
 
 /// An answer as the JSON value the idempotent write path stores.

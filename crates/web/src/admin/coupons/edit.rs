@@ -25,6 +25,7 @@ fn field_label(field: &str) -> Option<&'static str> {
         "repurchase.days_after" => "form.days_after",
         "private.code" => "form.shared_code",
         "private.unique_codes" => "form.unique_codes",
+        "reward.min_paid" => "form.reward_min_paid",
         _ => return None,
     })
 }
@@ -201,7 +202,7 @@ async fn coupon_form_page(
 /// The forms the list's "new coupon" menu opens, one per kind of coupon staff
 /// think of (an item coupon is a shop coupon for chosen products): the preset
 /// and the label of what it makes.
-pub(super) const NEW_FORMS: [(&str, &str); 7] = [
+pub(super) const NEW_FORMS: [(&str, &str); 8] = [
     ("shop", "kind.shop"),
     ("item", "kind.item"),
     ("new_customer", "kind.new_customer"),
@@ -209,6 +210,7 @@ pub(super) const NEW_FORMS: [(&str, &str); 7] = [
     ("repurchase", "kind.repurchase"),
     ("private", "kind.private"),
     ("member", "kind.member"),
+    ("reward", "kind.reward"),
 ];
 
 #[derive(Deserialize)]
@@ -270,6 +272,13 @@ pub(super) async fn new_coupon(
             values.set("kind", preset.to_owned());
             values.set("audience", "members".to_owned());
             values.set("member.join_gift", "on".to_owned());
+        }
+        "reward" => {
+            values.set("kind", preset.to_owned());
+            values.set("reward.min_paid", "199.00".to_owned());
+            values.set("reward.trigger", "paid".to_owned());
+            values.set("quantity", String::new());
+            values.set("per_customer_limit", String::new());
         }
         "repurchase" | "private" => values.set("kind", preset.to_owned()),
         _ => {}
