@@ -14,6 +14,7 @@ mod m20261201_000008_customer_names;
 mod m20261201_000009_session_expiry;
 mod m20261201_000010_membership;
 mod m20261201_000011_rewards;
+mod m20261201_000012_shares;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_session_expiry::Migration),
             Box::new(m20261201_000010_membership::Migration),
             Box::new(m20261201_000011_rewards::Migration),
+            Box::new(m20261201_000012_shares::Migration),
         ]
     }
 }

@@ -7,3 +7,4 @@ mod members;
 mod openapi;
 mod orders;
 mod rewards;
+mod shares;

@@ -17,6 +17,10 @@ crate::vocab::word_enum! {
         JoinGift = "join_gift",
         /// Granted for an order that reached a reward coupon's amount (满返).
         Reward = "reward",
+        /// Granted to a sharer once enough friends joined their share.
+        Share = "share",
+        /// Granted to a friend for joining a share.
+        ShareFriend = "share_friend",
     }
 }
 
@@ -40,10 +44,13 @@ impl ClaimSource {
 }
 
 impl CouponKind {
-    /// Coupons only ever granted (SPEC §3 `grant_only`): repurchase and
-    /// reward coupons.
+    /// Coupons only ever granted (SPEC §3 `grant_only`): repurchase, reward
+    /// and share coupons.
     pub fn is_grant_only(self) -> bool {
-        matches!(self, CouponKind::Repurchase | CouponKind::Reward)
+        matches!(
+            self,
+            CouponKind::Repurchase | CouponKind::Reward | CouponKind::Share
+        )
     }
 }
 

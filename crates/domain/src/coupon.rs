@@ -131,6 +131,73 @@ impl RewardRules {
     }
 }
 
+/// Share to unlock (分享N人领券, SPEC §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRules {
+    /// Friends who must join a share before the sharer is granted the coupon.
+    pub friends: u32,
+    /// Only friends with no paid order in the shop count.
+    #[serde(default)]
+    pub new_customers_only: bool,
+    /// A coupon of this shop each counted friend is granted.
+    #[serde(default)]
+    pub friend_coupon_id: Option<i64>,
+}
+
+/// The most friends a share may ask for.
+pub const MAX_SHARE_FRIENDS: u32 = 100;
+
+/// Why a friend's join does not count towards a share (SPEC §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotCounted {
+    /// The sharer joining their own share.
+    Sharer,
+    /// A friend with the sharer's phone number.
+    SamePhone,
+    /// The share asks for new customers; this friend has paid an order.
+    NotNewCustomer,
+    /// This friend already counted for a share of this coupon.
+    AlreadyCounted,
+}
+
+impl NotCounted {
+    pub fn code(self) -> &'static str {
+        match self {
+            NotCounted::Sharer => "sharer",
+            NotCounted::SamePhone => "same_phone",
+            NotCounted::NotNewCustomer => "not_new_customer",
+            NotCounted::AlreadyCounted => "already_counted",
+        }
+    }
+}
+
+impl ShareRules {
+    /// Whether a friend counts, before the once-per-coupon check: not the
+    /// sharer, not the sharer's phone, and new when the share asks for it.
+    pub fn counts(
+        &self,
+        sharer: (i64, Option<&str>),
+        friend: (i64, Option<&str>),
+        friend_paid_orders: u32,
+    ) -> Result<(), NotCounted> {
+        if sharer.0 == friend.0 {
+            return Err(NotCounted::Sharer);
+        }
+        let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
+        if let (Some(a), Some(b)) = (sharer.1, friend.1)
+            && !digits(a).is_empty()
+            && digits(a) == digits(b)
+        {
+            return Err(NotCounted::SamePhone);
+        }
+        if self.new_customers_only && friend_paid_orders > 0 {
+            return Err(NotCounted::NotNewCustomer);
+        }
+        Ok(())
+    }
+}
+
 /// How a private coupon is claimed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged, deny_unknown_fields)]
@@ -151,6 +218,7 @@ pub enum KindRules {
     Private(PrivateCodes),
     Member(MemberRules),
     Reward(RewardRules),
+    Share(ShareRules),
 }
 
 impl KindRules {
@@ -163,6 +231,7 @@ impl KindRules {
             KindRules::Private(_) => CouponKind::Private,
             KindRules::Member(_) => CouponKind::Member,
             KindRules::Reward(_) => CouponKind::Reward,
+            KindRules::Share(_) => CouponKind::Share,
         }
     }
 }
@@ -203,6 +272,8 @@ pub struct CouponDraft {
     pub member: Option<MemberRules>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reward: Option<RewardRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<ShareRules>,
 }
 
 /// Claim limits: `None` means unlimited.
@@ -317,15 +388,15 @@ impl CouponDraft {
             errors.push("per_customer_daily_limit", Reason::AbovePerCustomer);
         }
 
-        let rules = kind_rules(
-            self.kind,
-            self.follower,
-            self.repurchase,
-            self.private,
-            self.member,
-            self.reward,
-            &mut errors,
-        );
+        let blocks = KindBlocks {
+            follower: self.follower,
+            repurchase: self.repurchase,
+            private: self.private,
+            member: self.member,
+            reward: self.reward,
+            share: self.share,
+        };
+        let rules = kind_rules(self.kind, blocks, &mut errors);
         let required_audience = match self.kind {
             CouponKind::NewCustomer => Some(Audience::NewCustomers),
             CouponKind::Follower => Some(Audience::Followers),
@@ -366,15 +437,25 @@ fn sorted_unique<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
-fn kind_rules(
-    kind: CouponKind,
+/// The kind-specific blocks a draft may carry; one (at most) belongs to its kind.
+struct KindBlocks {
     follower: Option<FollowerRules>,
     repurchase: Option<RepurchaseRules>,
     private: Option<PrivateCodes>,
     member: Option<MemberRules>,
     reward: Option<RewardRules>,
-    errors: &mut Collector,
-) -> Option<KindRules> {
+    share: Option<ShareRules>,
+}
+
+fn kind_rules(kind: CouponKind, blocks: KindBlocks, errors: &mut Collector) -> Option<KindRules> {
+    let KindBlocks {
+        follower,
+        repurchase,
+        private,
+        member,
+        reward,
+        share,
+    } = blocks;
     let mut misplaced = |field: &str, present: bool, own: CouponKind| {
         if present && kind != own {
             errors.push(field, Reason::Misplaced(own));
@@ -385,6 +466,7 @@ fn kind_rules(
     misplaced("private", private.is_some(), CouponKind::Private);
     misplaced("member", member.is_some(), CouponKind::Member);
     misplaced("reward", reward.is_some(), CouponKind::Reward);
+    misplaced("share", share.is_some(), CouponKind::Share);
 
     match kind {
         CouponKind::Shop => Some(KindRules::Shop),
@@ -431,6 +513,17 @@ fn kind_rules(
             Some(rules) => Some(KindRules::Reward(rules)),
             None => {
                 errors.push("reward", Reason::RewardRules);
+                None
+            }
+        },
+        CouponKind::Share => match share {
+            Some(rules) if rules.friends == 0 || rules.friends > MAX_SHARE_FRIENDS => {
+                errors.push("share.friends", Reason::Between(1, MAX_SHARE_FRIENDS));
+                None
+            }
+            Some(rules) => Some(KindRules::Share(rules)),
+            None => {
+                errors.push("share", Reason::ShareRules);
                 None
             }
         },
@@ -604,13 +697,14 @@ impl TryFrom<CouponDraft> for Coupon {
 impl From<Coupon> for CouponDraft {
     fn from(coupon: Coupon) -> Self {
         let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
-        let mut reward = None;
+        let (mut reward, mut share) = (None, None);
         match coupon.rules.clone() {
             KindRules::Follower(rules) => follower = Some(rules),
             KindRules::Repurchase(rules) => repurchase = Some(rules),
             KindRules::Private(codes) => private = Some(codes),
             KindRules::Member(rules) => member = Some(rules),
             KindRules::Reward(rules) => reward = Some(rules),
+            KindRules::Share(rules) => share = Some(rules),
             KindRules::Shop | KindRules::NewCustomer => {}
         }
         CouponDraft {
@@ -632,6 +726,7 @@ impl From<Coupon> for CouponDraft {
             private,
             member,
             reward,
+            share,
         }
     }
 }

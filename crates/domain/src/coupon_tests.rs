@@ -319,3 +319,54 @@ fn the_worst_case_is_stated_in_money() {
         Exposure::ShareOfOrder(rust_decimal::Decimal::from(15))
     );
 }
+
+#[test]
+fn a_reward_is_earned_by_paying_enough_and_membership_when_asked() {
+    use crate::coupon::RewardRules;
+    let rules = RewardRules {
+        min_paid: Money::yuan(199),
+        trigger: crate::vocab::RewardTrigger::Paid,
+        members_only: false,
+    };
+    assert!(rules.earned_by(Money::yuan(199), false));
+    assert!(!rules.earned_by("198.99".parse().unwrap(), true));
+    let members = RewardRules {
+        members_only: true,
+        ..rules
+    };
+    assert!(!members.earned_by(Money::yuan(300), false));
+    assert!(members.earned_by(Money::yuan(300), true));
+}
+
+#[test]
+fn a_friend_counts_unless_they_are_the_sharer_share_a_phone_or_bought_before() {
+    use crate::coupon::{NotCounted, ShareRules};
+    let rules = ShareRules {
+        friends: 3,
+        new_customers_only: true,
+        friend_coupon_id: None,
+    };
+    let sharer = (1, Some("138-0013-5678"));
+    assert_eq!(rules.counts(sharer, (2, Some("13900021234")), 0), Ok(()));
+    assert_eq!(rules.counts(sharer, (2, None), 0), Ok(()));
+    assert_eq!(rules.counts(sharer, sharer, 0), Err(NotCounted::Sharer));
+    assert_eq!(
+        rules.counts(sharer, (2, Some("13800135678")), 0),
+        Err(NotCounted::SamePhone),
+        "the same number, written differently"
+    );
+    assert_eq!(
+        rules.counts(sharer, (2, None), 1),
+        Err(NotCounted::NotNewCustomer)
+    );
+    let anyone = ShareRules {
+        new_customers_only: false,
+        ..rules
+    };
+    assert_eq!(anyone.counts(sharer, (2, None), 4), Ok(()));
+    assert_eq!(
+        anyone.counts((1, Some("")), (2, Some("")), 0),
+        Ok(()),
+        "empty phones are no match"
+    );
+}

@@ -144,6 +144,10 @@ pub enum Reason {
     PrivateRules,
     #[error("a reward coupon needs min_paid and a trigger (paid or delivered)")]
     RewardRules,
+    #[error("a share coupon needs the number of friends")]
+    ShareRules,
+    #[error("must be another coupon of this shop, not a share coupon")]
+    FriendCoupon,
     #[error("another coupon of this shop already uses this code")]
     CodeTaken,
     #[error("a new coupon is draft or active")]

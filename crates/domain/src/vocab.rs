@@ -70,6 +70,9 @@ word_enum! {
         /// Spend and return (满返, SPEC §10): granted for an order that reached
         /// its amount, once per (order, coupon); withdrawn if the order is not.
         Reward = "reward",
+        /// Share to unlock (分享N人领券, SPEC §10): granted to a customer whose
+        /// share was joined by enough friends.
+        Share = "share",
     }
 }
 

@@ -56,6 +56,7 @@ pub(crate) fn bench_coupon(name: &str, quantity: u32, now: DateTime<Utc>) -> dom
         private: None,
         member: None,
         reward: None,
+        share: None,
     }
     .validate()
     .expect("the benchmark coupon is valid")

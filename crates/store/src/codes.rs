@@ -48,7 +48,7 @@ pub(crate) async fn add_shared_code(
     Ok(())
 }
 
-fn random_code(rng: &mut impl RngExt) -> String {
+pub(crate) fn random_code(rng: &mut impl RngExt) -> String {
     (0..CODE_LENGTH)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()

@@ -119,6 +119,7 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
         (None, None, None, None, None, None);
     let mut join_gift = None;
     let (mut min_paid, mut reward_trigger, mut members_only) = (None, None, None);
+    let (mut friends, mut new_only, mut friend_coupon) = (None, None, None);
     match coupon.rules() {
         KindRules::Shop | KindRules::NewCustomer => {}
         KindRules::Follower(rules) => auto_grant = Some(rules.auto_grant),
@@ -137,7 +138,15 @@ fn fill(row: &mut coupon::ActiveModel, coupon: &Coupon) {
             reward_trigger = Some(rules.trigger.as_str().to_owned());
             members_only = Some(rules.members_only);
         }
+        KindRules::Share(rules) => {
+            friends = Some(rules.friends as i32);
+            new_only = Some(rules.new_customers_only);
+            friend_coupon = rules.friend_coupon_id;
+        }
     }
+    row.share_friends = Set(friends);
+    row.share_new_customers_only = Set(new_only);
+    row.share_friend_coupon_id = Set(friend_coupon);
     row.member_join_gift = Set(join_gift);
     row.reward_min_paid_fen = Set(min_paid);
     row.reward_trigger = Set(reward_trigger);
@@ -252,6 +261,11 @@ pub(crate) fn from_row(row: coupon::Model) -> Result<CouponRecord> {
             }),
             _ => None,
         },
+        share: row.share_friends.map(|friends| domain::coupon::ShareRules {
+            friends: friends.unsigned_abs(),
+            new_customers_only: row.share_new_customers_only.unwrap_or(false),
+            friend_coupon_id: row.share_friend_coupon_id,
+        }),
     };
     let coupon = draft
         .validate()
@@ -286,6 +300,33 @@ pub async fn create_coupon(
 /// [`create_coupon`] inside the caller's write transaction; one-time codes are
 /// only asked for here: the caller writes them after its commit
 /// (`codes::fill_batches`).
+/// A share coupon's friend coupon is another coupon of the same shop, not a
+/// share coupon itself.
+async fn check_friend_coupon(
+    tx: &impl ConnectionTrait,
+    shop_id: i64,
+    coupon: &Coupon,
+) -> Result<()> {
+    let KindRules::Share(domain::coupon::ShareRules {
+        friend_coupon_id: Some(friend),
+        ..
+    }) = coupon.rules()
+    else {
+        return Ok(());
+    };
+    let found = coupon::Entity::find_by_id(*friend)
+        .filter(coupon::Column::ShopId.eq(shop_id))
+        .one(tx)
+        .await?;
+    match found {
+        Some(row) if row.kind != domain::CouponKind::Share.as_str() => Ok(()),
+        _ => Err(StoreError::invalid(
+            "share.friend_coupon_id",
+            Reason::FriendCoupon,
+        )),
+    }
+}
+
 pub async fn create_coupon_in(
     tx: &impl ConnectionTrait,
     shop_id: i64,
@@ -296,6 +337,7 @@ pub async fn create_coupon_in(
     if !matches!(status, CouponStatus::Draft | CouponStatus::Active) {
         return Err(StoreError::invalid("status", Reason::NewCouponStatus));
     }
+    check_friend_coupon(tx, shop_id, coupon).await?;
     let mut row = coupon::ActiveModel {
         shop_id: Set(shop_id),
         status: Set(status.as_str().to_owned()),
@@ -408,6 +450,7 @@ pub async fn update_coupon_in(
         return Err(Conflict::CouponEnded.into());
     }
     current.coupon.check_edit(edited, current.claimed > 0)?;
+    check_friend_coupon(tx, shop_id, edited).await?;
     if edited.rules() != current.coupon.rules() && current.claimed == 0 {
         // The code set-up changes with the design: replace the codes.
         codes::delete_codes(tx, coupon_id).await?;

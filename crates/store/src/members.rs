@@ -93,6 +93,16 @@ pub async fn leave(
     .await
 }
 
+/// How many join gifts of the coupon were granted.
+pub async fn gifts_granted(db: &DatabaseConnection, coupon_id: i64) -> Result<u64> {
+    use crate::entities::follower_grant;
+    Ok(follower_grant::Entity::find()
+        .filter(follower_grant::Column::CouponId.eq(coupon_id))
+        .filter(follower_grant::Column::ClaimId.is_not_null())
+        .count(db)
+        .await?)
+}
+
 /// How many members the shop has now (an index count).
 pub async fn count(db: &DatabaseConnection, shop_id: i64) -> Result<u64> {
     Ok(customer::Entity::find()

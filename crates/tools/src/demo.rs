@@ -227,6 +227,29 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
     ] {
         store::members::join(db, shop.id, id, Some(level), now - Duration::days(4)).await?;
     }
+    // Share to unlock: 3 new friends unlock ¥20; each friend gets the new-customer coupon.
+    let share = coupons::create_coupon(
+        db,
+        shop.id,
+        &coupon(
+            now,
+            json!({"name": "3人助力得20元", "kind": "share", "quantity": null, "per_customer_limit": null,
+            "share": {"friends": 3, "new_customers_only": true, "friend_coupon_id": ids[4]},
+            "benefit": amount_off("0.00", "20.00")}),
+        )?,
+        CouponStatus::Active,
+        now - Duration::days(20),
+    )
+    .await?;
+    for (sharer, friends) in [("dy-10002", 3), ("ks-20001", 1)] {
+        let at = now - Duration::days(2);
+        let started = store::shares::start(db, shop.id, sharer, share.id, at).await?;
+        for n in 0..friends {
+            let friend = format!("{sharer}-friend-{n}");
+            store::shares::join(db, shop.id, &started.code, &friend, Channel::ShortVideo, at)
+                .await?;
+        }
+    }
     let channels = [
         Channel::LiveRoom,
         Channel::ShortVideo,

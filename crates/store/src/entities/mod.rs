@@ -20,6 +20,8 @@ pub mod private_code;
 pub mod product;
 pub mod repurchase_grant;
 pub mod session;
+pub mod share;
+pub mod share_friend;
 pub mod shop;
 pub mod sign_in_delay;
 pub mod staff;

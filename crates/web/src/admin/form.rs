@@ -275,8 +275,24 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
     }
 
     let (mut follower, mut repurchase, mut private, mut member) = (None, None, None, None);
-    let mut reward = None;
+    let (mut reward, mut share) = (None, None);
     match kind {
+        Some(CouponKind::Share) => {
+            let friends = errors.check("share.friends", count(form.get("share.friends")));
+            let friend_coupon_id = match form.get("share.friend_coupon_id").trim() {
+                "" => Some(None),
+                id => errors
+                    .check("share.friend_coupon_id", count(id))
+                    .map(|id| Some(i64::from(id))),
+            };
+            if let (Some(friends), Some(friend_coupon_id)) = (friends, friend_coupon_id) {
+                share = Some(domain::coupon::ShareRules {
+                    friends,
+                    new_customers_only: form.has("share.new_customers_only", "on"),
+                    friend_coupon_id,
+                });
+            }
+        }
         Some(CouponKind::Reward) => {
             let min_paid =
                 errors.check("reward.min_paid", Money::parse(form.get("reward.min_paid")));
@@ -351,6 +367,7 @@ pub fn read_coupon(form: &FormValues, tz: Tz) -> Result<domain::Coupon, FieldErr
             private,
             member,
             reward,
+            share,
         })
     })();
     let collected: FieldErrors = match errors.finish(|| ()) {
@@ -509,6 +526,15 @@ pub fn from_coupon(coupon: &domain::Coupon, tz: Tz) -> FormValues {
             set("private.unique_codes", unique_codes.to_string());
         }
         domain::KindRules::Member(rules) if rules.join_gift => set("member.join_gift", "on".into()),
+        domain::KindRules::Share(rules) => {
+            set("share.friends", rules.friends.to_string());
+            if rules.new_customers_only {
+                set("share.new_customers_only", "on".into());
+            }
+            if let Some(id) = rules.friend_coupon_id {
+                set("share.friend_coupon_id", id.to_string());
+            }
+        }
         domain::KindRules::Reward(rules) => {
             set("reward.min_paid", rules.min_paid.to_string());
             set("reward.trigger", rules.trigger.as_str().to_owned());

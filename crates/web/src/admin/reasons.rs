@@ -95,6 +95,8 @@ impl T {
             FollowerRules => "粉丝券需要设置是否自动发放".into(),
             RepurchaseRules => "复购券需要设置触发条件和天数".into(),
             RewardRules => "满返券需要设置实付门槛和发放时机".into(),
+            ShareRules => "分享券需要设置邀请好友人数".into(),
+            FriendCoupon => "须为本店的其他优惠券（不能是分享券）".into(),
             PrivateRules => "私密券需要一个口令或一批一次性码".into(),
             CodeTaken => "本店已有优惠券使用这个口令".into(),
             NewCouponStatus => "新建的优惠券只能是草稿或进行中".into(),

@@ -10,6 +10,7 @@ mod idempotency;
 pub mod input;
 mod notifications;
 pub mod schema;
+mod shares;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -147,6 +148,9 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(catalog::join_membership)
         .service(catalog::leave_membership)
         .service(catalog::customer_coupons)
+        .service(shares::start_share)
+        .service(shares::get_share)
+        .service(shares::join_share)
         .service(commerce::claim)
         .service(commerce::quote)
         .service(commerce::place_order)

@@ -441,6 +441,20 @@ pub struct RewardDoc {
     pub members_only: Option<bool>,
 }
 
+/// A share coupon's settings (分享N人领券, SPEC §10).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareDoc {
+    /// Friends who must join a share before the sharer is granted the coupon.
+    #[schema(minimum = 1, maximum = 100)]
+    pub friends: u32,
+    /// Only friends with no paid order count.
+    #[schema(nullable = false)]
+    pub new_customers_only: Option<bool>,
+    /// A coupon of this shop each counted friend is granted.
+    pub friend_coupon_id: Option<i64>,
+}
+
 /// A member coupon's settings (SPEC §10).
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -510,6 +524,8 @@ pub struct CouponDoc {
     pub member: Option<MemberDoc>,
     #[schema(nullable = false)]
     pub reward: Option<RewardDoc>,
+    #[schema(nullable = false)]
+    pub share: Option<ShareDoc>,
 }
 
 /// A province code of GB/T 2260 (two digits: 11 Beijing, 31 Shanghai, 44 Guangdong).
@@ -552,6 +568,8 @@ pub struct CouponBodyDoc {
     pub member: Option<MemberDoc>,
     #[schema(nullable = false)]
     pub reward: Option<RewardDoc>,
+    #[schema(nullable = false)]
+    pub share: Option<ShareDoc>,
     /// draft (the default) or active.
     #[schema(nullable = false)]
     pub status: Option<StatusWord>,
@@ -609,6 +627,7 @@ pub struct CouponPatchDoc {
     pub private: Option<PrivateDoc>,
     pub member: Option<MemberDoc>,
     pub reward: Option<RewardDoc>,
+    pub share: Option<ShareDoc>,
 }
 
 /// An answer as the JSON value the idempotent write path stores.

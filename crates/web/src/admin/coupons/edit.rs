@@ -26,6 +26,8 @@ fn field_label(field: &str) -> Option<&'static str> {
         "private.code" => "form.shared_code",
         "private.unique_codes" => "form.unique_codes",
         "reward.min_paid" => "form.reward_min_paid",
+        "share.friends" => "form.share_friends",
+        "share.friend_coupon_id" => "form.share_friend_coupon",
         _ => return None,
     })
 }
@@ -56,6 +58,8 @@ struct CouponFormPage {
     search: bool,
     /// Every province: code, name, chosen.
     regions: Vec<(String, String, bool)>,
+    /// What a share coupon may give each friend: the shop's other coupons (id, name).
+    friend_coupons: Vec<(String, String)>,
 }
 
 impl CouponFormPage {
@@ -137,6 +141,19 @@ async fn coupon_form_page(
             (code, t.region(region), chosen)
         })
         .collect();
+    let friend_coupons = store::coupons::list_coupons(
+        &state.db,
+        shop.id,
+        &CouponFilter {
+            limit: 100,
+            ..CouponFilter::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|c| c.coupon.kind() != CouponKind::Share && c.status != CouponStatus::Ended)
+    .map(|c| (c.id.to_string(), c.coupon.name().to_owned()))
+    .collect();
     let path = format!("/shops/{}/coupons/new", shop.slug);
     Ok(CouponFormPage {
         t,
@@ -194,6 +211,7 @@ async fn coupon_form_page(
         search,
         frozen: 0,
         regions,
+        friend_coupons,
         form,
         errors,
     })
@@ -202,7 +220,7 @@ async fn coupon_form_page(
 /// The forms the list's "new coupon" menu opens, one per kind of coupon staff
 /// think of (an item coupon is a shop coupon for chosen products): the preset
 /// and the label of what it makes.
-pub(super) const NEW_FORMS: [(&str, &str); 8] = [
+pub(super) const NEW_FORMS: [(&str, &str); 9] = [
     ("shop", "kind.shop"),
     ("item", "kind.item"),
     ("new_customer", "kind.new_customer"),
@@ -211,6 +229,7 @@ pub(super) const NEW_FORMS: [(&str, &str); 8] = [
     ("private", "kind.private"),
     ("member", "kind.member"),
     ("reward", "kind.reward"),
+    ("share", "kind.share"),
 ];
 
 #[derive(Deserialize)]
@@ -279,6 +298,11 @@ pub(super) async fn new_coupon(
             values.set("reward.trigger", "paid".to_owned());
             values.set("quantity", String::new());
             values.set("per_customer_limit", String::new());
+        }
+        "share" => {
+            values.set("kind", preset.to_owned());
+            values.set("share.friends", "3".to_owned());
+            values.set("share.new_customers_only", "on".to_owned());
         }
         "repurchase" | "private" => values.set("kind", preset.to_owned()),
         _ => {}

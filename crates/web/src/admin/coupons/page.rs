@@ -28,6 +28,9 @@ struct CouponPage {
     expired: u64,
     revoked: u64,
     unused: u64,
+    /// The growth tools' figures (SPEC §10): a share coupon's shares and
+    /// friends, a member coupon's members and join gifts.
+    growth: Vec<(&'static str, u64)>,
     /// Ended with unused claims left: offer to revoke them.
     may_revoke: bool,
     codes: Option<CodesBox>,
@@ -282,6 +285,7 @@ pub(super) async fn coupon_detail(
         expired,
         revoked,
         unused,
+        growth: growth(&state, t, &record, shop.id).await?,
         may_revoke: record.status == CouponStatus::Ended && unused > 0,
         estimate_link: match coupon.benefit().spec() {
             domain::BenefitSpec::AmountOff { threshold, amount } => Some(format!(
@@ -300,4 +304,38 @@ pub(super) async fn coupon_detail(
         .await?,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// What a share or member coupon brought (SPEC §10), for its page.
+async fn growth(
+    state: &AppState,
+    t: T,
+    record: &store::coupons::CouponRecord,
+    shop_id: i64,
+) -> Result<Vec<(&'static str, u64)>, AdminError> {
+    Ok(match record.coupon.rules() {
+        domain::KindRules::Share(_) => {
+            let figures = store::shares::figures(&state.db, record.id).await?;
+            vec![
+                (t.t("growth.shares_started"), figures.started),
+                (t.t("growth.shares_completed"), figures.completed),
+                (t.t("growth.friends_joined"), figures.friends),
+                (t.t("growth.new_customers"), figures.new_customers),
+            ]
+        }
+        domain::KindRules::Member(rules) => {
+            let mut figures = vec![(
+                t.t("growth.members"),
+                store::members::count(&state.db, shop_id).await?,
+            )];
+            if rules.join_gift {
+                figures.push((
+                    t.t("growth.join_gifts"),
+                    store::members::gifts_granted(&state.db, record.id).await?,
+                ));
+            }
+            figures
+        }
+        _ => Vec::new(),
+    })
 }
