@@ -577,6 +577,9 @@ async fn a_merchant_makes_each_kind_and_is_kept_from_costly_mistakes_in_a_real_b
         ("follower", "关注有礼"),
         ("repurchase", "回购券"),
         ("private", "主播口令券"),
+        ("member", "入会有礼"),
+        ("reward", "满199返20"),
+        ("share", "3人助力得券"),
     ];
     for (preset, name) in kinds {
         browser.go(&format!("{base}/shops/demo/coupons")).await;
@@ -593,7 +596,7 @@ async fn a_merchant_makes_each_kind_and_is_kept_from_costly_mistakes_in_a_real_b
             )
             .await;
         let own: Vec<&str> = match preset {
-            "follower" | "repurchase" | "private" => vec![preset],
+            "follower" | "repurchase" | "private" | "member" | "reward" | "share" => vec![preset],
             _ => vec![],
         };
         assert_eq!(visible, json!(own), "{preset}: only its own sections");
@@ -621,7 +624,14 @@ async fn a_merchant_makes_each_kind_and_is_kept_from_costly_mistakes_in_a_real_b
                     .type_into("input[name=\"private.code\"]", "LIVE2026")
                     .await
             }
-            "new_customer" | "follower" => {
+            "share" => {
+                browser
+                    .type_into("input[name=\"share.friends\"]", "5")
+                    .await;
+                browser.screenshot("coupon-form-share.png").await;
+            }
+            "reward" => browser.screenshot("coupon-form-reward.png").await,
+            "new_customer" | "follower" | "member" => {
                 let shown = browser
                     .call(
                         reqwest::Method::POST,
@@ -680,6 +690,26 @@ async fn a_merchant_makes_each_kind_and_is_kept_from_costly_mistakes_in_a_real_b
             ),
             "new_customer" => assert_eq!(coupon.coupon.audience(), &domain::Audience::NewCustomers),
             "follower" => assert_eq!(coupon.coupon.audience(), &domain::Audience::Followers),
+            "member" => assert_eq!(
+                coupon.coupon.rules(),
+                &domain::KindRules::Member(domain::coupon::MemberRules { join_gift: true })
+            ),
+            "reward" => assert_eq!(
+                coupon.coupon.rules(),
+                &domain::KindRules::Reward(domain::coupon::RewardRules {
+                    min_paid: domain::Money::yuan(199),
+                    trigger: domain::RewardTrigger::Paid,
+                    members_only: false,
+                })
+            ),
+            "share" => assert_eq!(
+                coupon.coupon.rules(),
+                &domain::KindRules::Share(domain::coupon::ShareRules {
+                    friends: 5,
+                    new_customers_only: true,
+                    friend_coupon_id: None,
+                })
+            ),
             _ => {}
         }
     }
