@@ -85,6 +85,48 @@ async fn the_dashboard_shows_today_charts_and_health() {
     }
 }
 
+/// SPEC §10: the dashboard counts members and their share of coupon GMV; a
+/// customer's page says whether they are one.
+#[tokio::test]
+async fn the_dashboard_counts_members_and_their_share_of_coupon_gmv() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        for customer in ["m-1", "p-1"] {
+            claim(db, shop.id, coupon.id, customer).await;
+            paid_order(db, shop.id, &format!("o-{customer}"), customer).await;
+        }
+        store::members::join(db, shop.id, "m-1", Some("金卡"), now())
+            .await
+            .unwrap();
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut staff = signed_in(&app, "owner@example.com", &owner).await;
+        let page = staff.get(&app, "/shops/demo/dashboard").await.body;
+        assert!(
+            page.contains("<div class=\"kpi-value\" id=\"members\">1</div>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<div class=\"kpi-note\" id=\"members-gmv\">50.0% (¥90.00 / ¥180.00)</div>"
+            ),
+            "{}: {page}",
+            database.backend
+        );
+        let member = store::customers::find_customer(db, shop.id, "m-1")
+            .await
+            .unwrap()
+            .unwrap();
+        let page = staff
+            .get(&app, &format!("/shops/demo/customers/{}", member.id))
+            .await
+            .body;
+        assert!(page.contains("金卡 · 入会于"), "{page}");
+    }
+}
+
 /// SPEC §6: pages name customers — by name, else by their phone's last four
 /// digits — with the storefront's id as secondary text; staff find them by name.
 #[tokio::test]

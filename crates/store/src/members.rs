@@ -111,3 +111,40 @@ pub async fn count(db: &DatabaseConnection, shop_id: i64) -> Result<u64> {
         .count(db)
         .await?)
 }
+
+/// Coupon GMV (orders paid since `since` that used a shop coupon, not
+/// cancelled or refunded): (all of it, the part paid by current members).
+pub async fn coupon_gmv_share(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    since: DateTime<Utc>,
+) -> Result<(domain::Money, domain::Money)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = db.get_database_backend();
+    let p = |n| crate::db::placeholder(backend, n);
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT CAST(COALESCE(SUM(o.payable_fen), 0) AS BIGINT) AS total, \
+                 CAST(COALESCE(SUM(CASE WHEN c.is_member THEN o.payable_fen ELSE 0 END), 0) AS BIGINT) \
+                 AS members FROM orders o JOIN customers c ON c.id = o.customer_id \
+                 WHERE o.shop_id = {} AND o.paid_at >= {} AND o.merchant_discount_fen > 0 \
+                 AND o.status NOT IN ('cancelled', 'refunded')",
+                p(1),
+                p(2)
+            ),
+            [shop_id.into(), since.into()],
+        ))
+        .await?;
+    let fen = |column: &str| -> Result<i64> {
+        Ok(match &row {
+            Some(row) => row.try_get::<Option<i64>>("", column)?.unwrap_or(0),
+            None => 0,
+        })
+    };
+    Ok((
+        crate::convert::money(fen("total")?, "coupon gmv")?,
+        crate::convert::money(fen("members")?, "members' coupon gmv")?,
+    ))
+}

@@ -40,6 +40,8 @@ struct DashboardPage {
     active_coupons: u64,
     /// Current members of the shop's membership.
     members: u64,
+    /// Members' share of the last 30 days' coupon GMV: "35.2% (¥x / ¥y)".
+    members_gmv: String,
     figures: Vec<Figure>,
     charts: Vec<String>,
     channel_chart: Option<String>,
@@ -201,6 +203,24 @@ pub(super) async fn dashboard(
             .unwrap_or_default(),
         active_coupons: overview.active_coupons,
         members: store::members::count(&state.db, shop.id).await?,
+        members_gmv: {
+            let since = state.now() - chrono::Duration::days(i64::from(DAYS));
+            let (total, by_members) =
+                store::members::coupon_gmv_share(&state.db, shop.id, since).await?;
+            match total.fen() {
+                0 => "—".to_owned(),
+                all => {
+                    let permille = by_members.fen() * 1000 / all;
+                    format!(
+                        "{}.{}% ({} / {})",
+                        permille / 10,
+                        permille % 10,
+                        t.money(by_members),
+                        t.money(total)
+                    )
+                }
+            }
+        },
         figures,
         charts,
         channel_chart,

@@ -606,6 +606,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Active coupons",
     ),
     ("dashboard.members", "会员", "Members"),
+    (
+        "dashboard.members_gmv",
+        "近 30 天用券 GMV 中会员占比",
+        "Members' share of coupon GMV, 30 days",
+    ),
     ("dashboard.today", "今日", "Today"),
     ("dashboard.last_7", "近 7 天", "Last 7 days"),
     ("dashboard.last_30", "近 30 天", "Last 30 days"),
