@@ -40,6 +40,70 @@ pub fn who(t: T, customer: &store::lists::CustomerName) -> Who {
     }
 }
 
+/// How a growth tool's coupon reaches customers (SPEC §10), in words; `None`
+/// for the kinds customers simply claim. `friend` names a share's friend coupon.
+pub fn how_granted(coupon: &Coupon, t: T, friend: Option<&str>) -> Option<String> {
+    let zh = t.lang == Lang::Zh;
+    Some(match coupon.rules() {
+        KindRules::Member(rules) if rules.join_gift => {
+            if zh {
+                "顾客首次加入会员时自动发放（每人一次）".into()
+            } else {
+                "Granted when a customer first joins (once each)".into()
+            }
+        }
+        KindRules::Member(_) => {
+            if zh {
+                "会员可领取".into()
+            } else {
+                "Members claim it".into()
+            }
+        }
+        KindRules::Reward(rules) => {
+            let when = match (rules.trigger, zh) {
+                (domain::RewardTrigger::Paid, true) => "付款后",
+                (domain::RewardTrigger::Delivered, true) => "确认收货后",
+                (domain::RewardTrigger::Paid, false) => "on payment",
+                (domain::RewardTrigger::Delivered, false) => "on delivery",
+            };
+            let members = match (rules.members_only, zh) {
+                (true, true) => "，仅限会员",
+                (true, false) => ", members only",
+                (false, _) => "",
+            };
+            if zh {
+                format!(
+                    "订单实付满{}，{when}发放{members}；订单取消或退款时收回",
+                    t.money(rules.min_paid)
+                )
+            } else {
+                format!(
+                    "Orders paying {} or more, {when}{members}; taken back if the order is cancelled or refunded",
+                    t.money(rules.min_paid)
+                )
+            }
+        }
+        KindRules::Share(rules) => {
+            let new = match (rules.new_customers_only, zh) {
+                (true, true) => "（只算新客）",
+                (true, false) => " (new customers only)",
+                (false, _) => "",
+            };
+            let gift = match (friend, zh) {
+                (Some(name), true) => format!("；每位好友获得「{name}」"),
+                (Some(name), false) => format!("; each friend gets “{name}”"),
+                (None, _) => String::new(),
+            };
+            if zh {
+                format!("分享给 {} 位好友{new}后发放{gift}", rules.friends)
+            } else {
+                format!("Once {} friends join a share{new}{gift}", rules.friends)
+            }
+        }
+        _ => return None,
+    })
+}
+
 /// A time that may not have happened yet: "—" until it has.
 pub fn local_opt(at: Option<chrono::DateTime<chrono::Utc>>, tz: Tz) -> String {
     at.map(|at| local(at, tz)).unwrap_or_else(|| "—".into())

@@ -253,6 +253,20 @@ pub(super) async fn coupon_detail(
             },
         ),
     ];
+    let friend = match coupon.rules() {
+        domain::KindRules::Share(domain::coupon::ShareRules {
+            friend_coupon_id: Some(id),
+            ..
+        }) => store::coupons::get_coupon(&state.db, shop.id, *id)
+            .await
+            .ok()
+            .map(|c| c.coupon.name().to_owned()),
+        _ => None,
+    };
+    let mut facts = facts;
+    if let Some(how) = describe::how_granted(coupon, t, friend.as_deref()) {
+        facts.insert(1, ("coupon.how_granted", how));
+    }
     let mut actions: Vec<(&'static str, &'static str)> = record
         .status
         .actions()
