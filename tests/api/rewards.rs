@@ -120,6 +120,22 @@ async fn a_reward_is_earned_once_per_order_and_withdrawn_on_refund() {
             "{outbox:?}"
         );
 
+        // Cancelled after payment: withdrawn the same way.
+        post(
+            "/api/v1/orders",
+            key,
+            &order("o-6", "c-4", "150.00", json!([])),
+        )
+        .send(&app)
+        .await;
+        event("o-6", "paid").await;
+        event("o-6", "cancelled").await;
+        let cancelled = held("c-4").await;
+        assert_eq!(
+            (cancelled.len(), cancelled[0].claim.state),
+            (1, domain::ClaimState::Revoked)
+        );
+
         // A reward already spent stays spent when its order is refunded.
         post(
             "/api/v1/orders",
