@@ -367,3 +367,83 @@ async fn ending_a_coupon_can_revoke_its_unused_claims() {
         );
     }
 }
+
+/// SPEC §8 (the handbook's monitoring): units per coupon order and claim cost
+/// per claimer, by hand — an order with claims from two channels counts once
+/// in all and once in each channel.
+#[tokio::test]
+async fn units_per_order_and_cost_per_claimer_count_each_order_once() {
+    for database in databases().await {
+        let shop = api::shop_with_key(&database, "demo").await;
+        let app = api::app(&database).await;
+        let key = shop.key.as_str();
+        let id = api::active_coupon(
+            &app,
+            key,
+            json!({"scope": {"type": "items", "skus": ["A1", "B2"]}, "per_customer_limit": 2,
+                   "quantity": null}),
+        )
+        .await;
+        let claim = async |customer: &str, channel: &str| {
+            let (status, answer) = post(
+                "/api/v1/claims",
+                key,
+                &json!({"customer": customer, "coupon_id": id, "channel": channel}),
+            )
+            .send(&app)
+            .await;
+            assert_eq!(status, 201, "{answer}");
+        };
+        claim("a", "live_room").await;
+        claim("a", "short_video").await;
+        claim("b", "live_room").await;
+        claim("c", "short_video").await;
+        let paid = async |order: Value| {
+            let external = order["external_id"].as_str().unwrap().to_owned();
+            let (status, answer) = post("/api/v1/orders", key, &order).send(&app).await;
+            assert_eq!(status, 201, "{answer}");
+            post(
+                &format!("/api/v1/orders/{external}/events"),
+                key,
+                &json!({"type": "paid"}),
+            )
+            .send(&app)
+            .await;
+            answer
+        };
+        // a: 3 units, each line with a claim of its own (one per channel): ¥20 off.
+        let first = paid(json!({"external_id": "o-1", "customer": "a", "lines": [
+            {"sku": "A1", "unit_price": "120.00", "quantity": 2},
+            {"sku": "B2", "unit_price": "150.00", "quantity": 1}]}))
+        .await;
+        assert_eq!(first["merchant_discount"], "20.00", "{first}");
+        // b: 1 unit, ¥10 off. c never buys.
+        paid(json!({"external_id": "o-2", "customer": "b", "lines": line("120.00", None)})).await;
+        let (_, metrics) = get(&format!("/api/v1/coupons/{id}/metrics"), key)
+            .send(&app)
+            .await;
+        // In all: 4 units over 2 orders; ¥30 over 3 claimers.
+        assert_eq!(metrics["metrics"]["units_per_order"], "2.00", "{metrics}");
+        assert_eq!(metrics["metrics"]["cost_per_claimer"], "10.00");
+        // Live room: a and b claimed there; both orders used a live-room claim
+        // (4 units), ¥20. Short video: a and c; o-1 only (3 units), ¥10.
+        let live = &metrics["by_channel"]["live_room"];
+        assert_eq!(
+            (
+                live["units_per_order"].as_str(),
+                live["cost_per_claimer"].as_str()
+            ),
+            (Some("2.00"), Some("10.00")),
+            "{metrics}"
+        );
+        let video = &metrics["by_channel"]["short_video"];
+        assert_eq!(
+            (
+                video["units_per_order"].as_str(),
+                video["cost_per_claimer"].as_str()
+            ),
+            (Some("3.00"), Some("5.00")),
+            "{metrics}"
+        );
+    }
+}

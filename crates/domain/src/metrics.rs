@@ -55,6 +55,12 @@ pub struct Tally {
     pub actual_cost: Money,
     /// Paid amount of the orders that used the coupon.
     pub coupon_gmv: Money,
+    /// Distinct customers who claimed it.
+    pub claimers: u64,
+    /// Orders that used it and count (each once).
+    pub coupon_orders: u64,
+    /// Units (line quantities) of those orders.
+    pub units: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +78,10 @@ pub struct Metrics {
     pub coupon_gmv: Money,
     /// coupon GMV / actual cost.
     pub roi: Option<Decimal>,
+    /// Units per coupon order (连带购买), two decimals.
+    pub units_per_order: Option<Decimal>,
+    /// Actual cost ÷ distinct claimers (领取成本), to the fen.
+    pub cost_per_claimer: Option<Money>,
 }
 
 impl Metrics {
@@ -89,6 +99,10 @@ impl Metrics {
             actual_cost: tally.actual_cost,
             coupon_gmv: tally.coupon_gmv,
             roi: money_ratio(tally.coupon_gmv, tally.actual_cost),
+            units_per_order: (tally.coupon_orders > 0).then(|| {
+                two_decimals(Decimal::from(tally.units) / Decimal::from(tally.coupon_orders))
+            }),
+            cost_per_claimer: average(tally.actual_cost, tally.claimers),
         }
     }
 
@@ -242,7 +256,12 @@ mod tests {
             revoked: 0,
             actual_cost: money("3000"),
             coupon_gmv: money("45000"),
+            claimers: 350,
+            coupon_orders: 280,
+            units: 406,
         });
+        assert_eq!(m.units_per_order, Some(dec("1.45")));
+        assert_eq!(m.cost_per_claimer, Some(money("8.57")));
         assert_eq!(m.claim_rate, Some(dec("40")));
         assert_eq!(m.use_rate, Some(dec("75")));
         assert_eq!(m.roi, Some(dec("15")));
@@ -256,6 +275,7 @@ mod tests {
             ..Tally::default()
         });
         assert_eq!((m.claim_rate, m.use_rate, m.roi), (None, None, None));
+        assert_eq!((m.units_per_order, m.cost_per_claimer), (None, None));
         assert_eq!(m.conversion_healthy(), None);
         let unlimited = Metrics::from_tally(Tally {
             issued: None,

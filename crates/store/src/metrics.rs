@@ -104,8 +104,72 @@ pub async fn coupon_tally(
         }
     }
 
+    // Distinct claimers (领取成本's denominator), per channel and in all.
+    let claimer_rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT channel, COUNT(DISTINCT customer_id) AS n FROM claims \
+                 WHERE coupon_id = {p1} GROUP BY channel \
+                 UNION ALL \
+                 SELECT NULL AS channel, COUNT(DISTINCT customer_id) AS n FROM claims \
+                 WHERE coupon_id = {p1}"
+            ),
+            [coupon_id.into()],
+        ))
+        .await?;
+    let mut total_claimers = 0;
+    for row in claimer_rows {
+        let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
+        match row.try_get::<Option<String>>("", "channel")? {
+            Some(channel) => {
+                let channel: Channel = word(&channel, "claims.channel")?;
+                by_channel.entry(channel).or_default().claimers = n;
+            }
+            None => total_claimers = n,
+        }
+    }
+    // Orders that used it and count, and their units (连带购买): per channel an
+    // order counts once in each channel its claims came from; in all, once.
+    let units = "(SELECT SUM(l.quantity) FROM order_lines l WHERE l.order_id = o.id)";
+    let order_rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT x.channel AS channel, COUNT(*) AS orders, \
+                 CAST(SUM({units}) AS BIGINT) AS units FROM \
+                 (SELECT DISTINCT order_id, channel FROM claims \
+                  WHERE coupon_id = {p1} AND order_id IS NOT NULL) x \
+                 JOIN orders o ON o.id = x.order_id WHERE {COUNTED} GROUP BY x.channel \
+                 UNION ALL \
+                 SELECT NULL AS channel, COUNT(*) AS orders, CAST(SUM({units}) AS BIGINT) AS units \
+                 FROM orders o WHERE o.id IN (SELECT order_id FROM claims WHERE coupon_id = {p1}) \
+                 AND {COUNTED}"
+            ),
+            [coupon_id.into()],
+        ))
+        .await?;
+    let (mut total_orders, mut total_units) = (0, 0);
+    for row in order_rows {
+        let orders = u64::try_from(row.try_get::<i64>("", "orders")?).unwrap_or(0);
+        let units =
+            u64::try_from(row.try_get::<Option<i64>>("", "units")?.unwrap_or(0)).unwrap_or(0);
+        match row.try_get::<Option<String>>("", "channel")? {
+            Some(channel) => {
+                let channel: Channel = word(&channel, "claims.channel")?;
+                let tally = by_channel.entry(channel).or_default();
+                tally.coupon_orders = orders;
+                tally.units = units;
+            }
+            None => (total_orders, total_units) = (orders, units),
+        }
+    }
+
     let mut total = Tally {
         issued,
+        claimers: total_claimers,
+        coupon_orders: total_orders,
+        units: total_units,
         ..Tally::default()
     };
     for tally in by_channel.values() {

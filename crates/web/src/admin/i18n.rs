@@ -587,6 +587,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind.member", "会员券", "Member coupon"),
     ("kind.reward", "满返券", "Spend-and-return coupon"),
     ("kind.share", "分享券", "Share-to-unlock coupon"),
+    ("metrics.units_per_order", "件/单", "Units / order"),
+    ("metrics.cost_per_claimer", "领取成本", "Cost / claimer"),
     ("coupon.how_granted", "发放方式", "How it is granted"),
     ("growth.shares_started", "发起分享", "Shares started"),
     ("growth.shares_completed", "分享成功", "Shares completed"),

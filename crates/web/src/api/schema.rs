@@ -330,6 +330,12 @@ pub struct MetricsDoc {
     /// coupon GMV / actual cost.
     #[schema(value_type = Option<String>, example = "8.17")]
     pub roi: Option<String>,
+    /// Units per coupon order (连带购买), two decimals; an order counts once.
+    #[schema(value_type = Option<String>, example = "1.45")]
+    pub units_per_order: Option<String>,
+    /// Actual cost ÷ distinct claimers (领取成本).
+    #[schema(value_type = Option<String>, example = "8.57")]
+    pub cost_per_claimer: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

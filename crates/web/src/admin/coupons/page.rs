@@ -63,6 +63,8 @@ struct MetricRow {
     cost: String,
     gmv: String,
     roi: String,
+    units_per_order: String,
+    cost_per_claimer: String,
 }
 
 async fn coupon_metrics(
@@ -85,6 +87,11 @@ async fn coupon_metrics(
             cost: t.money(m.actual_cost),
             gmv: t.money(m.coupon_gmv),
             roi: m.roi.map(|r| r.to_string()).unwrap_or_else(none),
+            units_per_order: m
+                .units_per_order
+                .map(|u| u.to_string())
+                .unwrap_or_else(none),
+            cost_per_claimer: m.cost_per_claimer.map(|c| t.money(c)).unwrap_or_else(none),
         }
     };
     let all = domain::Metrics::from_tally(total);
