@@ -275,3 +275,80 @@ async fn a_coupons_metrics_count_an_order_once_and_only_redeemed_claims() {
         assert_eq!((live.claimed, live.used), (3, 1));
     }
 }
+
+/// SPEC §8 (核销等待时长, 次日核销率), by hand: claims used 2 h, 5 h and 30 h
+/// after being claimed on paid orders, one on an order cancelled unpaid, one
+/// never used; by channel and in all.
+#[tokio::test]
+async fn median_wait_and_next_day_use_rate_by_hand() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"quantity": null})).await;
+        let start = now() - chrono::Duration::days(3);
+        let hours = |h: i64| start + chrono::Duration::hours(h);
+        // (customer, channel, used after hours, paid)
+        let cases = [
+            ("a", Channel::LiveRoom, Some(2), true),
+            ("b", Channel::LiveRoom, Some(30), true),
+            ("c", Channel::ShortVideo, Some(5), true),
+            ("d", Channel::ShortVideo, None, false),
+            ("e", Channel::LiveRoom, Some(1), false),
+        ];
+        for (customer, channel, used_after, paid) in cases {
+            claim(db, shop.id, coupon.id, customer, channel, start).await;
+            let Some(after) = used_after else { continue };
+            let order = format!("o-{customer}");
+            store::orders::place_order(
+                db,
+                &store::orders::NewOrder {
+                    shop_id: shop.id,
+                    external_id: order.clone(),
+                    customer: customer.into(),
+                    lines: vec![domain::QuoteLine {
+                        sku: domain::Sku::parse("A1").unwrap(),
+                        unit_price: domain::Money::yuan(120),
+                        activity_price: None,
+                        quantity: 1,
+                    }],
+                    claims: ClaimChoice::Best,
+                    platform_discount: domain::Money::ZERO,
+                    now: hours(after),
+                },
+            )
+            .await
+            .unwrap();
+            let event = if paid {
+                OrderEvent::Paid
+            } else {
+                OrderEvent::Cancelled
+            };
+            record_event(db, shop.id, &order, event, hours(after), hours(after))
+                .await
+                .unwrap();
+        }
+        let (total, by_channel) = store::metrics::coupon_tally(db, coupon.id, None)
+            .await
+            .unwrap();
+        let figures = |tally| {
+            let m = domain::Metrics::from_tally(tally);
+            (
+                m.median_hours_to_use.map(|h| h.to_string()),
+                m.next_day_use_rate.map(|r| r.to_string()),
+            )
+        };
+        let some = |h: &str, r: &str| (Some(h.to_owned()), Some(r.to_owned()));
+        // In all: 2, 5, 30 h → 5 h; 2 of 5 claims within a day.
+        assert_eq!(figures(total), some("5.0", "40.00"), "{}", database.backend);
+        // Live room: 2 and 30 h → 16 h; 1 of 3.
+        assert_eq!(
+            figures(by_channel[&Channel::LiveRoom]),
+            some("16.0", "33.33")
+        );
+        // Short video: 5 h; 1 of 2.
+        assert_eq!(
+            figures(by_channel[&Channel::ShortVideo]),
+            some("5.0", "50.00")
+        );
+    }
+}

@@ -61,6 +61,10 @@ pub struct Tally {
     pub coupon_orders: u64,
     /// Units (line quantities) of those orders.
     pub units: u64,
+    /// Claims used (on orders that count) within 24 hours of being claimed.
+    pub used_next_day: u64,
+    /// The median time from claim to use of the used claims, in minutes.
+    pub median_wait_minutes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +86,10 @@ pub struct Metrics {
     pub units_per_order: Option<Decimal>,
     /// Actual cost ÷ distinct claimers (领取成本), to the fen.
     pub cost_per_claimer: Option<Money>,
+    /// Used within 24 h of the claim ÷ claimed, in percent (次日核销率).
+    pub next_day_use_rate: Option<Decimal>,
+    /// Median hours from claim to use (核销等待时长), one decimal.
+    pub median_hours_to_use: Option<Decimal>,
 }
 
 impl Metrics {
@@ -103,6 +111,14 @@ impl Metrics {
                 two_decimals(Decimal::from(tally.units) / Decimal::from(tally.coupon_orders))
             }),
             cost_per_claimer: average(tally.actual_cost, tally.claimers),
+            next_day_use_rate: percent_of(tally.used_next_day, tally.claimed),
+            median_hours_to_use: tally
+                .median_wait_minutes
+                .map(|m| {
+                    let mut hours = (Decimal::from(m) / Decimal::from(60)).round_dp(1);
+                    hours.rescale(1);
+                    hours
+                }),
         }
     }
 
@@ -259,7 +275,11 @@ mod tests {
             claimers: 350,
             coupon_orders: 280,
             units: 406,
+            used_next_day: 120,
+            median_wait_minutes: Some(1410),
         });
+        assert_eq!(m.next_day_use_rate, Some(dec("30")));
+        assert_eq!(m.median_hours_to_use, Some(dec("23.5")));
         assert_eq!(m.units_per_order, Some(dec("1.45")));
         assert_eq!(m.cost_per_claimer, Some(money("8.57")));
         assert_eq!(m.claim_rate, Some(dec("40")));

@@ -165,8 +165,18 @@ pub async fn coupon_tally(
         }
     }
 
+    // Waits from claim to use (核销等待时长, 次日核销率), in whole minutes.
+    let (waits_by_channel, total_waits) = waits(db, coupon_id).await?;
+    for (channel, (next_day, median)) in waits_by_channel {
+        let tally = by_channel.entry(channel).or_default();
+        tally.used_next_day = next_day;
+        tally.median_wait_minutes = median;
+    }
+
     let mut total = Tally {
         issued,
+        used_next_day: total_waits.0,
+        median_wait_minutes: total_waits.1,
         claimers: total_claimers,
         coupon_orders: total_orders,
         units: total_units,
@@ -184,4 +194,88 @@ pub async fn coupon_tally(
     }
     total.coupon_gmv = total_gmv;
     Ok((total, by_channel))
+}
+
+/// Minutes from claim to use of claim `c`, in the backend's dialect.
+fn wait_minutes(backend: sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm::DbBackend::Postgres => {
+            "CAST(ROUND(EXTRACT(EPOCH FROM (c.used_at - c.claimed_at)) / 60) AS BIGINT)"
+        }
+        _ => "CAST(ROUND((julianday(c.used_at) - julianday(c.claimed_at)) * 1440) AS INTEGER)",
+    }
+}
+
+/// (used within a day, the median wait in minutes) of the coupon's claims used
+/// on orders that count: per claim channel and in all. The median is exact: the
+/// middle one or two waits, read in order by the database.
+type Waits = (u64, Option<u64>);
+
+async fn waits(
+    db: &impl ConnectionTrait,
+    coupon_id: i64,
+) -> Result<(BTreeMap<Channel, Waits>, Waits)> {
+    let backend = db.get_database_backend();
+    let p1 = placeholder(backend, 1);
+    let wait = wait_minutes(backend);
+    let used = format!(
+        "FROM claims c JOIN orders o ON o.id = c.order_id \
+         WHERE c.coupon_id = {p1} AND c.state = 'used' AND c.used_at IS NOT NULL AND {COUNTED}"
+    );
+    let counts = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!(
+                "SELECT c.channel AS channel, COUNT(*) AS n, \
+                 SUM(CASE WHEN {wait} <= 1440 THEN 1 ELSE 0 END) AS next_day {used} GROUP BY c.channel"
+            ),
+            [coupon_id.into()],
+        ))
+        .await?;
+    let median = async |channel: Option<&str>, n: u64| -> Result<Option<u64>> {
+        if n == 0 {
+            return Ok(None);
+        }
+        let (filter, values): (String, Vec<sea_orm::Value>) = match channel {
+            Some(channel) => (
+                format!(" AND c.channel = {}", placeholder(backend, 2)),
+                vec![coupon_id.into(), channel.into()],
+            ),
+            None => (String::new(), vec![coupon_id.into()]),
+        };
+        // The middle wait, or the two middle ones of an even count.
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "SELECT {wait} AS m {used}{filter} ORDER BY 1 LIMIT {} OFFSET {}",
+                    2 - n % 2,
+                    (n - 1) / 2
+                ),
+                values,
+            ))
+            .await?;
+        let middle: Vec<i64> = rows
+            .iter()
+            .map(|row| row.try_get::<i64>("", "m"))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok((!middle.is_empty()).then(|| {
+            let sum: i64 = middle.iter().sum();
+            (sum / middle.len() as i64).unsigned_abs()
+        }))
+    };
+    let mut by_channel = BTreeMap::new();
+    let (mut all_n, mut all_next_day) = (0, 0);
+    for row in counts {
+        let name = row.try_get::<String>("", "channel")?;
+        let channel: Channel = word(&name, "claims.channel")?;
+        let n = u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0);
+        let next_day =
+            u64::try_from(row.try_get::<Option<i64>>("", "next_day")?.unwrap_or(0)).unwrap_or(0);
+        all_n += n;
+        all_next_day += next_day;
+        by_channel.insert(channel, (next_day, median(Some(&name), n).await?));
+    }
+    let all = (all_next_day, median(None, all_n).await?);
+    Ok((by_channel, all))
 }

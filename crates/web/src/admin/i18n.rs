@@ -589,6 +589,13 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind.share", "分享券", "Share-to-unlock coupon"),
     ("metrics.units_per_order", "件/单", "Units / order"),
     ("metrics.cost_per_claimer", "领取成本", "Cost / claimer"),
+    ("metrics.next_day", "次日核销率", "Used next day"),
+    (
+        "metrics.median_wait",
+        "核销等待（中位数）",
+        "Median wait to use",
+    ),
+    ("metrics.hours", "小时", "h"),
     ("coupon.how_granted", "发放方式", "How it is granted"),
     ("growth.shares_started", "发起分享", "Shares started"),
     ("growth.shares_completed", "分享成功", "Shares completed"),

@@ -336,6 +336,12 @@ pub struct MetricsDoc {
     /// Actual cost ÷ distinct claimers (领取成本).
     #[schema(value_type = Option<String>, example = "8.57")]
     pub cost_per_claimer: Option<String>,
+    /// Used within 24 h of the claim ÷ claimed, in percent (次日核销率).
+    #[schema(value_type = Option<String>, example = "30.00")]
+    pub next_day_use_rate: Option<String>,
+    /// Median hours from claim to use (核销等待时长), one decimal.
+    #[schema(value_type = Option<String>, example = "23.5")]
+    pub median_hours_to_use: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

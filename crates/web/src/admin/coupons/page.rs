@@ -65,6 +65,8 @@ struct MetricRow {
     roi: String,
     units_per_order: String,
     cost_per_claimer: String,
+    next_day: String,
+    median_wait: String,
 }
 
 async fn coupon_metrics(
@@ -92,6 +94,14 @@ async fn coupon_metrics(
                 .map(|u| u.to_string())
                 .unwrap_or_else(none),
             cost_per_claimer: m.cost_per_claimer.map(|c| t.money(c)).unwrap_or_else(none),
+            next_day: m
+                .next_day_use_rate
+                .map(|r| format!("{r}%"))
+                .unwrap_or_else(none),
+            median_wait: m
+                .median_hours_to_use
+                .map(|h| format!("{h} {}", t.t("metrics.hours")))
+                .unwrap_or_else(none),
         }
     };
     let all = domain::Metrics::from_tally(total);
