@@ -112,13 +112,11 @@ impl Metrics {
             }),
             cost_per_claimer: average(tally.actual_cost, tally.claimers),
             next_day_use_rate: percent_of(tally.used_next_day, tally.claimed),
-            median_hours_to_use: tally
-                .median_wait_minutes
-                .map(|m| {
-                    let mut hours = (Decimal::from(m) / Decimal::from(60)).round_dp(1);
-                    hours.rescale(1);
-                    hours
-                }),
+            median_hours_to_use: tally.median_wait_minutes.map(|m| {
+                let mut hours = (Decimal::from(m) / Decimal::from(60)).round_dp(1);
+                hours.rescale(1);
+                hours
+            }),
         }
     }
 
