@@ -127,6 +127,47 @@ async fn the_dashboard_counts_members_and_their_share_of_coupon_gmv() {
     }
 }
 
+/// SPEC §8: a coupon's figures by day and channel download as CSV, days on
+/// the shop's clock; uses and cost on the day the order was paid.
+#[tokio::test]
+async fn a_coupons_metrics_download_by_day_and_channel() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({"per_customer_limit": null})).await;
+        let yesterday = now() - Duration::days(1);
+        for (customer, channel, at) in [
+            ("a", Channel::LiveRoom, yesterday),
+            ("b", Channel::ShortVideo, yesterday),
+            ("c", Channel::LiveRoom, now()),
+        ] {
+            fixtures::claim(db, shop.id, coupon.id, customer, channel, at).await;
+        }
+        for customer in ["a", "c"] {
+            paid_order(db, shop.id, &format!("o-{customer}"), customer).await;
+        }
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut staff = signed_in(&app, "owner@example.com", &owner).await;
+        let page = staff
+            .get(&app, &format!("/shops/demo/coupons/{}", coupon.id))
+            .await
+            .body;
+        let link = format!("/shops/demo/coupons/{}/metrics.csv", coupon.id);
+        assert!(page.contains(&link), "the page links it");
+        let csv = staff.get(&app, &link).await.body;
+        assert_eq!(
+            csv,
+            "date (Asia/Shanghai),channel,claimed,used,actual_cost\n\
+             2026-11-22,live_room,1,0,0.00\n\
+             2026-11-22,short_video,1,0,0.00\n\
+             2026-11-23,live_room,1,2,20.00\n",
+            "{}",
+            database.backend
+        );
+    }
+}
+
 /// SPEC §6: pages name customers — by name, else by their phone's last four
 /// digits — with the storefront's id as secondary text; staff find them by name.
 #[tokio::test]

@@ -318,6 +318,83 @@ async fn active_coupons(db: &impl ConnectionTrait, shop_id: i64) -> Result<u64> 
 }
 
 /// A coupon's claims and uses per local day over the last `days` days.
+/// A coupon's claims, uses and cost by the shop's local day and claim channel,
+/// over the window (SPEC §8's CSV): uses and cost on the day their order was
+/// paid, for orders that still count.
+const COUPON_CLAIMS_BY_CHANNEL: ByDay = ByDay {
+    by: &["channel"],
+    ..ByDay::counting("claims", "coupon_id", "claimed_at")
+};
+const COUPON_USES_BY_CHANNEL: ByDay = ByDay {
+    by: &["c.channel"],
+    ..COUPON_USES
+};
+const COUPON_COST_BY_CHANNEL: ByDay = ByDay {
+    by: &["c.channel"],
+    sums: ", CAST(SUM(a.amount_fen) AS BIGINT) AS cost",
+    filter: " AND o.cancelled_at IS NULL AND o.refunded_at IS NULL",
+    ..ByDay::counting(
+        "discount_allocations a JOIN orders o ON o.id = a.order_id JOIN claims c ON c.id = a.claim_id",
+        "a.coupon_id",
+        "o.paid_at",
+    )
+};
+
+/// One row of a coupon's figures by day and channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponDay {
+    pub day: NaiveDate,
+    pub channel: Channel,
+    pub claimed: u64,
+    pub used: u64,
+    pub actual_cost: Money,
+}
+
+/// The coupon's last `days` local days, by day and channel; days and channels
+/// with nothing are left out.
+pub async fn coupon_days_by_channel(
+    db: &impl ConnectionTrait,
+    coupon_id: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+    days: u32,
+) -> Result<Vec<CouponDay>> {
+    let (_, start) = last_days(now, tz, days);
+    let (claimed, used, cost) = tokio::try_join!(
+        by_day(db, &COUPON_CLAIMS_BY_CHANNEL, coupon_id, tz, start, now),
+        by_day(db, &COUPON_USES_BY_CHANNEL, coupon_id, tz, start, now),
+        by_day(db, &COUPON_COST_BY_CHANNEL, coupon_id, tz, start, now),
+    )?;
+    let mut rows: BTreeMap<(NaiveDate, Channel), CouponDay> = BTreeMap::new();
+    let key = |row: &sea_orm::QueryResult| -> Result<(NaiveDate, Channel)> {
+        Ok((
+            day_of(row)?,
+            word(&row.try_get::<String>("", "channel")?, "claims.channel")?,
+        ))
+    };
+    let blank = |(day, channel): (NaiveDate, Channel)| CouponDay {
+        day,
+        channel,
+        claimed: 0,
+        used: 0,
+        actual_cost: Money::ZERO,
+    };
+    for row in &claimed {
+        let k = key(row)?;
+        rows.entry(k).or_insert_with(|| blank(k)).claimed += count(row, "n")?;
+    }
+    for row in &used {
+        let k = key(row)?;
+        rows.entry(k).or_insert_with(|| blank(k)).used += count(row, "n")?;
+    }
+    for row in &cost {
+        let k = key(row)?;
+        let fen = row.try_get::<Option<i64>>("", "cost")?.unwrap_or(0);
+        rows.entry(k).or_insert_with(|| blank(k)).actual_cost = money(fen, "cost")?;
+    }
+    Ok(rows.into_values().collect())
+}
+
 pub async fn coupon_days(
     db: &impl ConnectionTrait,
     coupon_id: i64,

@@ -596,6 +596,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Median wait to use",
     ),
     ("metrics.hours", "小时", "h"),
+    (
+        "metrics.csv",
+        "按日按渠道下载 CSV",
+        "Download by day and channel (CSV)",
+    ),
     ("coupon.how_granted", "发放方式", "How it is granted"),
     ("growth.shares_started", "发起分享", "Shares started"),
     ("growth.shares_completed", "分享成功", "Shares completed"),

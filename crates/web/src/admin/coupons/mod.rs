@@ -22,6 +22,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .service(edit::preview_coupon)
         .service(codes::generate_codes)
         .service(codes::export_codes)
+        .service(page::export_metrics)
         .service(actions::coupon_action);
 }
 

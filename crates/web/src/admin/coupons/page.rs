@@ -370,3 +370,60 @@ async fn growth(
         _ => Vec::new(),
     })
 }
+
+/// The days a coupon's metrics CSV covers at most.
+const CSV_DAYS: u32 = 366;
+
+/// SPEC §8: the coupon's figures by day and claim channel as CSV, days on the
+/// shop's clock (named in the header), for its claim window up to now (a year
+/// at most). One row per day and channel with anything to count.
+#[get("/shops/{slug}/coupons/{id}/metrics.csv")]
+pub(super) async fn export_metrics(
+    state: web::Data<AppState>,
+    view: InShop,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, AdminError> {
+    let (_, id) = path.into_inner();
+    let (staff, shop, _) = view.parts();
+    let record = store::coupons::get_coupon(&state.db, shop.id, id)
+        .await
+        .map_err(|_| staff.fail(Failure::NotFound))?;
+    let now = state.now();
+    let since = record.coupon.claim_from().min(now);
+    let days = u32::try_from((now - since).num_days() + 1)
+        .unwrap_or(1)
+        .clamp(1, CSV_DAYS);
+    let rows =
+        store::stats::coupon_days_by_channel(&state.db, id, shop.time_zone, now, days).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = (|| -> Result<Vec<u8>, csv::Error> {
+        out.write_record([
+            format!("date ({})", shop.time_zone.name()),
+            "channel".into(),
+            "claimed".into(),
+            "used".into(),
+            "actual_cost".into(),
+        ])?;
+        for row in &rows {
+            out.write_record([
+                row.day.to_string(),
+                row.channel.as_str().to_owned(),
+                row.claimed.to_string(),
+                row.used.to_string(),
+                row.actual_cost.to_string(),
+            ])?;
+        }
+        out.into_inner().map_err(|e| e.into_error().into())
+    })();
+    let body = written.map_err(|error| {
+        tracing::error!(%error, "metrics CSV");
+        staff.fail(Failure::NotFound)
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"coupon-{id}-metrics.csv\""),
+        ))
+        .body(body))
+}
