@@ -168,6 +168,36 @@ async fn a_coupons_metrics_download_by_day_and_channel() {
     }
 }
 
+/// SPEC §8: the dashboard's 30 days download as CSV, a row per local day.
+#[tokio::test]
+async fn the_dashboards_thirty_days_download_as_csv() {
+    for database in databases().await {
+        let db = &database.db;
+        let shop = fixtures::shop(db, "demo").await;
+        let coupon = fixtures::coupon(db, &shop, json!({})).await;
+        claim(db, shop.id, coupon.id, "a").await;
+        paid_order(db, shop.id, "o-a", "a").await;
+        let owner = staff_member(db, shop.id, "owner@example.com", Role::Owner).await;
+        let app = api::app(&database).await;
+        let mut staff = signed_in(&app, "owner@example.com", &owner).await;
+        let page = staff.get(&app, "/shops/demo/dashboard").await.body;
+        assert!(page.contains("/shops/demo/dashboard.csv"), "linked");
+        let csv = staff.get(&app, "/shops/demo/dashboard.csv").await.body;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "date (Asia/Shanghai),claims,redemptions,actual_cost,coupon_orders,coupon_gmv,plain_orders,plain_gmv"
+        );
+        assert_eq!(lines.len(), 31, "a header and 30 days");
+        assert_eq!(lines[1], "2026-10-25,0,0,0.00,0,0.00,0,0.00");
+        assert_eq!(
+            lines[30], "2026-11-23,1,1,10.00,1,90.00,0,0.00",
+            "{}",
+            database.backend
+        );
+    }
+}
+
 /// SPEC §6: pages name customers — by name, else by their phone's last four
 /// digits — with the storefront's id as secondary text; staff find them by name.
 #[tokio::test]

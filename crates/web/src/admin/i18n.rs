@@ -622,6 +622,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("dashboard.members", "会员", "Members"),
     (
+        "dashboard.csv",
+        "下载近 30 天 CSV",
+        "Download 30 days (CSV)",
+    ),
+    (
         "dashboard.members_gmv",
         "近 30 天用券 GMV 中会员占比",
         "Members' share of coupon GMV, 30 days",
