@@ -238,44 +238,34 @@ pub(super) async fn export_days(
     state: web::Data<AppState>,
     view: InShop,
 ) -> Result<HttpResponse, AdminError> {
-    let (staff, shop, _) = view.parts();
+    let (_, shop, _) = view.parts();
     let overview =
         store::stats::shop_overview(&state.db, shop.id, shop.time_zone, state.now(), DAYS).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let written = (|| -> Result<Vec<u8>, csv::Error> {
-        out.write_record([
-            format!("date ({})", shop.time_zone.name()),
-            "claims".into(),
-            "redemptions".into(),
-            "actual_cost".into(),
-            "coupon_orders".into(),
-            "coupon_gmv".into(),
-            "plain_orders".into(),
-            "plain_gmv".into(),
-        ])?;
-        for day in &overview.days {
-            out.write_record([
-                day.day.to_string(),
-                day.claims.to_string(),
-                day.redemptions.to_string(),
-                day.cost.to_string(),
-                day.coupon_orders.to_string(),
-                day.coupon_gmv.to_string(),
-                day.plain_orders.to_string(),
-                day.plain_gmv.to_string(),
-            ])?;
-        }
-        out.into_inner().map_err(|e| e.into_error().into())
-    })();
-    let body = written.map_err(|error| {
-        tracing::error!(%error, "dashboard CSV");
-        staff.fail(Failure::NotFound)
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{}-30-days.csv\"", shop.slug),
-        ))
-        .body(body))
+    let header = [
+        format!("date ({})", shop.time_zone.name()),
+        "claims".into(),
+        "redemptions".into(),
+        "actual_cost".into(),
+        "coupon_orders".into(),
+        "coupon_gmv".into(),
+        "plain_orders".into(),
+        "plain_gmv".into(),
+    ];
+    let lines = overview.days.iter().map(|day| {
+        vec![
+            day.day.to_string(),
+            day.claims.to_string(),
+            day.redemptions.to_string(),
+            day.cost.to_string(),
+            day.coupon_orders.to_string(),
+            day.coupon_gmv.to_string(),
+            day.plain_orders.to_string(),
+            day.plain_gmv.to_string(),
+        ]
+    });
+    Ok(csv_download(
+        &format!("{}-30-days.csv", shop.slug),
+        &header,
+        lines,
+    ))
 }

@@ -34,7 +34,7 @@ use serde::Deserialize;
 use store::coupons::CouponFilter;
 
 use self::i18n::{Lang, T};
-use self::page::{AdminError, Failure, Nav, redirect, render};
+use self::page::{AdminError, Failure, Nav, csv_download, redirect, render};
 use self::session::{
     Change, InShop, SESSION_COOKIE, SignedIn, admin_cookie, browser_lang, constant_time_eq,
     cookie_name, gone_cookie, may, session_cookie,

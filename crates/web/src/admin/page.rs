@@ -27,6 +27,37 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
+/// A CSV download (SPEC §8): the header, then the rows, written with the `csv`
+/// crate, served as an attachment named `filename`.
+pub fn csv_download(
+    filename: &str,
+    header: &[String],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> HttpResponse {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let written = (|| -> Result<Vec<u8>, csv::Error> {
+        out.write_record(header)?;
+        for row in rows {
+            out.write_record(&row)?;
+        }
+        out.into_inner().map_err(|e| e.into_error().into())
+    })();
+    match written {
+        Ok(body) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                "Content-Disposition",
+                format!("attachment; filename=\"{filename}\""),
+            ))
+            .body(body),
+        // Writing into memory fails only on a bug; say so rather than send half.
+        Err(error) => {
+            tracing::error!(%error, "CSV download");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}
+
 pub fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((LOCATION, to))

@@ -395,35 +395,25 @@ pub(super) async fn export_metrics(
         .clamp(1, CSV_DAYS);
     let rows =
         store::stats::coupon_days_by_channel(&state.db, id, shop.time_zone, now, days).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let written = (|| -> Result<Vec<u8>, csv::Error> {
-        out.write_record([
-            format!("date ({})", shop.time_zone.name()),
-            "channel".into(),
-            "claimed".into(),
-            "used".into(),
-            "actual_cost".into(),
-        ])?;
-        for row in &rows {
-            out.write_record([
-                row.day.to_string(),
-                row.channel.as_str().to_owned(),
-                row.claimed.to_string(),
-                row.used.to_string(),
-                row.actual_cost.to_string(),
-            ])?;
-        }
-        out.into_inner().map_err(|e| e.into_error().into())
-    })();
-    let body = written.map_err(|error| {
-        tracing::error!(%error, "metrics CSV");
-        staff.fail(Failure::NotFound)
-    })?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"coupon-{id}-metrics.csv\""),
-        ))
-        .body(body))
+    let header = [
+        format!("date ({})", shop.time_zone.name()),
+        "channel".into(),
+        "claimed".into(),
+        "used".into(),
+        "actual_cost".into(),
+    ];
+    let lines = rows.iter().map(|row| {
+        vec![
+            row.day.to_string(),
+            row.channel.as_str().to_owned(),
+            row.claimed.to_string(),
+            row.used.to_string(),
+            row.actual_cost.to_string(),
+        ]
+    });
+    Ok(csv_download(
+        &format!("coupon-{id}-metrics.csv"),
+        &header,
+        lines,
+    ))
 }
