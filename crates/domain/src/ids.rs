@@ -64,6 +64,19 @@ pub fn customer_name(text: &str) -> Result<String, FieldError> {
     Ok(name.to_owned())
 }
 
+/// A membership level as the storefront names it ("金卡"), trimmed: 1–32
+/// characters without control characters; empty means none.
+pub fn member_level(text: &str) -> Result<Option<String>, FieldError> {
+    let level = text.trim();
+    if level.is_empty() {
+        return Ok(None);
+    }
+    if level.chars().count() > 32 || level.chars().any(char::is_control) {
+        return Err(FieldError::new("level", Reason::Characters(1, 32)));
+    }
+    Ok(Some(level.to_owned()))
+}
+
 /// The last four digits of a phone number, as staff recognise a customer on
 /// the phone ("尾号 5678"); `None` when it holds fewer than four digits.
 pub fn phone_tail(phone: &str) -> Option<String> {

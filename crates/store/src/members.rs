@@ -13,10 +13,7 @@ use sea_orm::{
 use crate::claims::{ClaimRecord, ClaimSource};
 use crate::customers::{self, CustomerRecord};
 use crate::entities::{coupon, customer};
-use crate::error::{Result, StoreError};
-
-/// The longest membership level name.
-pub const MAX_LEVEL_CHARS: usize = 32;
+use crate::error::Result;
 
 /// The customer joins (or changes level: `level` given replaces it; `None`
 /// keeps the one they have). Returns them and the join gifts granted now.
@@ -27,14 +24,7 @@ pub async fn join(
     level: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(CustomerRecord, Vec<ClaimRecord>)> {
-    let level = level.map(str::trim).filter(|l| !l.is_empty());
-    if level.is_some_and(|l| l.chars().count() > MAX_LEVEL_CHARS || l.chars().any(char::is_control))
-    {
-        return Err(StoreError::invalid(
-            "level",
-            domain::Reason::Characters(1, MAX_LEVEL_CHARS as u32),
-        ));
-    }
+    let level = level.map(domain::ids::member_level).transpose()?.flatten();
     let shop = crate::shops::get_shop(db, shop_id).await?;
     crate::db::write(db, async |tx| {
         let row = customers::find_or_create_locked(tx, shop.id, external_id, now).await?;
@@ -44,8 +34,8 @@ pub async fn join(
             active.is_member = Set(true);
             active.member_since = Set(Some(now));
         }
-        if let Some(level) = level {
-            active.member_level = Set(Some(level.to_owned()));
+        if let Some(level) = &level {
+            active.member_level = Set(Some(level.clone()));
         }
         active.updated_at = Set(now);
         let row = active.update(tx).await?;
