@@ -223,4 +223,17 @@ async fn metrics_show_claims_moving_requests_jobs_outbox_and_pool() {
         assert!(after.contains(present), "{present}: {after}");
     }
     assert!(!after.contains("scraped-"), "no customer in a label");
+    // Methods a client makes up do not make series of their own.
+    let invented = actix_web::http::Method::from_bytes(b"BREWCOFFEE").unwrap();
+    test::call_service(
+        &app,
+        test::TestRequest::default()
+            .method(invented)
+            .uri("/healthz")
+            .to_request(),
+    )
+    .await;
+    let later = scrape().await;
+    assert!(!later.contains("BREWCOFFEE"), "{later}");
+    assert!(later.contains(r#"method="other""#), "{later}");
 }

@@ -161,7 +161,17 @@ pub async fn observe(
         (Some(state), Some(_)) => state.client_address(req.request()),
         _ => "unknown".to_owned(),
     };
-    let method = req.method().as_str().to_owned();
+    // A label from a known set: a client inventing methods must not invent series.
+    let method: &'static str = match req.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    };
     let span = tracing::info_span!("request", id = %id);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let route = response
@@ -189,7 +199,7 @@ pub async fn observe(
     }
     let status = response.status().as_u16().to_string();
     metrics::counter!("merchant_ops_http_requests_total",
-        "method" => method.clone(), "route" => route.clone(), "status" => status)
+        "method" => method, "route" => route.clone(), "status" => status)
     .increment(1);
     metrics::histogram!("merchant_ops_http_request_duration_seconds",
         "method" => method, "route" => route)
