@@ -316,6 +316,7 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
         .unwrap()[0]
         .id;
     let claim = |customer: &str| store::claims::ClaimRequest {
+        device: None,
         shop_id: shop.id,
         customer: customer.into(),
         target: store::claims::ClaimTarget::Coupon(coupon_id),
@@ -463,6 +464,7 @@ async fn staff_run_coupons_dashboard_customers_and_estimate_in_a_real_browser() 
     // itself and the numbers move without anyone touching the page.
     let drop = crate::support::fixtures::coupon(db, &shop, json!({"name": "直播间秒杀"})).await;
     let drop_claim = |customer: &str| store::claims::ClaimRequest {
+        device: None,
         target: store::claims::ClaimTarget::Coupon(drop.id),
         now: now() - chrono::Duration::seconds(1),
         ..claim(customer)

@@ -15,6 +15,7 @@ mod m20261201_000009_session_expiry;
 mod m20261201_000010_membership;
 mod m20261201_000011_rewards;
 mod m20261201_000012_shares;
+mod m20261202_000013_rollups;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_membership::Migration),
             Box::new(m20261201_000011_rewards::Migration),
             Box::new(m20261201_000012_shares::Migration),
+            Box::new(m20261202_000013_rollups::Migration),
         ]
     }
 }

@@ -766,6 +766,7 @@ async fn editing_keeps_what_customers_hold() {
         store::claims::claim(
             db,
             &store::claims::ClaimRequest {
+                device: None,
                 shop_id: shop.id,
                 customer: "c-1".into(),
                 target: store::claims::ClaimTarget::Coupon(coupon.id),
@@ -1205,6 +1206,7 @@ async fn one_time_codes_are_generated_and_exported_as_csv() {
         store::claims::claim(
             db,
             &store::claims::ClaimRequest {
+                device: None,
                 shop_id: shop.id,
                 customer: "c-1".into(),
                 target: store::claims::ClaimTarget::Code(first.clone()),

@@ -951,6 +951,7 @@ async fn the_live_drop_console_follows_a_drop() {
         let shop = fixtures::shop(db, "demo").await;
         let coupon = fixtures::coupon(db, &shop, json!({"quantity": 10})).await;
         let second_ago = |customer: &str| store::claims::ClaimRequest {
+            device: None,
             shop_id: shop.id,
             customer: customer.into(),
             target: store::claims::ClaimTarget::Coupon(coupon.id),

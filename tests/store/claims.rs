@@ -13,6 +13,7 @@ use crate::support::{databases, db, fixtures, now};
 
 fn request(shop_id: i64, customer: &str, target: ClaimTarget) -> ClaimRequest {
     ClaimRequest {
+        device: None,
         shop_id,
         customer: customer.to_owned(),
         target,
@@ -531,6 +532,7 @@ async fn attempt(
     match claim(
         db,
         &ClaimRequest {
+            device: None,
             shop_id,
             customer: customer.into(),
             target: ClaimTarget::Coupon(coupon),
@@ -557,6 +559,7 @@ async fn the_live_console_counts_every_claim_and_refusal_in_its_second() {
         let shop = fixtures::shop(db, "demo").await;
         let coupon = fixtures::coupon(db, &shop, json!({"quantity": 5})).await;
         let at = |seconds_ago: i64, customer: &str| ClaimRequest {
+            device: None,
             now: now() - Duration::seconds(seconds_ago),
             ..request(shop.id, customer, ClaimTarget::Coupon(coupon.id))
         };
@@ -581,6 +584,7 @@ async fn the_live_console_counts_every_claim_and_refusal_in_its_second() {
         let pools = pools(&database.url, 2).await;
         let requests = (0..40)
             .map(|i| ClaimRequest {
+                device: None,
                 now: now() - Duration::seconds(2),
                 ..request(shop.id, &format!("b-{i}"), ClaimTarget::Coupon(burst.id))
             })

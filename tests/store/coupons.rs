@@ -122,6 +122,7 @@ async fn a_held_coupon_keeps_its_benefit_but_may_grow() {
         store::claims::claim(
             &database.db,
             &ClaimRequest {
+                device: None,
                 shop_id: shop.id,
                 customer: "c-1".into(),
                 target: ClaimTarget::Coupon(coupon.id),

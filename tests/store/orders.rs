@@ -36,6 +36,7 @@ async fn claim_for(db: &sea_orm::DatabaseConnection, shop_id: i64, coupon_id: i6
     store::claims::claim(
         db,
         &ClaimRequest {
+            device: None,
             shop_id,
             customer: "c-1".into(),
             target: ClaimTarget::Coupon(coupon_id),
@@ -312,6 +313,7 @@ async fn a_paid_order_ends_new_customer_status_a_cancelled_one_does_not() {
         )
         .await;
         let request = ClaimRequest {
+            device: None,
             shop_id: shop.id,
             customer: "c-1".into(),
             target: ClaimTarget::Coupon(welcome.id),

@@ -70,6 +70,7 @@ pub async fn claim(
     store::claims::claim(
         db,
         &store::claims::ClaimRequest {
+            device: None,
             shop_id,
             customer: customer.into(),
             target: store::claims::ClaimTarget::Coupon(coupon_id),

@@ -51,6 +51,9 @@ pub struct Tally {
     pub expired: u64,
     /// Unused claims staff revoked when ending the coupon (SPEC §2).
     pub revoked: u64,
+    /// Claims still in customers' hands: neither used (on any order), expired
+    /// nor revoked.
+    pub unused: u64,
     /// Discounts actually given on paid orders.
     pub actual_cost: Money,
     /// Paid amount of the orders that used the coupon.
@@ -268,6 +271,7 @@ mod tests {
             used: 300,
             expired: 50,
             revoked: 0,
+            unused: 50,
             actual_cost: money("3000"),
             coupon_gmv: money("45000"),
             claimers: 350,
@@ -393,6 +397,208 @@ mod tests {
                 "gross_margin",
                 "average_order_value"
             ]
+        );
+    }
+}
+
+/// Waits from claim to use are kept as counts per bucket (the roll-ups can add
+/// them up by day and channel; a median needs the distribution): to the minute
+/// under an hour, to 6 minutes (the 0.1 h the pages show) under a day, to the
+/// hour under a week, to 6 hours after, up to a year; longer waits share the
+/// last bucket. A median is reported as the start of its bucket.
+const WAIT_STEPS: [(u64, u64); 4] = [(0, 1), (60, 6), (1_440, 60), (10_080, 360)];
+/// Waits of a year or more share the last bucket.
+const WAIT_CAP_MINUTES: u64 = 366 * 1_440;
+
+/// The bucket of a wait in whole minutes.
+pub fn wait_bucket(minutes: u64) -> u32 {
+    let minutes = minutes.min(WAIT_CAP_MINUTES);
+    let mut first = 0;
+    for (i, &(from, step)) in WAIT_STEPS.iter().enumerate() {
+        let until = WAIT_STEPS.get(i + 1).map_or(u64::MAX, |next| next.0);
+        if minutes < until {
+            return (first + (minutes - from) / step) as u32;
+        }
+        first += (until - from) / step;
+    }
+    unreachable!("the last step has no end")
+}
+
+/// The first minute of a bucket.
+pub fn bucket_start_minutes(bucket: u32) -> u64 {
+    let mut first = 0;
+    for (i, &(from, step)) in WAIT_STEPS.iter().enumerate() {
+        let until = WAIT_STEPS.get(i + 1).map_or(u64::MAX, |next| next.0);
+        let buckets = (until - from) / step;
+        if u64::from(bucket) < first + buckets {
+            return from + (u64::from(bucket) - first) * step;
+        }
+        first += buckets;
+    }
+    unreachable!("the last step has no end")
+}
+
+/// The bucket steps as `(first bucket, first minute, minutes per bucket)`, for
+/// the store's SQL of [`wait_bucket`] (rebuilding roll-ups from raw rows).
+pub fn wait_bucket_steps() -> Vec<(u64, u64, u64)> {
+    let mut first = 0;
+    WAIT_STEPS
+        .iter()
+        .enumerate()
+        .map(|(i, &(from, step))| {
+            let row = (first, from, step);
+            if let Some(next) = WAIT_STEPS.get(i + 1) {
+                first += (next.0 - from) / step;
+            }
+            row
+        })
+        .collect()
+}
+
+/// The cap [`wait_bucket`] applies before bucketing, in minutes.
+pub const fn wait_cap_minutes() -> u64 {
+    WAIT_CAP_MINUTES
+}
+
+/// The median wait in minutes of waits counted by bucket (any order, buckets
+/// may repeat): the middle one, or the mean of the two middle ones, each read
+/// as the start of its bucket. `None` without waits.
+pub fn median_wait_minutes(counts: &[(u32, u64)]) -> Option<u64> {
+    let mut sorted: Vec<(u32, u64)> = counts.iter().copied().filter(|c| c.1 > 0).collect();
+    sorted.sort_unstable();
+    let total: u64 = sorted.iter().map(|c| c.1).sum();
+    if total == 0 {
+        return None;
+    }
+    // The k-th wait (0-based) in order.
+    let nth = |k: u64| {
+        let mut seen = 0;
+        for &(bucket, n) in &sorted {
+            seen += n;
+            if k < seen {
+                return bucket_start_minutes(bucket);
+            }
+        }
+        unreachable!("k < total")
+    };
+    let low = nth((total - 1) / 2);
+    let high = nth(total / 2);
+    Some((low + high) / 2)
+}
+
+/// Days since a customer's claim before, as the roll-ups count claimers: a
+/// customer is counted on each day they claim, under the days since their
+/// previous claiming day (`None`: never, or longer ago than any window), so the
+/// distinct claimers of any window ending today can be added up from days.
+pub const CLAIMER_GAP_NEVER: u32 = 31;
+
+/// The gap recorded for a customer claiming on `day` whose previous claim was on
+/// `before` (`None` when there is no need to count: already claimed that day).
+pub fn claimer_gap(day: chrono::NaiveDate, before: Option<chrono::NaiveDate>) -> Option<u32> {
+    match before {
+        None => Some(CLAIMER_GAP_NEVER),
+        Some(before) => {
+            let gap = (day - before).num_days();
+            (gap > 0).then(|| gap.min(i64::from(CLAIMER_GAP_NEVER)) as u32)
+        }
+    }
+}
+
+/// Distinct claimers over the `days` local days ending `today` (at most 30)
+/// from counts per (day, gap): each customer counts on the first day they
+/// claimed inside the window — the day whose gap reaches back before it.
+pub fn distinct_claimers(
+    today: chrono::NaiveDate,
+    days: u32,
+    counts: &[(chrono::NaiveDate, u32, u64)],
+) -> u64 {
+    debug_assert!(days < CLAIMER_GAP_NEVER);
+    let first = today - chrono::Duration::days(i64::from(days) - 1);
+    counts
+        .iter()
+        .filter(|(day, gap, _)| {
+            *day >= first && *day <= today && i64::from(*gap) > (*day - first).num_days()
+        })
+        .map(|(_, _, n)| n)
+        .sum()
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn buckets_follow_their_steps_and_round_trip() {
+        assert_eq!(wait_bucket(0), 0);
+        assert_eq!(wait_bucket(59), 59);
+        assert_eq!(wait_bucket(60), 60);
+        assert_eq!(wait_bucket(65), 60);
+        assert_eq!(wait_bucket(66), 61);
+        assert_eq!(wait_bucket(1_439), 60 + 229);
+        assert_eq!(wait_bucket(1_440), 290);
+        assert_eq!(wait_bucket(10_079), 290 + 143);
+        assert_eq!(wait_bucket(10_080), 434);
+        assert_eq!(wait_bucket(u64::MAX), wait_bucket(WAIT_CAP_MINUTES));
+        for minutes in (0..20_000).chain([WAIT_CAP_MINUTES - 1, WAIT_CAP_MINUTES]) {
+            let bucket = wait_bucket(minutes);
+            let start = bucket_start_minutes(bucket);
+            assert!(start <= minutes, "{minutes}");
+            assert_eq!(wait_bucket(start), bucket);
+            if bucket > 0 {
+                assert!(bucket_start_minutes(bucket - 1) < start);
+            }
+        }
+        assert_eq!(
+            wait_bucket_steps(),
+            vec![(0, 0, 1), (60, 60, 6), (290, 1_440, 60), (434, 10_080, 360)]
+        );
+    }
+
+    #[test]
+    fn the_median_is_the_middle_wait_or_the_mean_of_the_middle_two() {
+        assert_eq!(median_wait_minutes(&[]), None);
+        assert_eq!(median_wait_minutes(&[(5, 0)]), None);
+        // 3, 10, 45 minutes.
+        assert_eq!(median_wait_minutes(&[(45, 1), (3, 1), (10, 1)]), Some(10));
+        // 10, 10, 30, 45: the mean of 10 and 30.
+        assert_eq!(median_wait_minutes(&[(10, 2), (45, 1), (30, 1)]), Some(20));
+        // Repeated buckets add up; a 2-hour wait is read as its bucket's start.
+        let two_hours = wait_bucket(121);
+        assert_eq!(bucket_start_minutes(two_hours), 120);
+        assert_eq!(
+            median_wait_minutes(&[(two_hours, 1), (two_hours, 1), (1, 1)]),
+            Some(120)
+        );
+    }
+
+    #[test]
+    fn distinct_claimers_count_each_customer_once_per_window() {
+        let d = |n: u32| NaiveDate::from_ymd_opt(2026, 11, n).unwrap();
+        // A: claims on the 1st (never before), the 20th (gap 19), the 30th (gap 10).
+        // B: claims on the 25th only. C: on the 10th, then the 29th (gap 19).
+        let counts = [
+            (d(1), CLAIMER_GAP_NEVER, 1),
+            (d(20), 19, 1),
+            (d(30), 10, 1),
+            (d(25), CLAIMER_GAP_NEVER, 1),
+            (d(10), CLAIMER_GAP_NEVER, 1),
+            (d(29), 19, 1),
+        ];
+        // Whole month: A, B, C.
+        assert_eq!(distinct_claimers(d(30), 30, &counts), 3);
+        // The 21st to the 30th: A (30th), B, C (29th).
+        assert_eq!(distinct_claimers(d(30), 10, &counts), 3);
+        // The 26th to the 30th: A and C.
+        assert_eq!(distinct_claimers(d(30), 5, &counts), 2);
+        // The 11th to the 20th (as of the 20th): A only.
+        assert_eq!(distinct_claimers(d(20), 10, &counts), 1);
+        assert_eq!(claimer_gap(d(5), Some(d(5))), None);
+        assert_eq!(claimer_gap(d(5), Some(d(1))), Some(4));
+        assert_eq!(claimer_gap(d(5), None), Some(CLAIMER_GAP_NEVER));
+        assert_eq!(
+            claimer_gap(d(30), Some(NaiveDate::from_ymd_opt(2025, 1, 1).unwrap())),
+            Some(CLAIMER_GAP_NEVER)
         );
     }
 }

@@ -39,7 +39,8 @@ pub struct AdminBench {
     pub shop_slug: String,
     pub owner_email: String,
     pub owner_password: String,
-    /// A coupon with many claims, and a customer with some, for the detail pages.
+    /// A coupon with many claims (a tenth of all), and a customer with some,
+    /// for the detail pages.
     pub busy_coupon: i64,
     pub busy_customer: i64,
     pub some_order: i64,
@@ -193,19 +194,34 @@ pub async fn prepare_admin_bench(
     .await?;
     let first_order = first_id(db, "orders", shop.id).await?;
 
-    // Claims over the year on every coupon and customer; one in three used,
-    // one in five expired, in four channels.
+    // Claims over the year on every coupon and customer, as drops come: a
+    // tenth on the busy coupon over the last 30 days, the rest a few days per
+    // coupon, coupon after coupon; one in three used, one in five expired, in
+    // four channels.
+    let busy = scale.claims / 10;
+    let rest = (scale.claims - busy).max(1);
+    let others = scale.coupons.saturating_sub(1);
     in_chunks(
         db,
         scale.claims,
         |series, offset| {
-            let k = format!("(n + {offset})");
-            let claimed = before(backend, &p(2), &format!("{k} * 7919 % {YEAR_SECONDS}"));
-            let used = before(backend, &p(2), &format!("({k} * 7919 % {YEAR_SECONDS}) - 3600"));
+            // From 0, so the blocks end at the last coupon.
+            let k = format!("(n - 1 + {offset})");
+            let block = format!("(({k} - {busy}) * {others} / {rest})");
+            let ago = format!(
+                "(CASE WHEN {k} < {busy} THEN {k} * 7919 % {month} \
+                 ELSE ({block} * {YEAR_SECONDS} / {coupons} + {k} * 7919 % {days3}) % {YEAR_SECONDS} END)",
+                month = 30 * 86_400,
+                days3 = 3 * 86_400,
+                coupons = scale.coupons.max(1),
+            );
+            let claimed = before(backend, &p(2), &ago);
+            let used = before(backend, &p(2), &format!("{ago} - 3600"));
             format!(
                 "INSERT INTO claims (shop_id, coupon_id, customer_id, channel, source, state, \
                  claimed_at, valid_from, valid_until, used_at, expired_at) \
-                 SELECT {shop}, {coupon} + {k} % {coupons}, {customer} + {k} % {customers}, \
+                 SELECT {shop}, CASE WHEN {k} < {busy} THEN {coupon} ELSE {coupon} + 1 + {block} END, \
+                 {customer} + {k} % {customers}, \
                  CASE {k} % 4 WHEN 0 THEN 'live_room' WHEN 1 THEN 'short_video' \
                  WHEN 2 THEN 'shop_page' ELSE 'fan_group' END, 'claim', \
                  CASE WHEN {k} % 3 = 0 THEN 'used' WHEN {k} % 5 = 0 THEN 'expired' ELSE 'unused' END, \
@@ -214,7 +230,6 @@ pub async fn prepare_admin_bench(
                 shop = p(1),
                 coupon = p(3),
                 customer = p(4),
-                coupons = scale.coupons.max(1),
                 customers = scale.customers.max(1),
             )
         },
@@ -269,6 +284,11 @@ pub async fn prepare_admin_bench(
     )
     .await?;
 
+    // The daily roll-ups the writes would have kept, from the rows.
+    crate::db::write(db, async |tx| {
+        crate::rollups::rebuild(tx, shop.id, now).await
+    })
+    .await?;
     // Fresh statistics, as a long-running database would have.
     run(db, "ANALYZE".into(), vec![]).await?;
     Ok(AdminBench {

@@ -123,6 +123,7 @@ fn in_transaction(conn: &impl sea_orm::sqlx::Connection) -> bool {
 /// Brings the schema up to date; running it again changes nothing.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), StoreError> {
     Migrator::up(db, None).await?;
+    crate::rollups::rebuild_pending(db, chrono::Utc::now()).await?;
     Ok(())
 }
 

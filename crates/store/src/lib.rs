@@ -30,6 +30,7 @@ pub mod orders;
 pub mod products;
 pub mod reminders;
 pub mod rewards;
+pub mod rollups;
 pub mod shares;
 pub mod shops;
 pub mod soak;

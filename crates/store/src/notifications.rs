@@ -88,7 +88,8 @@ pub async fn rotate_secret(db: &impl ConnectionTrait, shop_id: i64) -> Result<St
 pub struct NotificationRecord {
     pub id: i64,
     pub shop_id: i64,
-    pub customer_id: i64,
+    /// `None` for a notification to staff (an alert).
+    pub customer_id: Option<i64>,
     pub claim_id: Option<i64>,
     /// What it is about (`expiry_reminder`, …).
     pub kind: String,
@@ -317,11 +318,14 @@ pub async fn outbox(
         .limit(page.limit())
         .all(db)
         .await?;
-    let customers = customer_names(db, rows.iter().map(|n| n.customer_id)).await?;
+    let customers = customer_names(db, rows.iter().filter_map(|n| n.customer_id)).await?;
     Ok(rows
         .into_iter()
         .map(|n| {
-            let customer = customers.get(&n.customer_id).cloned().unwrap_or_default();
+            let customer = n
+                .customer_id
+                .and_then(|id| customers.get(&id).cloned())
+                .unwrap_or_default();
             (crate::notifications::from_row(n), customer)
         })
         .collect())

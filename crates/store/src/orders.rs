@@ -296,6 +296,22 @@ async fn place_in(
             // Only reachable if the customer lock were bypassed; nothing is kept.
             return Err(Conflict::ClaimTaken.into());
         }
+        // The roll-ups: no longer in the customer's hands.
+        let tz = crate::shops::get_shop(tx, new.shop_id).await?.time_zone;
+        let mut changes = crate::rollups::Changes::default();
+        for (claim, _) in held
+            .iter()
+            .filter(|(c, _)| priced.claims_used.contains(&c.id))
+        {
+            changes.moved(
+                new.shop_id,
+                claim.coupon_id,
+                crate::rollups::day_of(claim.claimed_at, tz),
+                claim.channel.as_str(),
+                crate::rollups::Moved::Used,
+            );
+        }
+        changes.write(tx).await?;
     }
     Ok(PlacedOrder {
         id: saved.id,
@@ -357,6 +373,15 @@ pub async fn record_event(
             OrderEvent::Refunded => active.refunded_at = Set(Some(at)),
         }
         let saved = active.update(tx).await?;
+        // The roll-ups: a paid order starts counting, a paid one cancelled or
+        // refunded stops.
+        match event {
+            OrderEvent::Paid => crate::rollups::order_counted(tx, &saved, 1).await?,
+            OrderEvent::Cancelled | OrderEvent::Refunded if status != OrderStatus::Created => {
+                crate::rollups::order_counted(tx, &saved, -1).await?
+            }
+            _ => {}
+        }
         if event == OrderEvent::Cancelled && status.returns_claims_on_cancel() {
             return_claims(tx, order_id, now).await?;
         }
@@ -368,32 +393,34 @@ pub async fn record_event(
 }
 
 async fn return_claims(db: &impl ConnectionTrait, order_id: i64, now: DateTime<Utc>) -> Result<()> {
-    let base = || {
-        claim::Entity::update_many()
-            .col_expr(claim::Column::OrderId, Expr::value(Option::<i64>::None))
-            .col_expr(
-                claim::Column::UsedAt,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(claim::Column::OrderId.eq(order_id))
-            .filter(claim::Column::State.eq(ClaimState::Used.as_str()))
-    };
-    base()
-        .col_expr(
-            claim::Column::State,
-            Expr::value(ClaimState::Unused.as_str()),
-        )
-        .filter(claim::Column::ValidUntil.gt(now))
-        .exec(db)
-        .await?;
-    base()
-        .col_expr(
-            claim::Column::State,
-            Expr::value(ClaimState::Expired.as_str()),
-        )
-        .col_expr(claim::Column::ExpiredAt, Expr::value(Some(now)))
-        .exec(db)
-        .await?;
+    let backend = db.get_database_backend();
+    let p = |n| crate::db::placeholder(backend, n);
+    // Still valid: back in the customer's hands; the rest expired. Each as the
+    // roll-ups count it.
+    for (set, valid, moved) in [
+        ("state = 'unused'", ">", crate::rollups::Moved::Returned),
+        (
+            "state = 'expired', expired_at = {now}",
+            "<=",
+            crate::rollups::Moved::ReturnedExpired,
+        ),
+    ] {
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                format!(
+                    "UPDATE claims SET {}, order_id = NULL, used_at = NULL \
+                     WHERE order_id = {} AND state = 'used' AND valid_until {valid} {} {}",
+                    set.replace("{now}", &p(1)),
+                    p(2),
+                    p(1),
+                    claims::MOVED_RETURNING
+                ),
+                [now.into(), order_id.into()],
+            ))
+            .await?;
+        crate::rollups::claims_moved(db, &rows, moved).await?;
+    }
     Ok(())
 }
 

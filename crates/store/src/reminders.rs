@@ -120,7 +120,7 @@ async fn insert_reminders(
         .iter()
         .map(|(claim, send_at)| notification::ActiveModel {
             shop_id: Set(shop.id),
-            customer_id: Set(claim.customer_id),
+            customer_id: Set(Some(claim.customer_id)),
             claim_id: Set(Some(claim.claim_id)),
             kind: Set(REMINDER.into()),
             lead_hours: Set(lead_hours as i32),

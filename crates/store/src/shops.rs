@@ -74,6 +74,8 @@ pub async fn create_shop(
         webhook_url: Set(None),
         webhook_secret: Set(None),
         created_at: Set(now),
+        // Nothing to roll up yet: the writes keep them from here.
+        rollups_ready: Set(true),
         ..Default::default()
     })
     .on_conflict(
@@ -139,6 +141,7 @@ pub async fn update_settings(
         .one(db)
         .await?
         .ok_or(StoreError::NotFound("shop"))?;
+    let zone_changed = row.time_zone != settings.time_zone.name();
     let mut active: shop::ActiveModel = row.into();
     active.time_zone = Set(settings.time_zone.name().to_owned());
     active.reminder_lead_hours = Set(settings
@@ -153,7 +156,12 @@ pub async fn update_settings(
     active.profit_floor_bp = Set(settings
         .profit_floor
         .and_then(|p| (p * Decimal::ONE_HUNDRED).to_i32()));
-    from_row(active.update(db).await?)
+    let saved = from_row(active.update(db).await?)?;
+    if zone_changed {
+        // Days are the shop's local days: counted again on the new clock.
+        crate::rollups::rebuild(db, shop_id, chrono::Utc::now()).await?;
+    }
+    Ok(saved)
 }
 
 /// Every shop, in id order (the scheduled passes walk them).

@@ -141,6 +141,7 @@ async fn store_run(
             store::claims::claim(
                 &db,
                 &ClaimRequest {
+                    device: None,
                     shop_id,
                     customer: external_id,
                     target: ClaimTarget::Coupon(rules_coupon),

@@ -262,6 +262,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
                 continue;
             }
             let request = ClaimRequest {
+                device: None,
                 shop_id: shop.id,
                 customer: (*customer).to_owned(),
                 target: ClaimTarget::Coupon(*coupon_id),
@@ -398,6 +399,7 @@ async fn everyday_trade(
                 _ => (shop_coupon, Channel::ShopPage),
             };
             let request = ClaimRequest {
+                device: None,
                 shop_id,
                 customer: customer.clone(),
                 target: ClaimTarget::Coupon(coupon),

@@ -46,6 +46,8 @@ pub struct Attempt {
     pub source: ClaimSource,
     /// Fewer products than the coupon's, for a narrowed grant.
     pub skus: Option<Vec<Sku>>,
+    /// The device the storefront named (at most 64 characters; checked by the caller).
+    pub device: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -172,6 +174,8 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
 
     // What the rules count, read once per shop.
     let mut held: HashMap<(i64, i64), Held> = HashMap::new();
+    // Per channel too, for the roll-ups' claimers by channel.
+    let mut held_in: HashMap<(i64, i64, String), u32> = HashMap::new();
     let mut month: HashMap<i64, u32> = HashMap::new();
     let mut paid: HashMap<i64, u32> = HashMap::new();
     for shop in shops.values() {
@@ -198,10 +202,10 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             let customer_list = placeholders(tx, &mut values, &ids);
             let p = |n| crate::db::placeholder(tx.get_database_backend(), n);
             let sql = format!(
-                "SELECT coupon_id, customer_id, COUNT(*) AS ever, \
+                "SELECT coupon_id, customer_id, channel, COUNT(*) AS ever, \
                  SUM(CASE WHEN claimed_at >= {d0} AND claimed_at < {d1} THEN 1 ELSE 0 END) AS today \
                  FROM claims WHERE coupon_id IN ({coupon_list}) \
-                 AND customer_id IN ({customer_list}) GROUP BY coupon_id, customer_id",
+                 AND customer_id IN ({customer_list}) GROUP BY coupon_id, customer_id, channel",
                 d0 = p(1),
                 d1 = p(2),
             );
@@ -210,13 +214,11 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                     row.try_get::<i64>("", "coupon_id")?,
                     row.try_get::<i64>("", "customer_id")?,
                 );
-                held.insert(
-                    key,
-                    Held {
-                        ever: count(&row, "ever")?,
-                        today: count(&row, "today")?,
-                    },
-                );
+                let ever = count(&row, "ever")?;
+                let entry = held.entry(key).or_default();
+                entry.ever += ever;
+                entry.today += count(&row, "today")?;
+                held_in.insert((key.0, key.1, row.try_get("", "channel")?), ever);
             }
         }
         if shop.monthly_cap.is_some() {
@@ -266,6 +268,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
     let mut claimants: HashSet<i64> = HashSet::new();
     let mut accepted: Vec<(usize, claim::ActiveModel)> = Vec::new();
     let mut tally = Tally::default();
+    let mut rollup = crate::rollups::Changes::default();
     for attempt in attempts {
         let Some((coupon_id, code)) = target_of(attempt) else {
             decisions.push(Decision::Refused(Refusal::InvalidCode));
@@ -332,6 +335,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                 used_at: Set(None),
                 expired_at: Set(None),
                 skus: Set(attempt.skus.as_ref().map(crate::convert::to_json)),
+                device: Set(attempt.device.clone()),
                 ..Default::default()
             },
         ));
@@ -344,7 +348,28 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
         if let Some(code) = code.filter(|c| c.one_time) {
             used_codes.insert(code.id);
         }
-        claimants.insert(row.id);
+        // The roll-ups: a claim on its local day; a claimer of the coupon on its
+        // first claim; a claiming customer once a day.
+        let day = crate::rollups::day_of(attempt.now, shop.time_zone);
+        let figures = rollup.coupon(shop.id, coupon_id, day, attempt.channel.as_str());
+        figures.claimed += 1;
+        figures.unused += 1;
+        if so_far.ever == 0 {
+            figures.lead_claimers += 1;
+        }
+        let in_channel = held_in
+            .entry((coupon_id, row.id, attempt.channel.as_str().to_owned()))
+            .or_default();
+        if *in_channel == 0 {
+            figures.claimers += 1;
+        }
+        *in_channel += 1;
+        if claimants.insert(row.id) {
+            let before = row
+                .last_claimed_at
+                .map(|at| crate::rollups::day_of(at, shop.time_zone));
+            rollup.claimer(shop.id, day, before);
+        }
         decisions.push(Decision::NoCoupon); // replaced by the claim once written
     }
 
@@ -368,6 +393,20 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
     // The counters, the console's tallies, the codes, and no customer kept only
     // for a refusal.
     tally.write(tx).await?;
+    rollup.write(tx).await?;
+    if !claimants.is_empty() {
+        let latest = attempts.iter().map(|a| a.now).max().unwrap_or(now);
+        customer::Entity::update_many()
+            .col_expr(customer::Column::LastClaimedAt, Expr::value(Some(latest)))
+            .filter(customer::Column::Id.is_in(claimants.iter().copied()))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(customer::Column::LastClaimedAt.is_null())
+                    .add(customer::Column::LastClaimedAt.lt(latest)),
+            )
+            .exec(tx)
+            .await?;
+    }
     for (coupon_id, n) in &granted_per_coupon {
         coupon::Entity::update_many()
             .col_expr(
@@ -447,6 +486,7 @@ async fn create_customers(
                 is_member: false,
                 member_level: None,
                 member_since: None,
+                last_claimed_at: None,
                 followed_at: None,
                 created_at: now,
                 updated_at: now,

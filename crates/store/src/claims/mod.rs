@@ -83,6 +83,8 @@ pub struct ClaimRequest {
     pub target: ClaimTarget,
     pub channel: Channel,
     pub source: ClaimSource,
+    /// The device the storefront says the customer claims from (abuse alerts).
+    pub device: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -112,6 +114,7 @@ pub async fn claim_keyed(
         channel: request.channel,
         source: request.source,
         skus: None,
+        device: request.device.clone(),
         now: request.now,
     };
     writer::submit(db, attempt, keyed).await
@@ -136,6 +139,7 @@ pub async fn grant_by_hand(
         channel: Channel::CustomerService,
         source: ClaimSource::Manual,
         skus: None,
+        device: None,
         now,
     };
     let mut decisions = batch::decide(tx, &[attempt]).await?;
@@ -169,6 +173,7 @@ pub(crate) async fn claim_in(
         channel: ask.channel,
         source: ask.source,
         skus: ask.skus.map(<[Sku]>::to_vec),
+        device: None,
         now,
     };
     match batch::decide(db, &[attempt]).await?.pop() {
@@ -337,17 +342,21 @@ pub async fn expire_batch(
         "UPDATE claims SET state = 'expired', expired_at = {p1} \
          WHERE state = 'unused' AND valid_until < {p1} AND id IN \
          (SELECT id FROM claims WHERE state = 'unused' AND valid_until < {p1} \
-          ORDER BY valid_until LIMIT {p2})"
+          ORDER BY valid_until LIMIT {p2}) {MOVED_RETURNING}"
     );
-    let result = db
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
             backend,
             sql,
             [now.into(), (limit as i64).into()],
         ))
         .await?;
-    Ok(result.rows_affected())
+    crate::rollups::claims_moved(db, &rows, crate::rollups::Moved::Expired).await?;
+    Ok(rows.len() as u64)
 }
+
+/// What an UPDATE of claims changing state returns for the roll-ups.
+pub(crate) const MOVED_RETURNING: &str = "RETURNING shop_id, coupon_id, channel, claimed_at";
 
 /// A customer's claim and the name of its coupon.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -97,16 +97,27 @@ pub(crate) async fn revoke_in(
     if chunk.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<i64> = chunk.iter().map(|c| c.id).collect();
-    let changed = claim::Entity::update_many()
-        .col_expr(
-            claim::Column::State,
-            sea_orm::sea_query::Expr::value(ClaimState::Revoked.as_str()),
-        )
-        .filter(claim::Column::Id.is_in(ids.clone()))
-        .filter(claim::Column::State.eq(ClaimState::Unused.as_str()))
-        .exec(tx)
+    let backend = tx.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len());
+    let list: Vec<String> = chunk
+        .iter()
+        .map(|c| {
+            values.push(c.id.into());
+            crate::db::placeholder(backend, values.len())
+        })
+        .collect();
+    let changed = tx
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            format!(
+                "UPDATE claims SET state = 'revoked' WHERE id IN ({}) AND state = 'unused' {}",
+                list.join(", "),
+                super::MOVED_RETURNING
+            ),
+            values,
+        ))
         .await?;
+    crate::rollups::claims_moved(tx, &changed, crate::rollups::Moved::Revoked).await?;
     let holders = customer::Entity::find()
         .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.customer_id)))
         .all(tx)
@@ -119,7 +130,7 @@ pub(crate) async fn revoke_in(
             .unwrap_or_default();
         notification::ActiveModel {
             shop_id: Set(shop.id),
-            customer_id: Set(c.customer_id),
+            customer_id: Set(Some(c.customer_id)),
             claim_id: Set(Some(c.id)),
             kind: Set(REVOKED.into()),
             lead_hours: Set(0),
@@ -151,5 +162,5 @@ pub(crate) async fn revoke_in(
         )
         .exec_without_returning(tx)
         .await?;
-    Ok(changed.rows_affected)
+    Ok(changed.len() as u64)
 }

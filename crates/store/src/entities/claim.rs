@@ -22,6 +22,8 @@ pub struct Model {
     pub expired_at: Option<DateTimeUtc>,
     /// JSON list of SKUs when the claim discounts fewer products than its coupon.
     pub skus: Option<String>,
+    /// The device the storefront said the claim came from (abuse alerts).
+    pub device: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -46,6 +46,8 @@ pub struct Model {
     pub share_new_customers_only: Option<bool>,
     pub share_friend_coupon_id: Option<i64>,
     pub claimed_count: i64,
+    /// What staff allow the coupon to cost, in fen (an alert past it).
+    pub budget_fen: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

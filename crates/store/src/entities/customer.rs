@@ -18,6 +18,7 @@ pub struct Model {
     pub is_member: bool,
     pub member_level: Option<String>,
     pub member_since: Option<DateTimeUtc>,
+    pub last_claimed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

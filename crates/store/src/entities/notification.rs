@@ -8,7 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub shop_id: i64,
-    pub customer_id: i64,
+    pub customer_id: Option<i64>,
     pub claim_id: Option<i64>,
     pub kind: String,
     pub lead_hours: i32,

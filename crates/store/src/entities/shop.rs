@@ -19,6 +19,7 @@ pub struct Model {
     pub webhook_url: Option<String>,
     pub webhook_secret: Option<String>,
     pub created_at: DateTimeUtc,
+    pub rollups_ready: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -894,6 +894,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("notifications.none", "没有消息。", "No notifications."),
     ("notifications.created", "创建时间", "Created"),
     ("notifications.kind", "类型", "Kind"),
+    ("notifications.to_staff", "员工（提醒）", "Staff (alert)"),
     ("notifications.attempts", "尝试次数", "Attempts"),
     ("notifications.last_error", "最近错误", "Last error"),
     ("notifications.retry", "重新发送", "Retry"),

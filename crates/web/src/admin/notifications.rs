@@ -19,7 +19,8 @@ struct ListQuery {
 
 struct NotificationRow {
     id: i64,
-    customer_id: i64,
+    /// `None`: a message to staff (an alert).
+    customer_id: Option<i64>,
     customer: super::describe::Who,
     kind: String,
     /// The coupon the message is about, from its payload.

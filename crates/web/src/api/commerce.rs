@@ -114,6 +114,7 @@ pub(super) async fn claim(
     let outcome = store::claims::claim_keyed(
         &state.db,
         &ClaimRequest {
+            device: None,
             shop_id: shop.shop_id,
             customer: input.customer,
             target,

@@ -52,6 +52,9 @@ struct CouponMetrics {
     claim_rate: String,
     daily_chart: String,
     revoked: u64,
+    /// Claims still in customers' hands (not: neither used nor expired — a
+    /// used claim of an unpaid order is not in hand either).
+    unused: u64,
 }
 
 struct MetricRow {
@@ -122,6 +125,7 @@ async fn coupon_metrics(
     let max = days.iter().map(|d| d.1).max().unwrap_or(0);
     Ok(CouponMetrics {
         revoked: total.revoked,
+        unused: total.unused,
         rows: by_channel
             .into_iter()
             .map(|(channel, tally)| row(t.channel(channel).to_owned(), tally))
@@ -210,9 +214,7 @@ pub(super) async fn coupon_detail(
     let metrics = coupon_metrics(&state, t, &record, shop).await?;
     // The side card's counts come from the same tally as the metrics.
     let (used, expired, revoked) = (metrics.total.used, metrics.total.expired, metrics.revoked);
-    // Exactly the claims still in customers' hands (not: neither used nor
-    // expired — a used claim of an unpaid order is not in hand either).
-    let unused = store::claims::unused_count(&state.db, record.id).await?;
+    let unused = metrics.unused;
     let tz = shop.time_zone;
     let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
