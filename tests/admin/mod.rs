@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::support::{api, databases, fixtures, now};
 
+mod alerts;
 mod pages;
 mod security;
 

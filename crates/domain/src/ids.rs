@@ -16,6 +16,12 @@ pub fn customer_ref(text: &str) -> Result<(), FieldError> {
     }
 }
 
+/// The device a storefront says a claim came from (an id of its own making):
+/// 1–64 characters, no spaces or control characters.
+pub fn device(text: &str) -> Result<(), FieldError> {
+    customer_ref(text).map_err(|_| FieldError::new("device", Reason::Token))
+}
+
 /// A shop slug: 2–64 lower-case letters, digits and '-', as in URLs.
 pub fn shop_slug(text: &str) -> Result<(), FieldError> {
     let ok = (2..=64).contains(&text.len())

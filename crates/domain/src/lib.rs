@@ -3,6 +3,7 @@
 //!
 //! No I/O, no database, no clock: the time is always a parameter.
 
+pub mod alerts;
 pub mod benefit;
 pub mod calendar;
 pub mod claim;

@@ -22,14 +22,16 @@ pub enum JobName {
     ExpiryReminders,
     RepurchaseGrants,
     DeliverNotifications,
+    CheckAlerts,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 5] = [
         JobName::ExpireClaims,
         JobName::ExpiryReminders,
         JobName::RepurchaseGrants,
         JobName::DeliverNotifications,
+        JobName::CheckAlerts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl JobName {
             JobName::ExpiryReminders => "expiry-reminders",
             JobName::RepurchaseGrants => "repurchase-grants",
             JobName::DeliverNotifications => "deliver-notifications",
+            JobName::CheckAlerts => "check-alerts",
         }
     }
 
@@ -68,7 +71,8 @@ pub struct PassReport {
     /// Customers' messages held back until the shop's quiet hours end.
     pub deferred: u64,
     pub batches: u32,
-    /// Idempotency keys past their 24 hours, forgotten by `expire-claims`.
+    /// Rows retired: what `expire-claims` forgets after 24 hours, the alerts
+    /// `check-alerts` clears.
     pub purged: u64,
     /// The pass stopped before it was done (shutdown, or its batch budget).
     pub stopped_early: bool,
@@ -90,6 +94,7 @@ pub async fn run_pass(
         JobName::ExpiryReminders => expiry_reminders(ctx, now, &mut report).await,
         JobName::RepurchaseGrants => repurchase_grants(ctx, now, &mut report).await,
         JobName::DeliverNotifications => deliver_notifications(ctx, now, &mut report).await,
+        JobName::CheckAlerts => check_alerts(ctx, now, &mut report).await,
     };
     // What `/metrics` shows of the pass, failed or not (SPEC §9).
     let name = job.as_str();
@@ -153,6 +158,24 @@ async fn expire_claims(
     // Code batches a stopped process left part-written are finished here.
     for coupon in store::codes::unfinished_coupons(&ctx.db, 10).await? {
         store::codes::fill_batches(&ctx.db, coupon).await?;
+    }
+    Ok(())
+}
+
+/// SPEC §8's alerts, shop by shop: `created` counts alerts raised (each
+/// queues one staff notification), `purged` those cleared.
+async fn check_alerts(
+    ctx: &Context,
+    now: DateTime<Utc>,
+    report: &mut PassReport,
+) -> Result<(), StoreError> {
+    for shop in shops::all_shops(&ctx.db).await? {
+        if !next_batch(ctx, report) {
+            return Ok(());
+        }
+        let checked = store::alerts::check(&ctx.db, &shop, now).await?;
+        report.created += checked.raised;
+        report.purged += checked.cleared;
     }
     Ok(())
 }

@@ -22,16 +22,18 @@ pub struct Schedules {
     pub expiry_reminders: String,
     pub repurchase_grants: String,
     pub deliver_notifications: String,
+    pub check_alerts: String,
 }
 
 impl Default for Schedules {
-    /// SPEC §5: every 5 minutes, and every minute for delivery.
+    /// SPEC §5: every 5 minutes, and every minute for delivery and alerts.
     fn default() -> Self {
         Schedules {
             expire_claims: "0 */5 * * * *".into(),
             expiry_reminders: "0 */5 * * * *".into(),
             repurchase_grants: "0 */5 * * * *".into(),
             deliver_notifications: "0 * * * * *".into(),
+            check_alerts: "30 * * * * *".into(),
         }
     }
 }
@@ -43,6 +45,7 @@ impl Schedules {
             JobName::ExpiryReminders => &self.expiry_reminders,
             JobName::RepurchaseGrants => &self.repurchase_grants,
             JobName::DeliverNotifications => &self.deliver_notifications,
+            JobName::CheckAlerts => &self.check_alerts,
         }
     }
 

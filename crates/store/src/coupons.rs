@@ -28,6 +28,8 @@ pub struct CouponRecord {
     pub coupon: Coupon,
     pub status: CouponStatus,
     pub claimed: u64,
+    /// What staff allow it to cost (an alert once its actual cost reaches it).
+    pub budget: Option<domain::Money>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -276,6 +278,7 @@ pub(crate) fn from_row(row: coupon::Model) -> Result<CouponRecord> {
         coupon,
         status: CouponStatus::parse(&row.status).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         claimed: u64::try_from(row.claimed_count).unwrap_or(0),
+        budget: money_opt(row.budget_fen, "budget_fen")?,
         created_at: row.created_at,
         updated_at: row.updated_at,
     })

@@ -5,6 +5,7 @@
 //! Repository functions take `&impl ConnectionTrait` where they may run inside a
 //! caller's transaction, and `&DatabaseConnection` where they own one.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod backup;

@@ -75,7 +75,8 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum JobsCommand {
-    /// Run one pass: expire-claims, expiry-reminders, repurchase-grants or deliver-notifications.
+    /// Run one pass: expire-claims, expiry-reminders, repurchase-grants,
+    /// deliver-notifications or check-alerts.
     Run {
         #[arg(value_parser = parse_job)]
         job: scheduler::JobName,
@@ -87,7 +88,7 @@ enum JobsCommand {
 
 fn parse_job(text: &str) -> Result<scheduler::JobName, String> {
     scheduler::JobName::parse(text).ok_or_else(|| {
-        "expected expire-claims, expiry-reminders, repurchase-grants or deliver-notifications"
+        "expected expire-claims, expiry-reminders, repurchase-grants, deliver-notifications or check-alerts"
             .to_owned()
     })
 }

@@ -37,6 +37,7 @@ struct FileConfig {
     schedule_expiry_reminders: Option<String>,
     schedule_repurchase_grants: Option<String>,
     schedule_deliver_notifications: Option<String>,
+    schedule_check_alerts: Option<String>,
     job_batch_size: Option<u64>,
     notification_max_attempts: Option<i32>,
     notification_lease_seconds: Option<u32>,
@@ -120,6 +121,11 @@ impl Config {
                 "MERCHANT_OPS_SCHEDULE_DELIVER_NOTIFICATIONS",
                 file_config.schedule_deliver_notifications,
                 defaults.deliver_notifications,
+            ),
+            check_alerts: schedule(
+                "MERCHANT_OPS_SCHEDULE_CHECK_ALERTS",
+                file_config.schedule_check_alerts,
+                defaults.check_alerts,
             ),
         };
         schedules.check().map_err(|message| ConfigError::Invalid {

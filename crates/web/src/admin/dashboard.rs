@@ -22,6 +22,21 @@ struct Figure {
     values: [String; 3],
 }
 
+/// An alert in force, in words (SPEC §8).
+struct AlertLine {
+    kind: String,
+    text: String,
+    /// Where to look: the coupon, the orders, the customers.
+    link: Option<String>,
+    since: String,
+}
+
+/// The handbook's monitoring over 30 days (SPEC §8), one figure a row.
+struct Monitor {
+    label: &'static str,
+    value: String,
+}
+
 struct Health {
     label: &'static str,
     value: String,
@@ -47,6 +62,8 @@ struct DashboardPage {
     charts: Vec<String>,
     channel_chart: Option<String>,
     health: Vec<Health>,
+    alerts: Vec<AlertLine>,
+    monitoring: Vec<Monitor>,
 }
 
 impl DashboardPage {
@@ -195,6 +212,52 @@ pub(super) async fn dashboard(
         },
     ];
 
+    let alerts = alert_lines(
+        t,
+        &shop.slug,
+        shop.time_zone,
+        store::alerts::open_alerts(&state.db, shop.id).await?,
+    );
+    let monitored = domain::Metrics::from_tally(overview.tally);
+    let dash = || "—".to_owned();
+    let monitoring = vec![
+        Monitor {
+            label: t.t("metrics.median_wait"),
+            value: monitored
+                .median_hours_to_use
+                .map(|h| format!("{h} {}", t.t("metrics.hours")))
+                .unwrap_or_else(dash),
+        },
+        Monitor {
+            label: t.t("metrics.next_day"),
+            value: monitored
+                .next_day_use_rate
+                .map(|r| format!("{r}%"))
+                .unwrap_or_else(dash),
+        },
+        Monitor {
+            label: t.t("metrics.units_per_order"),
+            value: monitored
+                .units_per_order
+                .map(|u| u.to_string())
+                .unwrap_or_else(dash),
+        },
+        Monitor {
+            label: t.t("metrics.cost_per_claimer"),
+            value: monitored
+                .cost_per_claimer
+                .map(|c| {
+                    format!(
+                        "{} ({} {})",
+                        t.money(c),
+                        overview.tally.claimers,
+                        t.t("dashboard.claimers")
+                    )
+                })
+                .unwrap_or_else(dash),
+        },
+    ];
+
     let page = DashboardPage {
         t,
         nav: Some(staff.nav(shop, role, "dashboard", req.path())),
@@ -227,8 +290,72 @@ pub(super) async fn dashboard(
         charts,
         channel_chart,
         health,
+        alerts,
+        monitoring,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+/// Each alert as a merchant reads it: what, how much, where to look.
+fn alert_lines(
+    t: T,
+    slug: &str,
+    tz: chrono_tz::Tz,
+    alerts: Vec<store::alerts::AlertRecord>,
+) -> Vec<AlertLine> {
+    use domain::alerts::{AlertKind, masked_phone};
+    alerts
+        .into_iter()
+        .map(|alert| {
+            let coupon = alert.coupon_name.clone().unwrap_or_default();
+            let n = alert.figure.to_string();
+            let (text, link) = match alert.kind {
+                AlertKind::OverBudget => (
+                    t.t("alert.over_budget_text")
+                        .replace("{coupon}", &coupon)
+                        .replace("{cost}", &t.fen(alert.figure))
+                        .replace("{budget}", &t.fen(alert.limit)),
+                    alert
+                        .coupon_id
+                        .map(|id| format!("/shops/{slug}/coupons/{id}")),
+                ),
+                AlertKind::StockOut => (
+                    t.t("alert.stock_out_text")
+                        .replace("{coupon}", &coupon)
+                        .replace("{left}", &alert.limit.to_string())
+                        .replace("{minutes}", &alert.figure.div_euclid(60).max(1).to_string()),
+                    alert
+                        .coupon_id
+                        .map(|id| format!("/shops/{slug}/coupons/{id}/live")),
+                ),
+                AlertKind::UnpaidOrders => (
+                    t.t("alert.unpaid_orders_text").replace("{n}", &n),
+                    Some(format!("/shops/{slug}/orders?status=created")),
+                ),
+                AlertKind::SharedPhone => (
+                    t.t("alert.shared_phone_text")
+                        .replace("{phone}", &masked_phone(&alert.subject))
+                        .replace("{n}", &n),
+                    Some(format!(
+                        "/shops/{slug}/customers?q={}",
+                        urlencode(&alert.subject)
+                    )),
+                ),
+                AlertKind::SharedDevice => (
+                    t.t("alert.shared_device_text")
+                        .replace("{device}", &alert.subject)
+                        .replace("{n}", &n),
+                    None,
+                ),
+            };
+            AlertLine {
+                kind: t.word("alert.", alert.kind.as_str()),
+                text,
+                link,
+                since: describe::local(alert.raised_at, tz),
+            }
+        })
+        .collect()
 }
 
 /// SPEC §8: the dashboard's 30 days as CSV, a row per day of the shop's clock

@@ -80,7 +80,14 @@ pub(super) async fn notification_list(
             kind: t.word("notification.", &n.kind),
             about: serde_json::from_str::<serde_json::Value>(&n.payload)
                 .ok()
-                .and_then(|p| p["coupon_name"].as_str().map(str::to_owned))
+                .and_then(|p| {
+                    let alert = p["alert"].as_str().map(|kind| t.word("alert.", kind));
+                    match (alert, p["coupon_name"].as_str()) {
+                        (Some(alert), Some(coupon)) => Some(format!("{alert} · {coupon}")),
+                        (Some(alert), None) => Some(alert),
+                        (None, coupon) => coupon.map(str::to_owned),
+                    }
+                })
                 .unwrap_or_default(),
             channel: t.word("notify_channel.", &n.channel),
             status: t.word("notification_status.", &n.status),

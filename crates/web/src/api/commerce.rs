@@ -27,6 +27,7 @@ struct ClaimBody {
     coupon_id: Option<i64>,
     code: Option<String>,
     channel: Channel,
+    device: Option<String>,
 }
 
 /// A claim: of a coupon by its id, or of whatever coupon a private code opens.
@@ -47,6 +48,10 @@ struct ClaimByCoupon {
     customer: String,
     coupon_id: i64,
     channel: super::schema::ChannelWord,
+    /// The device claiming, as the storefront identifies it (optional): one
+    /// device claiming for many customer ids raises an abuse alert.
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
+    device: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -59,6 +64,8 @@ struct ClaimByCode {
     #[schema(pattern = r"^[A-Za-z0-9_-]{4,32}$")]
     code: String,
     channel: super::schema::ChannelWord,
+    #[schema(pattern = r"^[^\s\x00-\x1f\x7f-\x9f]{1,64}$")]
+    device: Option<String>,
 }
 
 #[utoipa::path(
@@ -95,6 +102,9 @@ pub(super) async fn claim(
         }
     };
     domain::ids::customer_ref(&input.customer)?;
+    if let Some(device) = &input.device {
+        domain::ids::device(device)?;
+    }
     let customer = input.customer.clone();
     let answer_of = move |decision: &Decision| -> Result<idempotency::Answer, ApiError> {
         let record = decision.clone().into_result()?;
@@ -114,7 +124,7 @@ pub(super) async fn claim(
     let outcome = store::claims::claim_keyed(
         &state.db,
         &ClaimRequest {
-            device: None,
+            device: input.device,
             shop_id: shop.shop_id,
             customer: input.customer,
             target,

@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Payload, Query};
-use actix_web::{HttpRequest, HttpResponse, get, patch, post};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, put};
 use domain::{CouponDraft, CouponKind, CouponStatus, LifecycleAction};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -339,4 +339,104 @@ pub(super) async fn coupon_metrics(
         metrics: domain::Metrics::from_tally(total),
         by_channel,
     }))
+}
+
+/// A coupon's budget (SPEC §8): `{"budget": "500.00"}` sets it, `null` removes it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BudgetBody {
+    /// Yuan with at most two decimals; `null` (or "0.00") for no budget.
+    #[schema(value_type = Option<String>, example = "500.00")]
+    budget: Option<domain::Money>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct BudgetAnswer {
+    coupon_id: i64,
+    #[schema(value_type = Option<String>, example = "500.00")]
+    budget: Option<domain::Money>,
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    params(("id" = i64, Path, description = "Coupon id")),
+    request_body = BudgetBody,
+    responses((status = 200, description = "The budget now: once the coupon's actual cost reaches it, an alert is raised", body = BudgetAnswer)),
+    security(("api_key" = []))
+)]
+#[put("/coupons/{id}/budget")]
+pub(super) async fn put_budget(
+    state: Data<AppState>,
+    shop: ApiShop,
+    id: Path<i64>,
+    req: HttpRequest,
+    body: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let id = *id;
+    write(&state, shop.shop_id, &req, body, async |bytes| {
+        let input: BudgetBody = super::input::parse(bytes)?;
+        let budget = input.budget.filter(|b| !b.is_zero());
+        store::alerts::set_budget(&state.db, shop.shop_id, id, budget).await?;
+        Ok((
+            StatusCode::OK,
+            serde_json::to_value(BudgetAnswer {
+                coupon_id: id,
+                budget,
+            })
+            .expect("a budget serialises"),
+        ))
+    })
+    .await
+}
+
+/// An alert in force (SPEC §8).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct AlertAnswer {
+    /// over_budget, stock_out, unpaid_orders, shared_phone or shared_device.
+    kind: String,
+    /// The coupon's id, the phone (last four digits), the device, or "orders".
+    subject: String,
+    coupon_id: Option<i64>,
+    /// Cost in fen, seconds to sell out, orders, or customer ids.
+    figure: i64,
+    /// Budget in fen, stock left, minutes unpaid, or the customer ids that alert.
+    limit: i64,
+    raised_at: chrono::DateTime<chrono::Utc>,
+    checked_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(super) struct AlertsAnswer {
+    alerts: Vec<AlertAnswer>,
+}
+
+#[utoipa::path(
+    tag = "coupons",
+    responses((status = 200, description = "The shop's alerts in force, as the dashboard shows them (checked every minute)", body = AlertsAnswer)),
+    security(("api_key" = []))
+)]
+#[get("/alerts")]
+pub(super) async fn list_alerts(
+    state: Data<AppState>,
+    shop: ApiShop,
+) -> Result<HttpResponse, ApiError> {
+    let alerts = store::alerts::open_alerts(&state.db, shop.shop_id)
+        .await?
+        .into_iter()
+        .map(|alert| AlertAnswer {
+            kind: alert.kind.as_str().to_owned(),
+            subject: match alert.kind {
+                domain::alerts::AlertKind::SharedPhone => {
+                    domain::alerts::masked_phone(&alert.subject)
+                }
+                _ => alert.subject,
+            },
+            coupon_id: alert.coupon_id,
+            figure: alert.figure,
+            limit: alert.limit,
+            raised_at: alert.raised_at,
+            checked_at: alert.checked_at,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(AlertsAnswer { alerts }))
 }

@@ -140,6 +140,8 @@ pub fn scope() -> utoipa_actix_web::scope::Scope<
         .service(coupons::resume_coupon)
         .service(coupons::end_coupon)
         .service(coupons::coupon_metrics)
+        .service(coupons::put_budget)
+        .service(coupons::list_alerts)
         .service(catalog::put_product)
         .service(catalog::list_products)
         .service(catalog::put_customer)

@@ -11,6 +11,9 @@ pub(super) struct ActionForm {
     /// On ending: also revoke the unused claims ("1").
     #[serde(default)]
     revoke: String,
+    /// The budget to set (yuan; empty or 0 removes it).
+    #[serde(default)]
+    budget: String,
 }
 
 session::carries_csrf!(ActionForm);
@@ -47,6 +50,28 @@ pub(super) async fn coupon_action(
     if action == "revoke" {
         return match audited_revoke(&state, staff, shop, id).await {
             Ok(_) | Err(store::StoreError::Conflict(_)) => Ok(redirect(&detail)),
+            Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
+            Err(other) => Err(other.into()),
+        };
+    }
+    if action == "budget" {
+        // SPEC §8: past its budget a coupon raises an alert; not a claim rule,
+        // so it may change whatever the coupon's state.
+        let budget = match form.budget.trim() {
+            "" => None,
+            text => match domain::Money::parse(text) {
+                Ok(amount) if amount.is_zero() => None,
+                Ok(amount) => Some(amount),
+                Err(_) => return Ok(redirect(&format!("{detail}?budget_error=1#budget"))),
+            },
+        };
+        return match audited_coupon(&state, staff, shop, "budget", Some(id), async |tx| {
+            store::alerts::set_budget(tx, shop.id, id, budget).await?;
+            store::coupons::get_coupon(tx, shop.id, id).await
+        })
+        .await
+        {
+            Ok(_) => Ok(redirect(&detail)),
             Err(store::StoreError::NotFound(_)) => Err(staff.fail(Failure::NotFound)),
             Err(other) => Err(other.into()),
         };

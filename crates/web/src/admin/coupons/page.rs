@@ -28,6 +28,10 @@ struct CouponPage {
     expired: u64,
     revoked: u64,
     unused: u64,
+    /// The budget as typed ("500.00", empty for none), and what it shows.
+    budget_value: String,
+    budget_shown: String,
+    budget_error: bool,
     /// The growth tools' figures (SPEC §10): a share coupon's shares and
     /// friends, a member coupon's members and join gifts.
     growth: Vec<(&'static str, u64)>,
@@ -55,6 +59,7 @@ struct CouponMetrics {
     /// Claims still in customers' hands (not: neither used nor expired — a
     /// used claim of an unpaid order is not in hand either).
     unused: u64,
+    total_cost: domain::Money,
 }
 
 struct MetricRow {
@@ -126,6 +131,7 @@ async fn coupon_metrics(
     Ok(CouponMetrics {
         revoked: total.revoked,
         unused: total.unused,
+        total_cost: total.actual_cost,
         rows: by_channel
             .into_iter()
             .map(|(channel, tally)| row(t.channel(channel).to_owned(), tally))
@@ -194,6 +200,7 @@ async fn codes_box(
 #[derive(Deserialize)]
 struct DetailQuery {
     codes_error: Option<u8>,
+    budget_error: Option<u8>,
 }
 
 #[get("/shops/{slug}/coupons/{id}")]
@@ -215,6 +222,7 @@ pub(super) async fn coupon_detail(
     // The side card's counts come from the same tally as the metrics.
     let (used, expired, revoked) = (metrics.total.used, metrics.total.expired, metrics.revoked);
     let unused = metrics.unused;
+    let total_cost = metrics.total_cost;
     let tz = shop.time_zone;
     let local = |at| describe::local(at, tz);
     let any = t.t("coupon.everywhere");
@@ -318,6 +326,23 @@ pub(super) async fn coupon_detail(
         expired,
         revoked,
         unused,
+        budget_value: record.budget.map(|b| b.to_string()).unwrap_or_default(),
+        budget_shown: match record.budget {
+            Some(budget) => {
+                let cost = total_cost;
+                let share = domain::metrics::money_ratio(cost, budget)
+                    .map(|r| format!(" · {}%", (r * rust_decimal::Decimal::ONE_HUNDRED).round()))
+                    .unwrap_or_default();
+                format!(
+                    "{} ({} {}{share})",
+                    t.money(budget),
+                    t.t("metrics.cost"),
+                    t.money(cost)
+                )
+            }
+            None => t.t("coupon.no_budget").to_owned(),
+        },
+        budget_error: query.budget_error.is_some(),
         growth: growth(&state, t, &record, shop.id).await?,
         may_revoke: record.status == CouponStatus::Ended && unused > 0,
         estimate_link: match coupon.benefit().spec() {
