@@ -181,7 +181,9 @@ async fn alerts_are_raised_once_shown_notified_and_cleared() {
             .get(&app, &format!("/shops/demo/coupons/{id}"))
             .await;
         assert!(
-            coupon_page.body.contains("¥15.00 (实际成本 ¥20.00 · 133%)"),
+            coupon_page
+                .body
+                .contains("¥15.00 (实际成本 ¥20.00 · 已用 133%)"),
             "{}",
             coupon_page.body
         );
@@ -244,7 +246,7 @@ async fn alerts_are_raised_once_shown_notified_and_cleared() {
         assert!(delivered.sent >= 5, "{delivered:?}");
         let outbox = browser.get(&app, "/shops/demo/notifications").await;
         assert!(
-            outbox.body.contains("员工（提醒）") && outbox.body.contains("超出预算"),
+            outbox.body.contains("员工预警") && outbox.body.contains("超出预算"),
             "{}",
             outbox.body
         );

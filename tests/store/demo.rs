@@ -49,6 +49,26 @@ async fn the_first_run_loads_a_demo_of_every_kind_and_signs_the_owner_in() {
             .await
             .unwrap();
         assert!(paid.delivered_at.is_some());
+        // It opens with each of SPEC §8's alerts.
+        let mut alerts: Vec<&str> = store::alerts::open_alerts(db, demo.shop_id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.kind.as_str())
+            .collect();
+        alerts.sort_unstable();
+        assert_eq!(
+            alerts,
+            [
+                "over_budget",
+                "shared_device",
+                "shared_phone",
+                "stock_out",
+                "unpaid_orders"
+            ],
+            "{}",
+            database.backend
+        );
         let signed_in = store::staff::sign_in(
             db,
             &demo.owner_email,

@@ -696,21 +696,24 @@ pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>
     };
     let day_keys = "shop_id, coupon_id, day, channel";
 
-    // Claim side, on the claim's day.
+    // Claim side, on the claim's day. A customer's first claim of a coupon (in
+    // a channel, at all) is numbered 1 by id: sorted once, not looked up per claim.
     let mut values = vec![shop_id.into()];
-    let day = date("c.claimed_at", &mut values);
+    let day = date("x.claimed_at", &mut values);
     let select = format!(
-        "SELECT c.shop_id, c.coupon_id, {day}, c.channel, COUNT(*), \
-         SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM claims e WHERE e.coupon_id = c.coupon_id \
-           AND e.customer_id = c.customer_id AND e.channel = c.channel AND e.id < c.id) \
-           THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM claims e WHERE e.coupon_id = c.coupon_id \
-           AND e.customer_id = c.customer_id AND e.id < c.id) THEN 1 ELSE 0 END), \
-         SUM({REDEEMED}), SUM(CASE WHEN c.state = 'expired' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN c.state = 'revoked' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN c.state = 'unused' THEN 1 ELSE 0 END) \
-         FROM claims c LEFT JOIN orders o ON o.id = c.order_id WHERE c.shop_id = {p1} \
-         GROUP BY c.shop_id, c.coupon_id, 3, c.channel"
+        "SELECT x.shop_id, x.coupon_id, {day}, x.channel, COUNT(*), \
+         SUM(CASE WHEN x.nth_in_channel = 1 THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN x.nth = 1 THEN 1 ELSE 0 END), \
+         SUM(x.redeemed), SUM(CASE WHEN x.state = 'expired' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN x.state = 'revoked' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN x.state = 'unused' THEN 1 ELSE 0 END) FROM \
+         (SELECT c.shop_id, c.coupon_id, c.channel, c.claimed_at, c.state, \
+          {REDEEMED} AS redeemed, \
+          ROW_NUMBER() OVER (PARTITION BY c.coupon_id, c.customer_id, c.channel ORDER BY c.id) \
+            AS nth_in_channel, \
+          ROW_NUMBER() OVER (PARTITION BY c.coupon_id, c.customer_id ORDER BY c.id) AS nth \
+          FROM claims c LEFT JOIN orders o ON o.id = c.order_id WHERE c.shop_id = {p1}) x \
+         WHERE TRUE GROUP BY x.shop_id, x.coupon_id, 3, x.channel"
     );
     exec(
         add(
@@ -874,9 +877,9 @@ pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>
     .await?;
     exec(
         format!(
-            "UPDATE customers SET last_claimed_at = \
-             (SELECT MAX(c.claimed_at) FROM claims c WHERE c.customer_id = customers.id) \
-             WHERE shop_id = {p1}"
+            "UPDATE customers SET last_claimed_at = m.last FROM \
+             (SELECT customer_id, MAX(claimed_at) AS last FROM claims WHERE shop_id = {p1} \
+              GROUP BY customer_id) m WHERE customers.id = m.customer_id"
         ),
         vec![shop_id.into()],
     )

@@ -344,6 +344,7 @@ pub async fn load(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<DemoSho
 
     everyday_trade(db, shop.id, ids[0], ids[1], now).await?;
     outbox(db, shop.id, now).await?;
+    alerts(db, shop.id, ids[0], now).await?;
 
     let (_, password) =
         staff::create_staff(db, DEMO_OWNER, "小鹿", Role::Owner, shop.id, now).await?;
@@ -467,6 +468,85 @@ async fn everyday_trade(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Something for each of SPEC §8's alerts, then one check, so the dashboard
+/// opens with them (they clear as they stop being true: the flash sale's pace
+/// after ten minutes): the live-room coupon past a ¥50 budget; a flash coupon
+/// with 52 of 60 claimed in the last ten minutes; five of its claimers sharing
+/// one phone and six claiming from one device; an order unpaid for 3 hours.
+async fn alerts(
+    db: &DatabaseConnection,
+    shop_id: i64,
+    live_room_coupon: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store::alerts::set_budget(db, shop_id, live_room_coupon, Some(Money::yuan(50))).await?;
+    let flash = coupons::create_coupon(
+        db,
+        shop_id,
+        &coupon(
+            now,
+            json!({"name": "整点秒杀满59减20", "benefit": amount_off("59.00", "20.00"),
+            "quantity": 60, "channels": ["live_room"]}),
+        )?,
+        CouponStatus::Active,
+        now,
+    )
+    .await?;
+    for k in 0..52_i64 {
+        let customer = format!("ks-flash-{k:02}");
+        let phone = if k < 5 {
+            "13700137000".to_owned()
+        } else {
+            format!("137001{k:05}")
+        };
+        customers::upsert_customer(
+            db,
+            shop_id,
+            &customer,
+            &CustomerProfile {
+                phone: Some(Some(phone)),
+                ..Default::default()
+            },
+            now - Duration::minutes(20),
+        )
+        .await?;
+        claims::claim(
+            db,
+            &ClaimRequest {
+                shop_id,
+                customer,
+                target: ClaimTarget::Coupon(flash.id),
+                channel: Channel::LiveRoom,
+                source: ClaimSource::Claim,
+                device: (40..46).contains(&k).then(|| "android-7f3a9c".to_owned()),
+                now: now - Duration::seconds(540 - k * 10),
+            },
+        )
+        .await?;
+    }
+    orders::place_order(
+        db,
+        &NewOrder {
+            shop_id,
+            external_id: "KS202611230003".into(),
+            customer: "ks-20003".into(),
+            lines: vec![QuoteLine {
+                sku: Sku::parse("TEA-05").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                unit_price: Money::yuan(258),
+                activity_price: None,
+                quantity: 1,
+            }],
+            claims: ClaimChoice::Exactly(vec![]),
+            platform_discount: Money::ZERO,
+            now: now - Duration::hours(3),
+        },
+    )
+    .await?;
+    let shop = shops::get_shop(db, shop_id).await?;
+    store::alerts::check(db, &shop, now).await?;
     Ok(())
 }
 

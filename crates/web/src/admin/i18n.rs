@@ -673,6 +673,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("dashboard.alerts", "预警", "Alerts"),
     ("coupon.budget", "预算", "Budget"),
     ("coupon.no_budget", "未设置", "None set"),
+    ("coupon.budget_used", "已用 {p}%", "{p}% used"),
     ("coupon.set_budget", "保存预算", "Save budget"),
     (
         "coupon.budget_hint",
@@ -956,7 +957,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("notifications.none", "没有消息。", "No notifications."),
     ("notifications.created", "创建时间", "Created"),
     ("notifications.kind", "类型", "Kind"),
-    ("notifications.to_staff", "员工（提醒）", "Staff (alert)"),
+    ("notifications.to_staff", "员工", "Staff"),
     ("notifications.attempts", "尝试次数", "Attempts"),
     ("notifications.last_error", "最近错误", "Last error"),
     ("notifications.retry", "重新发送", "Retry"),

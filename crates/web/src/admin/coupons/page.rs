@@ -331,7 +331,14 @@ pub(super) async fn coupon_detail(
             Some(budget) => {
                 let cost = total_cost;
                 let share = domain::metrics::money_ratio(cost, budget)
-                    .map(|r| format!(" · {}%", (r * rust_decimal::Decimal::ONE_HUNDRED).round()))
+                    .map(|r| {
+                        let percent = (r * rust_decimal::Decimal::ONE_HUNDRED).round();
+                        format!(
+                            " · {}",
+                            t.t("coupon.budget_used")
+                                .replace("{p}", &percent.to_string())
+                        )
+                    })
                     .unwrap_or_default();
                 format!(
                     "{} ({} {}{share})",
