@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/shop/notifications"),
     ("put", "/api/v1/shop/notifications"),
     ("post", "/api/v1/shop/notifications/rotate-secret"),
+    // SPEC §8: a coupon's optional budget, and the alerts in force.
+    ("put", "/api/v1/coupons/{id}/budget"),
+    ("get", "/api/v1/alerts"),
 ];
 
 #[tokio::test]

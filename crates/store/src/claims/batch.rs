@@ -202,10 +202,10 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             let customer_list = placeholders(tx, &mut values, &ids);
             let p = |n| crate::db::placeholder(tx.get_database_backend(), n);
             let sql = format!(
-                "SELECT coupon_id, customer_id, channel, COUNT(*) AS ever, \
+                "SELECT coupon_id, customer_id, COUNT(*) AS ever, \
                  SUM(CASE WHEN claimed_at >= {d0} AND claimed_at < {d1} THEN 1 ELSE 0 END) AS today \
                  FROM claims WHERE coupon_id IN ({coupon_list}) \
-                 AND customer_id IN ({customer_list}) GROUP BY coupon_id, customer_id, channel",
+                 AND customer_id IN ({customer_list}) GROUP BY coupon_id, customer_id",
                 d0 = p(1),
                 d1 = p(2),
             );
@@ -214,11 +214,38 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                     row.try_get::<i64>("", "coupon_id")?,
                     row.try_get::<i64>("", "customer_id")?,
                 );
-                let ever = count(&row, "ever")?;
-                let entry = held.entry(key).or_default();
-                entry.ever += ever;
-                entry.today += count(&row, "today")?;
-                held_in.insert((key.0, key.1, row.try_get("", "channel")?), ever);
+                held.insert(
+                    key,
+                    Held {
+                        ever: count(&row, "ever")?,
+                        today: count(&row, "today")?,
+                    },
+                );
+            }
+            // The channels those who hold some already claimed them in (the
+            // roll-ups count a claimer once per channel): by customer, so a
+            // coupon's every claim is never walked (`+ 0` keeps the planner off
+            // the coupon's indexes); a drop's new customers need none of it.
+            let holders: Vec<i64> = distinct(held.keys().map(|(_, customer)| *customer));
+            if !holders.is_empty() {
+                let mut values: Vec<Value> = Vec::new();
+                let customer_list = placeholders(tx, &mut values, &holders);
+                let coupon_list = placeholders(tx, &mut values, &coupons_here);
+                let sql = format!(
+                    "SELECT coupon_id, customer_id, channel, COUNT(*) AS n FROM claims \
+                     WHERE customer_id IN ({customer_list}) AND coupon_id + 0 IN ({coupon_list}) \
+                     GROUP BY coupon_id, customer_id, channel"
+                );
+                for row in query(tx, sql, values).await? {
+                    held_in.insert(
+                        (
+                            row.try_get::<i64>("", "coupon_id")?,
+                            row.try_get::<i64>("", "customer_id")?,
+                            row.try_get::<String>("", "channel")?,
+                        ),
+                        count(&row, "n")?,
+                    );
+                }
             }
         }
         if shop.monthly_cap.is_some() {
