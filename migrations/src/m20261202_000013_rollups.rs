@@ -225,6 +225,17 @@ impl MigrationTrait for Migration {
                  (shop_id, claimed_at, device, customer_id) WHERE device IS NOT NULL",
             )
             .await?;
+        // The dashboard's member count, from an index of members only: an index
+        // on (shop_id, is_member) also matched a batch's lookup of customers by
+        // id, and PostgreSQL, before it had statistics, walked the shop's every
+        // customer with it instead of taking the unique (shop_id, external_id).
+        for sql in [
+            "DROP INDEX IF EXISTS ix_customers_shop_member",
+            "CREATE INDEX IF NOT EXISTS ix_customers_members ON customers (shop_id) \
+             WHERE is_member = TRUE",
+        ] {
+            manager.get_connection().execute_unprepared(sql).await?;
+        }
         // Unpaid orders by age.
         manager
             .create_index(
@@ -243,6 +254,12 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for sql in [
+            "DROP INDEX IF EXISTS ix_customers_members",
+            "CREATE INDEX IF NOT EXISTS ix_customers_shop_member ON customers (shop_id, is_member)",
+        ] {
+            manager.get_connection().execute_unprepared(sql).await?;
+        }
         for table in [
             "alerts",
             "claimer_days",

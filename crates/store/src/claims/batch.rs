@@ -119,10 +119,14 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
             .filter(customer::Column::ShopId.eq(shop_id))
             .filter(customer::Column::ExternalId.is_in(existing));
         if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
-            // Row locks are taken in scan order. (SQLite's transaction is the
-            // only writer; asked to order, its planner would walk the shop's
-            // every customer by id instead of looking the few up.)
-            find = find.order_by_asc(customer::Column::Id).lock_exclusive();
+            // Row locks are taken in scan order: by storefront id, the order
+            // new customers are inserted in, which the unique (shop_id,
+            // external_id) index gives as it looks the few up. (In id order the
+            // planner could walk the shop's every customer by id to spare a
+            // sort; SQLite's transaction is the only writer and locks nothing.)
+            find = find
+                .order_by_asc(customer::Column::ExternalId)
+                .lock_exclusive();
         }
         for row in find.all(tx).await? {
             customers.insert((shop_id, row.external_id.clone()), row);
