@@ -15,7 +15,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
 use serde_json::json;
 
 use crate::convert::money;
-use crate::db::placeholder;
+use crate::db::{placeholder, rows};
 use crate::error::Result;
 use crate::shops::ShopRecord;
 
@@ -56,17 +56,6 @@ pub struct AlertRecord {
 pub struct Checked {
     pub raised: u64,
     pub cleared: u64,
-}
-
-async fn rows(
-    db: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<Value>,
-) -> Result<Vec<sea_orm::QueryResult>> {
-    let backend = db.get_database_backend();
-    Ok(db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?)
 }
 
 /// What the rules find in the shop at `now`.
@@ -313,16 +302,15 @@ pub async fn check(
             }
         }
         // What is open and was not found again is over.
-        let open = tx
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT id, kind, subject FROM alerts WHERE shop_id = {} AND cleared_at IS NULL",
-                    p(1)
-                ),
-                vec![shop.id.into()],
-            ))
-            .await?;
+        let open = rows(
+            tx,
+            format!(
+                "SELECT id, kind, subject FROM alerts WHERE shop_id = {} AND cleared_at IS NULL",
+                p(1)
+            ),
+            vec![shop.id.into()],
+        )
+        .await?;
         for row in open {
             let (kind, subject): (String, String) =
                 (row.try_get("", "kind")?, row.try_get("", "subject")?);
@@ -359,7 +347,7 @@ async fn notify(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use crate::entities::notification;
-    use sea_orm::{EntityTrait, Set};
+    use sea_orm::EntityTrait;
     let coupon_name = match finding.coupon_id {
         Some(id) => crate::lists::coupon_names(tx, [id].into_iter())
             .await?
@@ -375,22 +363,19 @@ async fn notify(
         "subject": subject, "coupon_id": finding.coupon_id, "coupon_name": coupon_name,
         "figure": finding.figure, "limit": finding.limit, "raised_at": now,
     });
-    notification::Entity::insert(notification::ActiveModel {
-        shop_id: Set(shop.id),
-        customer_id: Set(None),
-        claim_id: Set(None),
-        kind: Set(ALERT.into()),
-        lead_hours: Set(0),
-        channel: Set(channel.as_str().to_owned()),
-        payload: Set(payload.to_string()),
-        status: Set("queued".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        last_error: Set(None),
-        created_at: Set(now),
-        sent_at: Set(None),
-        ..Default::default()
-    })
+    notification::Entity::insert(
+        crate::notifications::Queued {
+            shop_id: shop.id,
+            customer_id: None,
+            claim_id: None,
+            kind: ALERT,
+            lead_hours: 0,
+            channel: channel.as_str(),
+            payload,
+            send_at: now,
+        }
+        .row(now),
+    )
     .exec_without_returning(tx)
     .await?;
     Ok(())

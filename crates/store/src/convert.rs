@@ -49,6 +49,16 @@ pub fn count(value: i64) -> u32 {
     u32::try_from(value.max(0)).unwrap_or(u32::MAX)
 }
 
+/// A count or sum column of a query row (NULL — a sum of nothing — is 0).
+pub fn number_at(row: &sea_orm::QueryResult, column: &str) -> Result<u64> {
+    Ok(u64::try_from(row.try_get::<Option<i64>>("", column)?.unwrap_or(0)).unwrap_or(0))
+}
+
+/// An amount-in-fen column of a query row (NULL is ¥0.00).
+pub fn money_at(row: &sea_orm::QueryResult, column: &str) -> Result<Money> {
+    money(row.try_get::<Option<i64>>("", column)?.unwrap_or(0), column)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -378,6 +378,21 @@ pub fn pool_status(db: &DatabaseConnection) -> (u32, u32) {
     (size, u32::try_from(idle).unwrap_or(u32::MAX))
 }
 
+/// Every row `sql` answers, with `values` bound to its placeholders
+/// ([`placeholder`]) — the one way the store runs a hand-written query.
+pub(crate) async fn rows(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<sea_orm::QueryResult>, StoreError> {
+    let backend = db.get_database_backend();
+    Ok(db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

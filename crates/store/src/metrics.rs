@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use domain::metrics::{Tally, median_wait_minutes};
 use domain::{Channel, Money};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::ConnectionTrait;
 
-use crate::convert::{money, word};
+use crate::convert::{money, money_at, number_at, word};
 use crate::db::placeholder;
 use crate::error::Result;
 
@@ -30,47 +30,26 @@ pub async fn coupon_tally(
 ) -> Result<(Tally, BTreeMap<Channel, Tally>)> {
     let backend = db.get_database_backend();
     let p1 = placeholder(backend, 1);
-    let sums: Vec<String> = [
-        "claimed",
-        "claimers",
-        "expired",
-        "revoked",
-        "used",
-        "used_next_day",
-        "cost_fen",
-        "orders",
-        "gmv_fen",
-        "units",
-        "lead_orders",
-        "lead_gmv_fen",
-        "lead_units",
-        "lead_claimers",
-        "unused",
-    ]
-    .iter()
-    .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
-    .collect();
+    let sums: Vec<String> = crate::rollups::FIGURES
+        .iter()
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+        .collect();
     let (days, waits) = tokio::try_join!(
-        db.query_all_raw(Statement::from_sql_and_values(
-            backend,
+        crate::db::rows(
+            db,
             format!(
                 "SELECT channel, {} FROM day_figures WHERE coupon_id = {p1} GROUP BY channel",
                 sums.join(", ")
             ),
-            [coupon_id.into()],
-        )),
-        db.query_all_raw(Statement::from_sql_and_values(
-            backend,
+            vec![coupon_id.into()],
+        ),
+        crate::db::rows(
+            db,
             format!("SELECT channel, bucket, n FROM coupon_waits WHERE coupon_id = {p1}"),
-            [coupon_id.into()],
-        )),
+            vec![coupon_id.into()],
+        ),
     )?;
-    let n = |row: &sea_orm::QueryResult, column: &str| -> Result<u64> {
-        Ok(u64::try_from(row.try_get::<Option<i64>>("", column)?.unwrap_or(0)).unwrap_or(0))
-    };
-    let fen = |row: &sea_orm::QueryResult, column: &str| -> Result<Money> {
-        money(row.try_get::<Option<i64>>("", column)?.unwrap_or(0), column)
-    };
+    let (n, fen) = (number_at, money_at);
     let mut by_channel: BTreeMap<Channel, Tally> = BTreeMap::new();
     let mut total = Tally {
         issued,

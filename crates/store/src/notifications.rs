@@ -330,3 +330,39 @@ pub async fn outbox(
         })
         .collect())
 }
+
+/// A message for the outbox: queued, to go at `send_at` through `channel`.
+pub(crate) struct Queued<'a> {
+    pub shop_id: i64,
+    /// `None` for staff.
+    pub customer_id: Option<i64>,
+    pub claim_id: Option<i64>,
+    pub kind: &'a str,
+    pub lead_hours: u32,
+    pub channel: &'a str,
+    pub payload: serde_json::Value,
+    pub send_at: DateTime<Utc>,
+}
+
+impl Queued<'_> {
+    /// The outbox row, written at `now`.
+    pub(crate) fn row(self, now: DateTime<Utc>) -> notification::ActiveModel {
+        use sea_orm::Set;
+        notification::ActiveModel {
+            shop_id: Set(self.shop_id),
+            customer_id: Set(self.customer_id),
+            claim_id: Set(self.claim_id),
+            kind: Set(self.kind.to_owned()),
+            lead_hours: Set(i32::try_from(self.lead_hours).unwrap_or(i32::MAX)),
+            channel: Set(self.channel.to_owned()),
+            payload: Set(self.payload.to_string()),
+            status: Set("queued".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(self.send_at),
+            last_error: Set(None),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        }
+    }
+}

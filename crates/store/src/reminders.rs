@@ -116,30 +116,24 @@ async fn insert_reminders(
     due: &[(DueClaim, DateTime<Utc>)],
     now: DateTime<Utc>,
 ) -> Result<u64> {
-    let rows = due
-        .iter()
-        .map(|(claim, send_at)| notification::ActiveModel {
-            shop_id: Set(shop.id),
-            customer_id: Set(Some(claim.customer_id)),
-            claim_id: Set(Some(claim.claim_id)),
-            kind: Set(REMINDER.into()),
-            lead_hours: Set(lead_hours as i32),
-            channel: Set(channel.to_owned()),
-            payload: Set(json!({
+    let rows = due.iter().map(|(claim, send_at)| {
+        crate::notifications::Queued {
+            shop_id: shop.id,
+            customer_id: Some(claim.customer_id),
+            claim_id: Some(claim.claim_id),
+            kind: REMINDER,
+            lead_hours,
+            channel,
+            payload: json!({
                 "kind": REMINDER, "shop": shop.slug, "customer": claim.customer,
                 "claim_id": claim.claim_id, "coupon_id": claim.coupon_id,
                 "coupon_name": claim.coupon_name, "valid_until": claim.valid_until,
                 "lead_hours": lead_hours,
-            })
-            .to_string()),
-            status: Set("queued".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(*send_at),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
-        });
+            }),
+            send_at: *send_at,
+        }
+        .row(now)
+    });
     Ok(notification::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([

@@ -59,7 +59,8 @@ pub(crate) struct Figures {
     pub unused: i64,
 }
 
-const FIGURES: [&str; 16] = [
+/// The counters of a `day_figures` row, in [`Figures`]' order.
+pub(crate) const FIGURES: [&str; 16] = [
     "claimed",
     "claimers",
     "redeemed",
@@ -897,67 +898,47 @@ pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>
 pub async fn snapshot(db: &impl ConnectionTrait, shop_id: i64) -> Result<Vec<String>> {
     let backend = db.get_database_backend();
     let p1 = placeholder(backend, 1);
-    let text = |column: &str| match backend {
-        DbBackend::Postgres => format!("CAST({column} AS TEXT)"),
-        _ => column.to_owned(),
-    };
-    let tables: [(&str, String, &[&str], String); 5] = [
+    let shop = format!("shop_id = {p1}");
+    let tables: [(&str, &[&str], &[&str], String); 5] = [
         (
             "day_figures",
-            format!("coupon_id, {}, channel", text("day")),
+            &["coupon_id", "day", "channel"],
             &FIGURES,
-            format!("shop_id = {p1}"),
+            shop.clone(),
         ),
-        (
-            "order_days",
-            text("day"),
-            &ORDER_FIGURES,
-            format!("shop_id = {p1}"),
-        ),
+        ("order_days", &["day"], &ORDER_FIGURES, shop.clone()),
         (
             "coupon_waits",
-            "coupon_id, channel, bucket".into(),
+            &["coupon_id", "channel", "bucket"],
             &["n"],
             format!("coupon_id IN (SELECT id FROM coupons WHERE shop_id = {p1})"),
         ),
-        (
-            "shop_waits",
-            format!("{}, bucket", text("day")),
-            &["n"],
-            format!("shop_id = {p1}"),
-        ),
-        (
-            "claimer_days",
-            format!("{}, gap", text("day")),
-            &["n"],
-            format!("shop_id = {p1}"),
-        ),
+        ("shop_waits", &["day", "bucket"], &["n"], shop.clone()),
+        ("claimer_days", &["day", "gap"], &["n"], shop),
     ];
     let mut out = Vec::new();
     for (table, keys, counters, filter) in tables {
         let nonzero: Vec<String> = counters.iter().map(|c| format!("{c} <> 0")).collect();
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                format!(
-                    "SELECT {keys}, {} FROM {table} WHERE {filter} AND ({}) ORDER BY {keys}",
-                    counters.join(", "),
-                    nonzero.join(" OR ")
-                ),
-                [shop_id.into()],
-            ))
-            .await?;
-        for row in rows {
+        let keys_sql = keys.join(", ");
+        let found = crate::db::rows(
+            db,
+            format!(
+                "SELECT {keys_sql}, {} FROM {table} WHERE {filter} AND ({}) ORDER BY {keys_sql}",
+                counters.join(", "),
+                nonzero.join(" OR ")
+            ),
+            vec![shop_id.into()],
+        )
+        .await?;
+        for row in found {
             let mut line = table.to_owned();
-            for key in keys.split(", ") {
-                let name = key
-                    .trim_start_matches("CAST(")
-                    .trim_end_matches(" AS TEXT)");
+            for key in keys {
+                // Text, a number, or a day (a DATE on PostgreSQL, text on SQLite).
                 let value = row
-                    .try_get::<String>("", name)
-                    .or_else(|_| row.try_get::<i64>("", name).map(|v| v.to_string()))
-                    .or_else(|_| row.try_get::<NaiveDate>("", name).map(|v| v.to_string()))?;
-                line.push_str(&format!(" {name}={value}"));
+                    .try_get::<String>("", key)
+                    .or_else(|_| row.try_get::<i64>("", key).map(|v| v.to_string()))
+                    .or_else(|_| row.try_get::<NaiveDate>("", key).map(|v| v.to_string()))?;
+                line.push_str(&format!(" {key}={value}"));
             }
             for counter in counters {
                 line.push_str(&format!(" {counter}={}", row.try_get::<i64>("", counter)?));

@@ -130,6 +130,9 @@ pub async fn set_monthly_cap(
     Ok(())
 }
 
+/// Saves the shop's settings. A new time zone moves every local day, so the
+/// daily roll-ups are rebuilt: call it inside a write transaction
+/// ([`crate::db::write`]), as the settings page does, so both land together.
 pub async fn update_settings(
     db: &impl ConnectionTrait,
     shop_id: i64,

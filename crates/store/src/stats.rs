@@ -11,8 +11,8 @@ use domain::metrics::{Tally, distinct_claimers, median_wait_minutes};
 use domain::{Channel, Money};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
 
-use crate::convert::{money, word};
-use crate::db::placeholder;
+use crate::convert::{money_at, number_at, word};
+use crate::db::{placeholder, rows};
 use crate::error::{Result, StoreError};
 
 /// One local day's figures.
@@ -87,10 +87,6 @@ pub struct Overview {
     pub tally: Tally,
 }
 
-fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u64> {
-    Ok(u64::try_from(row.try_get::<i64>("", column)?).unwrap_or(0))
-}
-
 /// The `day` column: a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite.
 fn day_of(row: &sea_orm::QueryResult) -> Result<NaiveDate> {
     if let Ok(date) = row.try_get::<NaiveDate>("", "day") {
@@ -101,32 +97,13 @@ fn day_of(row: &sea_orm::QueryResult) -> Result<NaiveDate> {
         .map_err(|_| StoreError::Corrupt(format!("local date {text}")))
 }
 
-/// `?2, ?3, …`-style placeholders from `first` for `n` values.
+/// The placeholders of a window query: the owner, the first day, the last.
 fn window_params(backend: DbBackend) -> (String, String, String) {
     (
         placeholder(backend, 1),
         placeholder(backend, 2),
         placeholder(backend, 3),
     )
-}
-
-async fn rows(
-    db: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<Value>,
-) -> Result<Vec<sea_orm::QueryResult>> {
-    let backend = db.get_database_backend();
-    Ok(db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?)
-}
-
-fn fen(row: &sea_orm::QueryResult, column: &str) -> Result<Money> {
-    money(row.try_get::<Option<i64>>("", column)?.unwrap_or(0), column)
-}
-
-fn sum(row: &sea_orm::QueryResult, column: &str) -> Result<u64> {
-    Ok(u64::try_from(row.try_get::<Option<i64>>("", column)?.unwrap_or(0)).unwrap_or(0))
 }
 
 /// The shop's dashboard: the last `days` local days up to `now`.
@@ -184,10 +161,10 @@ pub async fn shop_overview(
     )?;
     let mut tally = Tally::default();
     for row in claimed {
-        let (n, used) = (sum(&row, "claimed")?, sum(&row, "used")?);
+        let (n, used) = (number_at(&row, "claimed")?, number_at(&row, "used")?);
         tally.claimed += n;
         tally.used += used;
-        tally.used_next_day += sum(&row, "used_next_day")?;
+        tally.used_next_day += number_at(&row, "used_next_day")?;
         if let Some(day) = figures.get_mut(&day_of(&row)?) {
             day.claims += n;
             day.redemptions += used;
@@ -202,22 +179,25 @@ pub async fn shop_overview(
             used: 0,
         });
         entry.claimed += n;
-        entry.used += sum(&row, "redeemed")?;
+        entry.used += number_at(&row, "redeemed")?;
     }
     for row in paid {
         let Some(day) = figures.get_mut(&day_of(&row)?) else {
             continue;
         };
-        day.coupon_orders += sum(&row, "coupon_orders")?;
-        day.coupon_gmv = fen(&row, "coupon_gmv_fen")?;
-        day.cost = fen(&row, "cost_fen")?;
-        day.plain_orders += sum(&row, "plain_orders")?;
-        day.plain_gmv = fen(&row, "plain_gmv_fen")?;
-        tally.units += sum(&row, "coupon_units")?;
+        day.coupon_orders += number_at(&row, "coupon_orders")?;
+        day.coupon_gmv = money_at(&row, "coupon_gmv_fen")?;
+        day.cost = money_at(&row, "cost_fen")?;
+        day.plain_orders += number_at(&row, "plain_orders")?;
+        day.plain_gmv = money_at(&row, "plain_gmv_fen")?;
+        tally.units += number_at(&row, "coupon_units")?;
     }
     let mut buckets = Vec::with_capacity(waits.len());
     for row in waits {
-        buckets.push((row.try_get::<i64>("", "bucket")? as u32, sum(&row, "n")?));
+        buckets.push((
+            row.try_get::<i64>("", "bucket")? as u32,
+            number_at(&row, "n")?,
+        ));
     }
     tally.median_wait_minutes = median_wait_minutes(&buckets);
     if days <= 30 {
@@ -226,7 +206,7 @@ pub async fn shop_overview(
             counts.push((
                 day_of(&row)?,
                 row.try_get::<i64>("", "gap")? as u32,
-                sum(&row, "n")?,
+                number_at(&row, "n")?,
             ));
         }
         tally.claimers = distinct_claimers(today, days, &counts);
@@ -255,7 +235,7 @@ async fn active_coupons(db: &impl ConnectionTrait, shop_id: i64) -> Result<u64> 
         [shop_id.into()],
     ))
     .await?
-    .map(|row| count(&row, "n"))
+    .map(|row| number_at(&row, "n"))
     .transpose()
     .map(|n| n.unwrap_or(0))
 }
@@ -312,9 +292,9 @@ pub async fn coupon_days_by_channel(
     let mut rows: BTreeMap<(NaiveDate, Channel), CouponDay> = BTreeMap::new();
     for row in &found {
         let (claimed, used, actual_cost) = (
-            sum(row, "claimed")?,
-            sum(row, "used")?,
-            fen(row, "cost_fen")?,
+            number_at(row, "claimed")?,
+            number_at(row, "used")?,
+            money_at(row, "cost_fen")?,
         );
         if claimed == 0 && used == 0 && actual_cost.is_zero() {
             continue;
@@ -351,8 +331,8 @@ pub async fn coupon_days(
     let mut figures: BTreeMap<NaiveDate, (u64, u64)> = dates.iter().map(|d| (*d, (0, 0))).collect();
     for row in &found {
         if let Some(day) = figures.get_mut(&day_of(row)?) {
-            day.0 += sum(row, "claimed")?;
-            day.1 += sum(row, "used")?;
+            day.0 += number_at(row, "claimed")?;
+            day.1 += number_at(row, "used")?;
         }
     }
     Ok(figures.into_iter().map(|(d, (c, u))| (d, c, u)).collect())

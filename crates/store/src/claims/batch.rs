@@ -24,8 +24,7 @@ use domain::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Value,
 };
 
 use super::tallies::Tally;
@@ -213,7 +212,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                 d0 = p(1),
                 d1 = p(2),
             );
-            for row in query(tx, sql, values).await? {
+            for row in crate::db::rows(tx, sql, values).await? {
                 let key = (
                     row.try_get::<i64>("", "coupon_id")?,
                     row.try_get::<i64>("", "customer_id")?,
@@ -240,7 +239,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                      WHERE customer_id IN ({customer_list}) AND coupon_id + 0 IN ({coupon_list}) \
                      GROUP BY coupon_id, customer_id, channel"
                 );
-                for row in query(tx, sql, values).await? {
+                for row in crate::db::rows(tx, sql, values).await? {
                     held_in.insert(
                         (
                             row.try_get::<i64>("", "coupon_id")?,
@@ -268,7 +267,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                 p(2),
                 p(3),
             );
-            for row in query(tx, sql, values).await? {
+            for row in crate::db::rows(tx, sql, values).await? {
                 month.insert(row.try_get::<i64>("", "customer_id")?, count(&row, "n")?);
             }
         }
@@ -286,7 +285,7 @@ pub async fn decide(tx: &impl ConnectionTrait, attempts: &[Attempt]) -> Result<V
                 "SELECT customer_id, COUNT(*) AS n FROM orders WHERE customer_id IN ({customer_list}) \
                  AND paid_at IS NOT NULL AND cancelled_at IS NULL GROUP BY customer_id"
             );
-            for row in query(tx, sql, values).await? {
+            for row in crate::db::rows(tx, sql, values).await? {
                 paid.insert(row.try_get::<i64>("", "customer_id")?, count(&row, "n")?);
             }
         }
@@ -501,7 +500,7 @@ async fn create_customers(
          ON CONFLICT (shop_id, external_id) DO NOTHING RETURNING id, external_id",
         rows.join(", ")
     );
-    query(tx, sql, values)
+    crate::db::rows(tx, sql, values)
         .await?
         .into_iter()
         .map(|row| {
@@ -561,20 +560,6 @@ fn placeholders(tx: &impl ConnectionTrait, values: &mut Vec<Value>, items: &[i64
         .map(|n| crate::db::placeholder(backend, n))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-async fn query(
-    tx: &impl ConnectionTrait,
-    sql: String,
-    values: Vec<Value>,
-) -> Result<Vec<sea_orm::QueryResult>> {
-    Ok(tx
-        .query_all_raw(Statement::from_sql_and_values(
-            tx.get_database_backend(),
-            sql,
-            values,
-        ))
-        .await?)
 }
 
 fn count(row: &sea_orm::QueryResult, column: &str) -> Result<u32> {

@@ -9,7 +9,7 @@ use domain::{ClaimState, CouponStatus};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect,
 };
 use serde_json::json;
 
@@ -128,27 +128,21 @@ pub(crate) async fn revoke_in(
             .find(|h| h.id == c.customer_id)
             .map(|h| h.external_id.as_str())
             .unwrap_or_default();
-        notification::ActiveModel {
-            shop_id: Set(shop.id),
-            customer_id: Set(Some(c.customer_id)),
-            claim_id: Set(Some(c.id)),
-            kind: Set(REVOKED.into()),
-            lead_hours: Set(0),
-            channel: Set(channel.as_str().to_owned()),
-            payload: Set(json!({
+        crate::notifications::Queued {
+            shop_id: shop.id,
+            customer_id: Some(c.customer_id),
+            claim_id: Some(c.id),
+            kind: REVOKED,
+            lead_hours: 0,
+            channel: channel.as_str(),
+            payload: json!({
                 "kind": REVOKED, "shop": shop.slug, "customer": customer,
                 "claim_id": c.id, "coupon_id": c.coupon_id,
                 "coupon_name": coupon_name(c.coupon_id),
-            })
-            .to_string()),
-            status: Set("queued".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
+            }),
+            send_at: now,
         }
+        .row(now)
     });
     notification::Entity::insert_many(notices)
         .on_conflict(
