@@ -631,7 +631,9 @@ fn local_date_sql(
 }
 
 /// Recomputes the shop's roll-ups from its claims and orders, in SQL, inside
-/// the caller's transaction.
+/// the caller's write transaction — exact while other servers write (on
+/// PostgreSQL the roll-up tables are locked against their additions until it
+/// commits).
 pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>) -> Result<()> {
     let backend = tx.get_database_backend();
     let tz = crate::shops::get_shop(tx, shop_id).await?.time_zone;
@@ -641,6 +643,29 @@ pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>
             .await?;
         Ok(())
     };
+    // Customers' last claims first: their row locks are taken before the
+    // tables' below, in the order a claim batch takes them.
+    exec(
+        format!(
+            "UPDATE customers SET last_claimed_at = m.last FROM \
+             (SELECT customer_id, MAX(claimed_at) AS last FROM claims WHERE shop_id = {p1} \
+              GROUP BY customer_id) m WHERE customers.id = m.customer_id"
+        ),
+        vec![shop_id.into()],
+    )
+    .await?;
+    if backend == DbBackend::Postgres {
+        // Other servers keep writing: their additions wait until the rebuilt
+        // rows are committed, then add to them; what they committed before is
+        // in the rows read below. (SQLite's write transaction is the only one.)
+        exec(
+            "LOCK TABLE day_figures, order_days, coupon_waits, shop_waits, claimer_days \
+             IN SHARE ROW EXCLUSIVE MODE"
+                .into(),
+            vec![],
+        )
+        .await?;
+    }
     for table in ["day_figures", "order_days", "shop_waits", "claimer_days"] {
         exec(
             format!("DELETE FROM {table} WHERE shop_id = {p1}"),
@@ -874,15 +899,6 @@ pub async fn rebuild(tx: &impl ConnectionTrait, shop_id: i64, now: DateTime<Utc>
               {day} AS day FROM claims c WHERE c.shop_id = {p1}) d) g WHERE TRUE GROUP BY 1, 2, 3"
         ),
         values,
-    )
-    .await?;
-    exec(
-        format!(
-            "UPDATE customers SET last_claimed_at = m.last FROM \
-             (SELECT customer_id, MAX(claimed_at) AS last FROM claims WHERE shop_id = {p1} \
-              GROUP BY customer_id) m WHERE customers.id = m.customer_id"
-        ),
-        vec![shop_id.into()],
     )
     .await?;
     exec(
